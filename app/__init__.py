@@ -1,0 +1,1 @@
+"""Switchboard's command line, process supervisor and (later) dashboard and simulator."""

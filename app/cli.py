@@ -1,0 +1,136 @@
+"""``python -m app``: Switchboard's command line.
+
+Each command builds its settings from the environment (``SWITCHBOARD_*``) plus its flags,
+then starts one part of the stack in the foreground.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from mocks.settings import MockSettings
+
+__all__ = ["cli", "main"]
+
+cli = typer.Typer(
+    name="python -m app",
+    help="Switchboard: a mock enterprise that breaks on demand, and the tools around it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+HostOpt = Annotated[str, typer.Option(help="Interface to bind (loopback by default).")]
+PortOpt = Annotated[int, typer.Option(help="Port of the mock enterprise.")]
+CustomersOpt = Annotated[
+    int | None, typer.Option(help="Customers in the shared dataset [default: 1000].")
+]
+SeedOpt = Annotated[int | None, typer.Option(help="Seed of the dataset and the chaos engine.")]
+FaultsOpt = Annotated[
+    Path | None, typer.Option(help="YAML fault profile applied at start.", exists=True)
+]
+OnlyOpt = Annotated[
+    list[str] | None, typer.Option("--only", help="Serve only this system (repeatable).")
+]
+
+
+def _mock_settings(**overrides: Any) -> MockSettings:
+    try:
+        return MockSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _serve_mocks(settings: MockSettings, only: list[str] | None) -> None:
+    from app.serving import serve_forever
+    from mocks.registry import build_enterprise
+
+    started = time.perf_counter()
+    try:
+        enterprise = build_enterprise(settings, only=only)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    url = settings.base_url
+    typer.echo(
+        f"mock enterprise: {len(enterprise.services)} systems, "
+        f"{settings.customers} customers (seed {settings.seed}), "
+        f"built in {time.perf_counter() - started:.1f}s"
+    )
+    for service in enterprise.services.values():
+        typer.echo(f"  {url}/{service.name:<12} {service.title} ({service.vendor})")
+    typer.echo(f"  {url}/_chaos        chaos control (Bearer token)")
+    typer.echo(f"  {url}/_mock/systems inspection, ledgers")
+    serve_forever(enterprise.app, host=settings.host, port=settings.port)
+
+
+@cli.command()
+def mocks(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8100,
+    customers: CustomersOpt = None,
+    seed: SeedOpt = None,
+    faults: FaultsOpt = None,
+    only: OnlyOpt = None,
+) -> None:
+    """Serve the mock enterprise (every system, or --only some) on one port."""
+    settings = _mock_settings(
+        host=host, port=port, customers=customers, seed=seed, faults_file=faults
+    )
+    _serve_mocks(settings, only)
+
+
+@cli.command()
+def up(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8100,
+    customers: CustomersOpt = None,
+    seed: SeedOpt = None,
+    faults: FaultsOpt = None,
+) -> None:
+    """Start the whole stack on loopback (today: the mock enterprise)."""
+    settings = _mock_settings(
+        host=host, port=port, customers=customers, seed=seed, faults_file=faults
+    )
+    _serve_mocks(settings, None)
+
+
+@cli.command()
+def dataset(
+    customers: CustomersOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Generate the shared dataset and print what is in it (and how long it took)."""
+    from mocks.dataset import generate_dataset
+    from mocks.dataset.mess import MESS_RATES
+
+    settings = _mock_settings(customers=customers, seed=seed)
+    started = time.perf_counter()
+    data = generate_dataset(customers=settings.customers, seed=settings.seed)
+    elapsed = time.perf_counter() - started
+    typer.echo(f"generated in {elapsed:.2f}s; fingerprint {data.fingerprint()[:16]}")
+    for field in (
+        "customers",
+        "crm_accounts",
+        "crm_contacts",
+        "crm_leads",
+        "bank_accounts",
+        "transactions",
+        "products",
+        "loans",
+        "orders",
+        "inventory",
+        "calls",
+    ):
+        typer.echo(f"  {field:<14} {len(getattr(data, field)):>9,}")
+    typer.echo("configured mess rates:")
+    for name, rate in MESS_RATES.items():
+        typer.echo(f"  {name:<28} {rate:.1%}")
+
+
+def main() -> None:
+    cli()

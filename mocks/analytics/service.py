@@ -1,0 +1,80 @@
+"""Product analytics events, speaking Segment's HTTP Tracking API."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from mocks.analytics.routes import build_router
+from mocks.analytics.store import AnalyticsStore
+from mocks.platform.service import AuthFailure, MockService, SystemContext
+
+__all__ = ["AnalyticsService"]
+
+
+
+def _basic_username(header: str) -> str | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[0]
+
+
+class AnalyticsService(MockService):
+    name = "analytics"
+    title = "Analytics"
+    vendor = "Segment HTTP Tracking API"
+    summary = (
+        "Call outcomes as product events: track, identify, page, screen, group, alias and "
+        "batch under /analytics/v1. Repeated messageIds are accepted and applied once."
+    )
+
+    def __init__(self, ctx: SystemContext) -> None:
+        super().__init__(ctx)
+        # Wall-clock time (ctx.clock is monotonic): receivedAt and Segment's skew correction.
+        self.now: Callable[[], datetime] = ctx.now
+        self.store = AnalyticsStore()
+
+    def reset(self) -> None:
+        super().reset()
+        self.store = AnalyticsStore()
+
+    def router(self) -> APIRouter:
+        return build_router(self)
+
+    def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
+        # Without a header the write key may still be in the body: the route checks it.
+        if "authorization" not in headers:
+            return None
+        username = _basic_username(headers["authorization"])
+        expected = self.ctx.settings.credentials.segment_write_key
+        if username is not None and secrets.compare_digest(username, expected):
+            return None
+        return AuthFailure(401, "unauthorized", "invalid write key")
+
+    def error_body(self, status: int, reason: str, message: str) -> Any:
+        return {"success": False, "code": reason, "message": message}
+
+    def inspection_router(self) -> APIRouter:
+        router = APIRouter(tags=["analytics"])
+
+        @router.get("/events", summary="Stored events, oldest first, filtered by any of the fields")
+        def events(
+            user_id: str | None = Query(None, alias="userId"),
+            event: str | None = None,
+            message_type: str | None = Query(None, alias="type"),
+        ) -> dict[str, Any]:
+            found = self.store.query(user_id, event, message_type)
+            return {"count": len(found), "events": found}
+
+        return router

@@ -1,0 +1,87 @@
+"""Event times as Google writes them: ``{"dateTime", "timeZone"}`` or an all-day ``{"date"}``.
+
+An ``EventTime`` keeps the instant (UTC, for overlap checks and free/busy) and the zone it
+is shown in, so an event booked in New York time is echoed back in New York time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mocks.calendar.errors import GoogleError
+
+__all__ = ["EventTime", "format_utc", "parse_event_time", "parse_rfc3339", "zone"]
+
+
+def zone(name: str, field: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise GoogleError.invalid(f"Invalid time zone definition for {field} time.", field) from exc
+
+
+def format_utc(instant: datetime) -> str:
+    """RFC 3339 in UTC with milliseconds, as Google writes ``created`` and ``updated``."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{instant.microsecond // 1000:03d}Z"
+    )
+
+
+def parse_rfc3339(value: str, field: str, *, parameter: bool = False) -> datetime:
+    """A timestamp with a mandatory offset (Google refuses ``timeMin`` without one)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        expected = "must be an RFC3339 timestamp with a time zone offset"
+        if parameter:
+            raise GoogleError.bad_parameter(field, value, expected)
+        raise GoogleError.invalid(f"Invalid {field} value '{value}': {expected}.", field)
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class EventTime:
+    instant: datetime  # UTC
+    time_zone: str
+    all_day: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        if self.all_day:
+            return {"date": self.instant.astimezone(ZoneInfo(self.time_zone)).date().isoformat()}
+        local = self.instant.astimezone(ZoneInfo(self.time_zone))
+        return {"dateTime": local.isoformat(timespec="seconds"), "timeZone": self.time_zone}
+
+
+def parse_event_time(raw: Any, field: str, calendar_zone: str) -> EventTime:
+    """``field`` is ``start`` or ``end``; missing pieces are named the way Google names them."""
+    if raw is None:
+        raise GoogleError.required(f"Missing {field} time.", field)
+    if not isinstance(raw, dict):
+        raise GoogleError.invalid(f"Invalid {field} time.", field)
+    zone_name = raw.get("timeZone") or calendar_zone
+    tz = zone(str(zone_name), field)
+    if raw.get("dateTime"):
+        try:
+            parsed = datetime.fromisoformat(str(raw["dateTime"]))
+        except ValueError as exc:
+            raise GoogleError.invalid(f"Invalid {field} time.", f"{field}.dateTime") from exc
+        if parsed.tzinfo is None:
+            if not raw.get("timeZone"):
+                raise GoogleError.required(
+                    f"Missing time zone definition for {field} time.", f"{field}.timeZone"
+                )
+            parsed = parsed.replace(tzinfo=tz)
+        return EventTime(parsed.astimezone(UTC), str(zone_name))
+    if raw.get("date"):
+        try:
+            day = date.fromisoformat(str(raw["date"]))
+        except ValueError as exc:
+            raise GoogleError.invalid(f"Invalid {field} time.", f"{field}.date") from exc
+        midnight = datetime.combine(day, time(), tzinfo=tz)
+        return EventTime(midnight.astimezone(UTC), str(zone_name), all_day=True)
+    raise GoogleError.required(f"Missing {field} time.", field)

@@ -1,0 +1,65 @@
+"""What the mocks saw: requests, faults by kind and latency percentiles per system."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ChaosStats", "percentile"]
+
+RESERVOIR = 10_000  # the most recent latencies kept per system for percentiles
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of an already sorted list (``q`` in 0..100)."""
+    if not sorted_values:
+        return None
+    rank = max(0, min(len(sorted_values) - 1, round(q / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[rank]
+
+
+@dataclass
+class _SystemStats:
+    requests: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=RESERVOIR))
+
+
+class ChaosStats:
+    def __init__(self) -> None:
+        self._systems: dict[str, _SystemStats] = {}
+
+    def record(self, system: str, status: int, latency_ms: float, fault: str | None) -> None:
+        stats = self._systems.setdefault(system, _SystemStats())
+        stats.requests += 1
+        stats.statuses[status] += 1
+        stats.latencies_ms.append(latency_ms)
+        if fault:
+            stats.faults[fault] += 1
+
+    def count_fault(self, system: str, fault: str) -> None:
+        """A fault applied outside a request (a database lock, say)."""
+        self._systems.setdefault(system, _SystemStats()).faults[fault] += 1
+
+    def reset(self) -> None:
+        self._systems.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, stats in sorted(self._systems.items()):
+            ordered = sorted(stats.latencies_ms)
+            out[name] = {
+                "requests": stats.requests,
+                "faulted": sum(v for k, v in stats.faults.items() if k != "latency"),
+                "faults_by_kind": dict(stats.faults),
+                "status_counts": {str(k): v for k, v in sorted(stats.statuses.items())},
+                "latency_ms": {
+                    "p50": percentile(ordered, 50),
+                    "p95": percentile(ordered, 95),
+                    "p99": percentile(ordered, 99),
+                    "samples": len(ordered),
+                },
+            }
+        return out

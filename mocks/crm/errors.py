@@ -1,0 +1,53 @@
+"""Salesforce's REST error shape: a JSON list of ``{"message", "errorCode"[, "fields"]}``.
+
+Route code raises ``SalesforceError``; the router turns it into the response, so every
+refusal the CRM makes (and every fault the gateway injects) reads the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+__all__ = ["GATEWAY_ERROR_CODES", "SalesforceError", "error_list", "not_found"]
+
+# Gateway reasons (see mocks.platform.gateway) -> the errorCode Salesforce would send.
+GATEWAY_ERROR_CODES = {
+    "unauthorized": "INVALID_SESSION_ID",
+    "rate_limited": "REQUEST_LIMIT_EXCEEDED",
+    "unavailable": "SERVER_UNAVAILABLE",
+}
+
+
+def error_list(message: str, error_code: str, fields: Sequence[str] | None = None) -> list[Any]:
+    item: dict[str, Any] = {"message": message, "errorCode": error_code}
+    if fields is not None:
+        item["fields"] = list(fields)
+    return [item]
+
+
+class SalesforceError(Exception):
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        fields: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(f"{error_code}: {message}")
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+        self.fields = fields
+
+    def body(self) -> list[Any]:
+        return error_list(self.message, self.error_code, self.fields)
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status)
+
+
+def not_found() -> SalesforceError:
+    return SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")

@@ -1,0 +1,215 @@
+"""The mock CRM: a Salesforce org serving Contacts, Leads, Accounts, Tasks and Opportunities.
+
+Served under ``/crm``; ``instance_url`` is ``<base_url>/crm``, so a client that joins
+``instance_url`` with Salesforce's usual paths reaches it. Sessions survive ``reset()``
+on purpose: a test's client stays logged in while the records go back to the seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from fastapi import APIRouter
+
+from mocks.crm.errors import GATEWAY_ERROR_CODES, SalesforceError, error_list, not_found
+from mocks.crm.inspection import build_inspection_router
+from mocks.crm.oauth import TokenStore
+from mocks.crm.paging import QueryCursors
+from mocks.crm.routes import AUTOMATIONS_HEADER, build_router
+from mocks.crm.schema import SObjectType, sobject_named
+from mocks.crm.seed import Record
+from mocks.crm.soql import Query, SoqlError, parse_soql
+from mocks.crm.store import CrmStore
+from mocks.crm.writes import check_body
+from mocks.platform.idempotency import (
+    IdempotencyConflict,
+    IdempotencyMismatch,
+    StoredResponse,
+    fingerprint,
+)
+from mocks.platform.service import AuthFailure, MockService, SystemContext
+
+__all__ = ["CrmService"]
+
+
+class CrmService(MockService):
+    name = "crm"
+    title = "CRM"
+    vendor = "Salesforce REST API v59.0"
+    summary = (
+        "Contacts, Leads, Accounts, Tasks and Opportunities over Salesforce's REST API: "
+        "OAuth 2.0 client-credentials/password tokens, SOQL queries with paging, sObject "
+        "create/read/update. Phones are stored exactly as the dataset typed them."
+    )
+    public_paths: ClassVar[tuple[str, ...]] = (
+        "/services/oauth2/token", "/services/oauth2/revoke", "/services/data", "/services/data/",
+    )  # fmt: skip
+
+    def __init__(self, ctx: SystemContext) -> None:
+        super().__init__(ctx)
+        self.tokens = TokenStore(ctx.clock, ctx.settings.crm_token_ttl_s)
+        self.cursors = QueryCursors()
+        self.store = CrmStore(ctx.dataset)
+
+    @property
+    def instance_url(self) -> str:
+        return f"{self.ctx.base_url}/crm"
+
+    # -- platform hooks ------------------------------------------------------------
+
+    def router(self) -> APIRouter:
+        return build_router(self)
+
+    def inspection_router(self) -> APIRouter:
+        return build_inspection_router(self)
+
+    async def startup(self) -> None:
+        # The first caller lookup must not pay for seeding 100k contacts (about a
+        # second); reset() keeps unwritten tables, so this stays paid for.
+        self.store.warm(("Contact", "Lead", "Account"))
+
+    def reset(self) -> None:
+        """Records, cursors, ledger and keys back to the seed; sessions stay (module doc)."""
+        self.store = self.store.reseeded()
+        self.cursors.clear()
+        self.tokens.ttl_s = self.ctx.settings.crm_token_ttl_s
+        super().reset()
+
+    def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        # "OAuth <token>" is Salesforce's older spelling and still accepted.
+        if scheme.lower() in ("bearer", "oauth") and self.tokens.is_live(token.strip()):
+            return None
+        return AuthFailure(401, "unauthorized", "Session expired or invalid")
+
+    def error_body(self, status: int, reason: str, message: str) -> Any:
+        return error_list(message, GATEWAY_ERROR_CODES.get(reason, "UNKNOWN_EXCEPTION"))
+
+    # -- automations hook ------------------------------------------------------------
+
+    def on_record_changed(
+        self, obj_type: str, record_id: str, before: Record | None, after: Record
+    ) -> list[str]:
+        """Called after every applied create (``before`` is None) and update.
+
+        Returns the names of the automations the change triggered; the response then
+        carries them in ``X-Switchboard-Automations``. The automation engine plugs in
+        here; until it does, nothing is triggered.
+        """
+        return []
+
+    # -- reads -----------------------------------------------------------------------
+
+    def query(self, text: str, batch: int, version: str) -> dict[str, Any]:
+        query, sobject = self._parse(text)
+        table = self.store.table(sobject.name)
+        if query.is_count:
+            return {"totalSize": table.count(query), "done": True, "records": []}
+        records = [
+            {"attributes": _attributes(sobject.name, row["Id"], version), **query.project(row)}
+            for row in table.select(query)
+        ]
+        return self.cursors.first_page(records, batch, version)
+
+    def _parse(self, text: str) -> tuple[Query, SObjectType]:
+        try:
+            query = parse_soql(text)
+            sobject = sobject_named(query.object_name)
+            if sobject is None:
+                raise SalesforceError(
+                    400, "INVALID_TYPE",
+                    f"sObject type '{query.object_name}' is not supported. If you are attempting "
+                    "to use a custom object, be sure to append the '__c' after the entity name.",
+                )  # fmt: skip
+            query.validate_fields(sobject.field_names)
+        except SoqlError as error:
+            raise SalesforceError(400, error.error_code, error.message) from None
+        return query, sobject
+
+    def get_record(
+        self, sobject: SObjectType, record_id: str, fields: Sequence[str] | None, version: str
+    ) -> dict[str, Any]:
+        record = self.store.table(sobject.name).get(record_id)
+        if record is None:
+            raise not_found()
+        names = sobject.field_names
+        if fields is not None:
+            unknown = [f for f in fields if sobject.field(f) is None]
+            if unknown:
+                raise SalesforceError(
+                    400, "INVALID_FIELD",
+                    f"No such column '{unknown[0]}' on sobject of type {sobject.name}",
+                )  # fmt: skip
+            names = tuple(sobject.field(f).name for f in fields)  # type: ignore[union-attr]
+        return {
+            "attributes": _attributes(sobject.name, record["Id"], version),
+            **{name: record.get(name) for name in names},
+        }
+
+    # -- writes ----------------------------------------------------------------------
+
+    async def create_record(
+        self, sobject: SObjectType, body: Any, key: str | None
+    ) -> tuple[StoredResponse, bool]:
+        async def apply() -> StoredResponse:
+            changes = check_body(sobject, body, creating=True, exists=self.store.exists)
+            record = self.store.create(sobject.name, changes)
+            triggered = self.on_record_changed(sobject.name, record["Id"], None, dict(record))
+            self.ledger.record("sobject.create", record["Id"], key, type=sobject.name,
+                               fields=changes)  # fmt: skip
+            created = {"id": record["Id"], "success": True, "errors": []}
+            return StoredResponse(201, created, _automation_headers(triggered))
+
+        return await self._once(key, fingerprint("POST", sobject.name, body), apply)
+
+    async def update_record(
+        self, sobject: SObjectType, record_id: str, body: Any, key: str | None
+    ) -> tuple[StoredResponse, bool]:
+        async def apply() -> StoredResponse:
+            changes = check_body(sobject, body, creating=False, exists=self.store.exists)
+            try:
+                before, after = self.store.update(sobject.name, record_id, changes)
+            except KeyError:
+                raise not_found() from None
+            triggered = self.on_record_changed(sobject.name, after["Id"], before, after)
+            self.ledger.record("sobject.update", after["Id"], key, type=sobject.name,
+                               fields=changes)  # fmt: skip
+            return StoredResponse(204, None, _automation_headers(triggered))
+
+        request = fingerprint("PATCH", sobject.name, record_id, body)
+        return await self._once(key, request, apply)
+
+    async def _once(
+        self, key: str | None, request: str, apply: Any
+    ) -> tuple[StoredResponse, bool]:
+        """Run ``apply`` under the idempotency key; refusals are stored like successes."""
+
+        async def applying() -> StoredResponse:
+            try:
+                stored: StoredResponse = await apply()
+            except SalesforceError as error:
+                return StoredResponse(error.status, error.body())
+            return stored
+
+        try:
+            return await self.idempotency.run(key, request, applying)
+        except IdempotencyMismatch:
+            raise SalesforceError(
+                400, "IDEMPOTENCY_KEY_REUSED",
+                f"Idempotency-Key '{key}' was already used with different parameters",
+            ) from None  # fmt: skip
+        except IdempotencyConflict:
+            raise SalesforceError(
+                409, "IDEMPOTENCY_KEY_IN_USE",
+                f"A request with Idempotency-Key '{key}' is still being processed",
+            ) from None  # fmt: skip
+
+
+def _attributes(sobject: str, record_id: str, version: str) -> dict[str, str]:
+    return {"type": sobject, "url": f"/services/data/{version}/sobjects/{sobject}/{record_id}"}
+
+
+def _automation_headers(triggered: list[str]) -> tuple[tuple[str, str], ...]:
+    return ((AUTOMATIONS_HEADER, ",".join(triggered)),) if triggered else ()
+

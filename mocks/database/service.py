@@ -1,0 +1,50 @@
+"""The core-banking database: the one mock that is read with SQL rather than HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from fastapi import APIRouter
+
+from mocks.database.faults import DatabaseFaults
+from mocks.database.routes import build_chaos_router, build_router
+from mocks.database.store import DatabaseStore
+from mocks.platform.service import MockService, SystemContext
+
+__all__ = ["DatabaseService"]
+
+
+class DatabaseService(MockService):
+    name: ClassVar[str] = "database"
+    title: ClassVar[str] = "Core banking database"
+    vendor: ClassVar[str] = "SQL via SQLAlchemy (SQLite file by default)"
+    summary: ClassVar[str] = (
+        "Customers, accounts, transactions and products in a real SQL database, read with "
+        "SQL. /_chaos/database takes real locks, swaps the file for garbage, or slows "
+        "queries with a lock duty cycle."
+    )
+
+    def __init__(self, ctx: SystemContext) -> None:
+        super().__init__(ctx)
+        self.store = DatabaseStore(ctx.settings.resolved_database_url, ctx.dataset)
+        self.faults = DatabaseFaults(self.store, ctx.clock)
+
+    def router(self) -> APIRouter:
+        return build_router(self)
+
+    def chaos_router(self) -> APIRouter:
+        return build_chaos_router(self)
+
+    async def startup(self) -> None:
+        await asyncio.to_thread(self.store.ensure_seeded)
+
+    async def shutdown(self) -> None:
+        await asyncio.to_thread(self.faults.release_all)
+        self.store.dispose()
+
+    def reset(self) -> None:
+        # /_chaos/reset knows nothing of these threads, and the autouse fixture resets here.
+        self.faults.release_all()
+        self.store.restore()
+        super().reset()

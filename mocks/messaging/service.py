@@ -1,0 +1,130 @@
+"""The messaging system: Twilio Programmable Messaging (SMS and WhatsApp), with callbacks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from fastapi import APIRouter
+
+from mocks.dataset import COMPANY_NUMBER
+from mocks.messaging.addresses import Address
+from mocks.messaging.control import build_control_router
+from mocks.messaging.errors import twilio_error_body
+from mocks.messaging.lifecycle import DeliverySimulator, timeline
+from mocks.messaging.routes import build_router
+from mocks.messaging.send import SendRequest
+from mocks.messaging.store import Message, MessageStore
+from mocks.platform.service import AuthFailure, MockService, SystemContext
+
+__all__ = ["MessagingService"]
+
+_BAD_CREDENTIALS = "Your AccountSid or AuthToken was incorrect."
+
+
+class MessagingService(MockService):
+    name: ClassVar[str] = "messaging"
+    title: ClassVar[str] = "Messaging"
+    vendor: ClassVar[str] = "Twilio Programmable Messaging (API 2010-04-01)"
+    summary: ClassVar[str] = (
+        "SMS and WhatsApp sends in Twilio's wire format (HTTP Basic AccountSid:AuthToken). "
+        "Messages walk queued -> sent -> delivered and post signed status callbacks; "
+        "timeline and callback chaos at /_mock/messaging/callbacks."
+    )
+
+    def __init__(self, ctx: SystemContext) -> None:
+        super().__init__(ctx)
+        credentials = ctx.settings.credentials
+        self.account_sid = credentials.twilio_account_sid
+        self.auth_token = credentials.twilio_auth_token
+        self.store = MessageStore(seed=ctx.settings.seed)
+        self.delivery = DeliverySimulator(
+            self.store, self.auth_token, seed=ctx.settings.seed, clock=ctx.clock, sleep=ctx.sleep
+        )
+
+    def router(self) -> APIRouter:
+        return build_router(self)
+
+    def inspection_router(self) -> APIRouter:
+        return build_control_router(self)
+
+    async def startup(self) -> None:
+        await self.delivery.start()
+
+    async def shutdown(self) -> None:
+        await self.delivery.stop()
+
+    def reset(self) -> None:
+        self.delivery.reset()
+        self.store.clear()
+        super().reset()
+
+    def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
+        scheme, _, encoded = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic" or not encoded:
+            missing = "Authentication Error - No credentials provided"
+            return AuthFailure(401, "unauthorized", missing)
+        try:
+            username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return AuthFailure(401, "unauthorized", "Authenticate")
+        valid = secrets.compare_digest(username, self.account_sid) and secrets.compare_digest(
+            password, self.auth_token
+        )
+        # The account in the URL must be the one whose credentials were given.
+        parts = path.strip("/").split("/")
+        foreign = len(parts) >= 3 and parts[1] == "Accounts" and parts[2] != username
+        if not valid or foreign:
+            return AuthFailure(401, "unauthorized", "Authenticate")
+        return None
+
+    def error_body(self, status: int, reason: str, message: str) -> Any:
+        body = twilio_error_body(status, None, message)
+        if status == 401:
+            body["detail"] = _BAD_CREDENTIALS
+        return body
+
+    def send(self, account_sid: str, request: SendRequest, key: str | None) -> Message:
+        """Apply one send: store it, record it, and start its walk through the statuses."""
+        sender = request.sender
+        if sender is None:
+            # A Messaging Service picks one of its senders; this mock has one number.
+            sender = Address(request.to.channel, COMPANY_NUMBER)
+        steps = timeline(
+            request.to.value,
+            self.delivery.settings,
+            via_service=request.messaging_service_sid is not None,
+        )
+        now = self.store.now()
+        message = Message(
+            sid=self.store.new_sid("MM" if request.media_urls else "SM"),
+            account_sid=account_sid,
+            to=str(request.to),
+            from_=str(sender),
+            body=request.body,
+            status=steps[0].status,
+            num_segments=request.num_segments,
+            date_created=now,
+            date_updated=now,
+            messaging_service_sid=request.messaging_service_sid,
+            media_urls=request.media_urls,
+            status_callback=request.status_callback,
+        )
+        self.store.add(message)
+        self.ledger.record(
+            "message.create",
+            message.sid,
+            key,
+            **{
+                "to": message.to,
+                "from": message.from_,
+                "channel": request.to.channel,
+                "num_segments": message.num_segments,
+                "status_callback": message.status_callback,
+            },
+        )
+        self.delivery.begin(message, steps)
+        return message

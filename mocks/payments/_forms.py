@@ -1,0 +1,85 @@
+"""Stripe's form encoding: ``metadata[order_id]=7&payment_method_types[]=card`` to nested values.
+
+Stripe's v1 API takes ``application/x-www-form-urlencoded`` bodies whose keys use bracket
+notation, the way Rack parses them: ``a[b][c]=v`` is a nested hash, ``a[]=v`` appends to an
+array, and ``a[0]=v`` is a hash with key ``"0"`` that the endpoint reads as an array where
+it expects one (the official SDKs send arrays that way). A key used both as a value and as a
+hash is refused, naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["FormConflict", "as_list", "parse_form"]
+
+
+class FormConflict(ValueError):
+    """A key was given both as a plain value and as a hash (or array)."""
+
+    def __init__(self, key: str, expected: str) -> None:
+        super().__init__(f"Invalid {expected} for parameter {key}")
+        self.key = key
+        self.expected = expected
+
+
+def parse_form(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Nested dicts (and lists for ``[]``) from decoded form pairs; the last value wins."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        _assign(root, _segments(key), value, key)
+    return root
+
+
+def as_list(value: Any) -> list[Any] | None:
+    """An array parameter as a list: ``a[]=x`` gives a list, ``a[0]=x`` a hash keyed 0, 1..."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict) and all(k.isdigit() for k in value):
+        return [value[k] for k in sorted(value, key=int)]
+    return None
+
+
+def _segments(key: str) -> list[str]:
+    """``"a[b][]"`` -> ``["a", "b", ""]``; a key with unbalanced brackets stays whole."""
+    head, bracket, rest = key.partition("[")
+    if not bracket or not head:
+        return [key]
+    parts = [head]
+    rest = "[" + rest
+    while rest:
+        if not rest.startswith("[") or "]" not in rest:
+            return [key]
+        inner, _, rest = rest[1:].partition("]")
+        parts.append(inner)
+    return parts
+
+
+def _assign(node: dict[str, Any], path: list[str], value: str, key: str) -> None:
+    name, *more = path
+    if not more:
+        if isinstance(node.get(name), dict | list):
+            raise FormConflict(key, "hash" if isinstance(node[name], dict) else "array")
+        node[name] = value
+        return
+    if more[0] == "":
+        _append(node, name, more[1:], value, key)
+        return
+    child = node.setdefault(name, {})
+    if not isinstance(child, dict):
+        raise FormConflict(key, "hash")
+    _assign(child, more, value, key)
+
+
+def _append(node: dict[str, Any], name: str, rest: list[str], value: str, key: str) -> None:
+    items = node.setdefault(name, [])
+    if not isinstance(items, list):
+        raise FormConflict(key, "array")
+    if not rest:
+        items.append(value)
+        return
+    # ``a[][b]=1&a[][c]=2`` fills one hash until a key repeats, as Rack does.
+    if not items or not isinstance(items[-1], dict) or rest[0] in items[-1]:
+        items.append({})
+    _assign(items[-1], rest, value, key)

@@ -1,0 +1,138 @@
+"""The payments system: Stripe's PaymentIntents API, enough for the ``stripe`` SDK to work.
+
+Point the SDK at it with ``stripe.StripeClient("sk_test_switchboard",
+base_addresses={"api": "http://127.0.0.1:8100/payments"})``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from mocks.payments.routes import build_router
+from mocks.payments.store import PaymentsStore
+from mocks.platform.control import require_token
+from mocks.platform.service import AuthFailure, MockService, SystemContext
+
+__all__ = ["PaymentsConfig", "PaymentsService"]
+
+_NO_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization "
+    "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+    "https://stripe.com/docs/api#authentication for details, or we can help at "
+    "https://support.stripe.com/."
+)
+
+
+class PaymentsConfig(BaseModel):
+    """Behaviour knobs of the mock itself (not faults: those belong to the chaos engine)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    processing_delay_s: float = Field(
+        default=0.0, ge=0, le=30,
+        description="how long a confirm waits for the simulated card network; while it "
+        "waits the intent is 'processing' and its idempotency key is in flight",
+    )
+
+
+class PaymentsService(MockService):
+    name: ClassVar[str] = "payments"
+    title: ClassVar[str] = "Payments"
+    vendor: ClassVar[str] = "Stripe API v1 (PaymentIntents)"
+    summary: ClassVar[str] = (
+        "Stripe PaymentIntents: create, confirm (test cards and pm_card_* methods), update, "
+        "cancel, list; Idempotency-Key with Stripe's replay semantics; card declines as 402."
+    )
+
+    def __init__(self, ctx: SystemContext) -> None:
+        super().__init__(ctx)
+        self.config = PaymentsConfig()
+        self.store = self._new_store()
+
+    def _new_store(self) -> PaymentsStore:
+        # ``created`` is a Unix timestamp, so the store needs wall time, not ctx.clock.
+        return PaymentsStore(self.ctx.settings.seed, now=lambda: self.ctx.now().timestamp())
+
+    def router(self) -> APIRouter:
+        return build_router(self)
+
+    def reset(self) -> None:
+        self.store = self._new_store()
+        self.config = PaymentsConfig()
+        super().reset()
+
+    def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
+        given = _api_key(headers.get("authorization", ""))
+        if given is None:
+            return AuthFailure(401, "missing_api_key", _NO_KEY)
+        expected = self.ctx.settings.credentials.stripe_secret_key
+        if not secrets.compare_digest(given.encode(), expected.encode()):
+            return AuthFailure(401, "invalid_api_key",
+                               f"Invalid API Key provided: {_redacted(given)}")
+        return None
+
+    def error_body(self, status: int, reason: str, message: str) -> Any:
+        """Stripe's error shape, also for faults the chaos engine injects."""
+        error: dict[str, Any]
+        if reason in ("missing_api_key", "invalid_api_key"):
+            error = {"type": "invalid_request_error", "message": message}
+        elif status == 401:  # an injected credential expiry
+            error = {"type": "invalid_request_error", "code": "api_key_expired",
+                     "message": "Expired API Key provided: the key has been rolled or expired."}
+        elif status == 429:
+            error = {"type": "rate_limit_error", "code": "rate_limit",
+                     "message": "Request rate limit exceeded. Learn more about rate limits "
+                     "here https://stripe.com/docs/rate-limits."}
+        else:
+            error = {"type": "api_error", "message": message}
+        return {"error": error}
+
+    def inspection_router(self) -> APIRouter:
+        router = APIRouter(tags=["payments"])
+        guarded = [Depends(require_token(self.ctx.settings.chaos_token))]
+
+        @router.get("/charges", summary="Charges made: succeeded count and amount, declines")
+        async def charges() -> dict[str, Any]:  # on the event loop, like the writers
+            return {"system": self.name, **self.store.charge_summary()}
+
+        @router.get("/config", summary="The mock's behaviour knobs")
+        async def get_config() -> PaymentsConfig:
+            return self.config
+
+        @router.put("/config", dependencies=guarded, summary="Set processing_delay_s")
+        async def put_config(config: PaymentsConfig) -> PaymentsConfig:
+            self.config = config
+            return self.config
+
+        return router
+
+
+def _api_key(authorization: str) -> str | None:
+    """Stripe takes the key as a Bearer token or as the Basic auth user name."""
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value
+    if scheme.lower() == "basic" and value:
+        try:
+            user = base64.b64decode(value, validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return user or None
+    return None
+
+
+def _redacted(key: str) -> str:
+    """Stripe shows a wrong key's prefix and last four characters only."""
+    prefix = next((p for p in ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_",
+                               "pk_live_") if key.startswith(p)), "")
+    tail = key[len(prefix):]
+    shown = tail[-4:] if len(tail) > 8 else ""
+    return prefix + "*" * max(4, len(tail) - len(shown)) + shown

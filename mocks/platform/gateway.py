@@ -1,0 +1,204 @@
+"""The gateway: one ordered chain that every request to a mock system passes through.
+
+    record ─▶ chaos (delay, then outage / quota / error / hang / broken body) ─▶ auth ─▶ system
+
+Control and inspection endpoints (``/_chaos``, ``/_mock``) and each system's docs bypass
+chaos and vendor auth. Written as raw ASGI (not ``BaseHTTPMiddleware``) because it sits on
+the hot path of every request and has to break responses in ways a Response object can't.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from mocks.chaos.engine import ChaosEngine, Decision
+from mocks.platform._asgi import (
+    ASGIApp,
+    BufferedResponse,
+    InjectedDrop,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    add_headers,
+    send_json,
+)
+from mocks.platform.service import MockService
+
+__all__ = ["Gateway"]
+
+_REASONS = {
+    401: ("unauthorized", "Session expired or invalid"),
+    429: ("rate_limited", "Too many requests"),
+    500: ("server_error", "An unexpected error occurred"),
+    502: ("bad_gateway", "Bad gateway"),
+    503: ("unavailable", "Service temporarily unavailable"),
+    504: ("gateway_timeout", "Upstream request timed out"),
+}
+_UNGUARDED = ("/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect")
+_BODY_FAULTS = frozenset({"drop", "malformed", "slow_body"})
+
+
+class Gateway:
+    def __init__(
+        self,
+        app: ASGIApp,
+        services: Mapping[str, MockService],
+        chaos: ChaosEngine,
+        *,
+        max_hang_s: float,
+        slow_body_s: float,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self.app = app
+        self.services = services
+        self.chaos = chaos
+        self.max_hang_s = max_hang_s
+        self.slow_body_s = slow_body_s
+        self.sleep = sleep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        name, _, rest = path[1:].partition("/")
+        service = self.services.get(name)
+        sub_path = "/" + rest
+        if service is None or sub_path in _UNGUARDED:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        fault: str | None = None
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            fault = await self._handle(service, sub_path, scope, receive, recording)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self.chaos.stats.record(name, status, elapsed_ms, fault)
+
+    async def _handle(
+        self, service: MockService, sub_path: str, scope: Scope, receive: Receive, send: Send
+    ) -> str | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        decision = self.chaos.decide(
+            service.name,
+            scope["method"],
+            sub_path,
+            credential=_credential(headers),
+            ip=client[0] if client else "unknown",
+        )
+        if decision.latency_s:
+            await self.sleep(decision.latency_s)
+        marks = _fault_headers(decision)
+        fault = decision.fault or ("latency" if decision.latency_s else None)
+        if decision.status is not None:
+            await self._refuse(service, send, decision, marks)
+            return fault
+        if decision.fault == "hang":
+            await self._hang(service, receive, send, marks)
+            return fault
+        if sub_path not in service.public_paths:
+            failure = service.authenticate(sub_path, headers)
+            if failure is not None:
+                body = service.error_body(failure.status, failure.reason, failure.message)
+                await send_json(send, failure.status, body, marks, service.error_media_type)
+                return fault
+        if decision.fault in _BODY_FAULTS:
+            await self._break_body(decision.fault, scope, receive, send, marks)
+        else:
+            await self.app(scope, receive, add_headers(send, marks))
+        return fault
+
+    async def _refuse(
+        self, service: MockService, send: Send, decision: Decision, marks: list[tuple[bytes, bytes]]
+    ) -> None:
+        status = decision.status or 500
+        reason, message = _REASONS.get(status, ("server_error", "Error"))
+        if decision.fault == "outage":
+            message = "Service is down for maintenance"
+        if decision.retry_after_s is not None:
+            marks = [*marks, (b"retry-after", str(max(1, round(decision.retry_after_s))).encode())]
+        body = service.error_body(status, reason, message)
+        await send_json(send, status, body, marks, service.error_media_type)
+
+    async def _hang(
+        self, service: MockService, receive: Receive, send: Send, marks: list[tuple[bytes, bytes]]
+    ) -> None:
+        """Say nothing until the client gives up (or the hang limit passes)."""
+        try:
+            async with asyncio.timeout(self.max_hang_s):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+            return
+        except TimeoutError:
+            pass
+        body = service.error_body(504, "gateway_timeout", "Upstream request timed out")
+        await send_json(send, 504, body, marks, service.error_media_type)
+
+    async def _break_body(
+        self,
+        kind: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        marks: list[tuple[bytes, bytes]],
+    ) -> None:
+        buffered = BufferedResponse()
+        await self.app(scope, receive, buffered.send)
+        body = bytes(buffered.body)
+        if kind == "malformed":
+            broken = body[: max(1, len(body) // 2)] + b"\x00<!-- upstream proxy error -->"
+            await send(buffered.start_with(len(broken), marks))
+            await send({"type": "http.response.body", "body": broken})
+        elif kind == "drop":
+            await send(buffered.start_with(len(body), marks))
+            await send(
+                {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+            )
+            raise InjectedDrop("connection dropped mid-response on purpose")
+        else:  # slow_body: the status line comes at once, the body trickles in
+            await send(buffered.start_with(len(body), marks))
+            chunks = 10
+            step = max(1, -(-len(body) // chunks))
+            for offset in range(0, len(body), step):
+                await self.sleep(self.slow_body_s / chunks)
+                more = offset + step < len(body)
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": body[offset : offset + step],
+                        "more_body": more,
+                    }
+                )
+            if not body:
+                await send({"type": "http.response.body", "body": b""})
+
+
+def _fault_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    if decision.fault:
+        marks = [(b"x-injected-fault", decision.fault.encode())]
+    elif decision.latency_s:
+        marks = [(b"x-injected-fault", b"latency")]
+    else:
+        return []
+    if decision.latency_s:
+        marks.append((b"x-injected-latency-ms", f"{decision.latency_s * 1000:.1f}".encode()))
+    return marks
+
+
+def _credential(headers: Mapping[str, str]) -> str:
+    for name in ("authorization", "x-api-key"):
+        if name in headers:
+            return headers[name]
+    return "anonymous"

@@ -1,0 +1,109 @@
+"""The shape every mock system has: one subclass of ``MockService`` per package.
+
+A service owns its store (seeded from the shared dataset), its ``APIRouter``, its ledger and
+its idempotency keys; it tells the gateway how it authenticates and how its vendor spells
+an error. The registry does the rest, so every system is wired the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from fastapi import APIRouter
+
+from mocks.platform.idempotency import IdempotencyStore
+from mocks.platform.ledger import Ledger
+from mocks.settings import MockSettings
+
+if TYPE_CHECKING:
+    from mocks.chaos.engine import ChaosEngine
+    from mocks.dataset import Dataset
+
+__all__ = ["AuthFailure", "MockService", "SystemContext"]
+
+
+@dataclass
+class SystemContext:
+    """What the registry hands every system when it builds it."""
+
+    settings: MockSettings
+    dataset: Dataset
+    chaos: ChaosEngine
+    clock: Callable[[], float] = time.monotonic  # durations, expiry, windows
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)  # timestamps vendors print
+    # Known only once the server has bound its port; callbacks and automations use it.
+    base_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailure:
+    status: int  # usually 401 or 403; Slack answers auth errors with a 200
+    reason: str  # a slug the system's error_body understands, e.g. "invalid_api_key"
+    message: str
+
+
+class MockService(ABC):
+    """Base of every mock system. Subclasses set the class attributes and build a router."""
+
+    name: ClassVar[str]  # the URL prefix, e.g. "crm"
+    title: ClassVar[str]  # e.g. "CRM"
+    vendor: ClassVar[str]  # e.g. "Salesforce REST API v59.0"
+    summary: ClassVar[str] = ""
+    # Paths below the prefix that need no credentials (token endpoints, docs).
+    public_paths: ClassVar[tuple[str, ...]] = ()
+    # The content type of the gateway's error answers (RFC 9457 systems say problem+json).
+    error_media_type: ClassVar[str] = "application/json"
+
+    def __init__(self, ctx: SystemContext) -> None:
+        self.ctx = ctx
+        self.ledger = Ledger(self.name, now=ctx.now)
+        self.idempotency = IdempotencyStore()
+
+    @abstractmethod
+    def router(self) -> APIRouter:
+        """The vendor's API surface, mounted under ``/<name>``."""
+
+    def reset(self) -> None:
+        """Back to the seeded state: subclasses reload their store and call super()."""
+        self.ledger.clear()
+        self.idempotency.clear()
+
+    def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
+        """Check the vendor's credentials (``headers`` keys are lower case)."""
+        return None
+
+    def error_body(self, status: int, reason: str, message: str) -> Any:
+        """The vendor's error body; ``reason`` is a short slug such as ``unavailable``."""
+        return {"error": {"status": status, "code": reason, "message": message}}
+
+    def inspection_router(self) -> APIRouter | None:
+        """Extra ``/_mock/<name>/...`` endpoints (automation runs, token revocation...)."""
+        return None
+
+    def chaos_router(self) -> APIRouter | None:
+        """Extra ``/_chaos/<name>/...`` actions that are not request faults (database locks)."""
+        return None
+
+    async def startup(self) -> None:  # noqa: B027 -- an optional hook
+        """Called once the server runs (``ctx.base_url`` is known)."""
+
+    async def shutdown(self) -> None:  # noqa: B027 -- an optional hook
+        """Called when the server stops."""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "vendor": self.vendor,
+            "summary": self.summary,
+            "prefix": f"/{self.name}",
+            "docs": f"/{self.name}/docs",
+            "ledger": f"/_mock/{self.name}/ledger",
+        }
