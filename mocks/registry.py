@@ -113,7 +113,7 @@ def build_enterprise(
         extra = service.chaos_router()
         if extra is not None:
             api.include_router(extra, prefix=f"/_chaos/{name}", tags=["chaos"])
-    api.include_router(chaos_router(chaos, names, settings.chaos_token))
+    api.include_router(chaos_router(chaos, services, settings.chaos_token))
     api.include_router(
         inspection_router(services, settings.chaos_token, lambda: _dataset_info(data, settings))
     )

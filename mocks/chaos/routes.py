@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +13,7 @@ from mocks.chaos.engine import ChaosEngine
 from mocks.chaos.latency import sample_latency_ms
 from mocks.chaos.models import ChaosProfile, FaultProfile, OutageWindow
 from mocks.platform.control import require_token, unknown_system
+from mocks.platform.service import MockService
 
 __all__ = ["chaos_router"]
 
@@ -28,7 +29,10 @@ class SeedRequest(BaseModel):
     seed: int
 
 
-def chaos_router(engine: ChaosEngine, systems: Collection[str], token: str) -> APIRouter:
+def chaos_router(
+    engine: ChaosEngine, services: Mapping[str, MockService], token: str
+) -> APIRouter:
+    systems = tuple(services)
     router = APIRouter(
         prefix="/_chaos", tags=["chaos"], dependencies=[Depends(require_token(token))]
     )
@@ -40,7 +44,9 @@ def chaos_router(engine: ChaosEngine, systems: Collection[str], token: str) -> A
 
     @router.get("", summary="Active faults and the seed")
     def describe() -> dict[str, Any]:
-        return {"known_systems": sorted(systems), **engine.describe()}
+        described = engine.describe()
+        own = {name: s.active_faults() for name, s in services.items() if s.active_faults()}
+        return {"known_systems": sorted(systems), **described, "system_faults": own}
 
     @router.put("/systems/{system}", summary="Replace a system's fault profile")
     def set_profile(system: str, profile: FaultProfile) -> dict[str, Any]:
@@ -93,6 +99,8 @@ def chaos_router(engine: ChaosEngine, systems: Collection[str], token: str) -> A
     @router.post("/reset", summary="Clear every fault and the statistics")
     def reset() -> dict[str, str]:
         engine.clear()
+        for service in services.values():
+            service.clear_faults()
         engine.stats.reset()
         engine.reseed(engine.seed)  # a fresh start replays the same sequence
         return {"status": "reset"}

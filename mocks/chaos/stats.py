@@ -56,10 +56,12 @@ class ChaosStats:
                 "faults_by_kind": dict(stats.faults),
                 "status_counts": {str(k): v for k, v in sorted(stats.statuses.items())},
                 "latency_ms": {
-                    "p50": percentile(ordered, 50),
-                    "p95": percentile(ordered, 95),
-                    "p99": percentile(ordered, 99),
+                    **{f"p{q}": _rounded(percentile(ordered, q)) for q in (50, 95, 99)},
                     "samples": len(ordered),
                 },
             }
         return out
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fastapi import APIRouter
 
@@ -43,8 +43,13 @@ class DatabaseService(MockService):
         await asyncio.to_thread(self.faults.release_all)
         self.store.dispose()
 
+    def clear_faults(self) -> None:
+        self.faults.release_all()
+
+    def active_faults(self) -> list[dict[str, Any]]:
+        return self.faults.active()
+
     def reset(self) -> None:
-        # /_chaos/reset knows nothing of these threads, and the autouse fixture resets here.
         self.faults.release_all()
         self.store.restore()
         super().reset()

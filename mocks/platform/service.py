@@ -91,6 +91,13 @@ class MockService(ABC):
         """Extra ``/_chaos/<name>/...`` actions that are not request faults (database locks)."""
         return None
 
+    def clear_faults(self) -> None:  # noqa: B027 -- an optional hook
+        """Stop faults the system runs itself (``POST /_chaos/reset`` calls it)."""
+
+    def active_faults(self) -> list[dict[str, Any]]:
+        """Faults the system runs itself, for ``GET /_chaos``."""
+        return []
+
     async def startup(self) -> None:  # noqa: B027 -- an optional hook
         """Called once the server runs (``ctx.base_url`` is known)."""
 

@@ -211,11 +211,11 @@ def _query_ms(engine: Engine) -> float:
 
 def test_slow_makes_queries_measurably_slower(control: httpx.Client, patient: Engine) -> None:
     calm = statistics.mean(_query_ms(patient) for _ in range(8))
-    body = {"seconds": 3, "hold_ms": 60, "every_ms": 75}
+    body = {"seconds": 3, "hold_ms": 80, "every_ms": 100}
     control.post("/_chaos/database/slow", json=body).raise_for_status()
     slowed = statistics.mean(_query_ms(patient) for _ in range(8))
     control.delete("/_chaos/database").raise_for_status()
-    # Four fifths of queries land inside a 60 ms hold and wait out the rest of it.
+    # Four fifths of queries land inside an 80 ms hold and wait out the rest of it.
     assert slowed > calm + 15, (calm, slowed)
 
 
@@ -227,6 +227,17 @@ def test_delete_and_reset_release_faults_at_once(control: httpx.Client, impatien
     control.post("/_chaos/database/lock", json={"seconds": 60}).raise_for_status()
     control.post("/_mock/reset").raise_for_status()
     assert control.get("/_chaos/database").json()["faults"] == []
+    assert _count_customers(impatient) > 0
+
+
+def test_the_chaos_plane_shows_and_resets_database_faults(
+    control: httpx.Client, impatient: Engine
+) -> None:
+    control.post("/_chaos/database/lock", json={"seconds": 60}).raise_for_status()
+    shown = control.get("/_chaos").json()["system_faults"]
+    assert [fault["kind"] for fault in shown["database"]] == ["lock"]
+    control.post("/_chaos/reset").raise_for_status()
+    assert control.get("/_chaos").json()["system_faults"] == {}
     assert _count_customers(impatient) > 0
 
 
