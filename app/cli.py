@@ -34,6 +34,10 @@ SeedOpt = Annotated[int | None, typer.Option(help="Seed of the dataset and the c
 FaultsOpt = Annotated[
     Path | None, typer.Option(help="YAML fault profile applied at start.", exists=True)
 ]
+AutomationsOpt = Annotated[
+    Path | None,
+    typer.Option(help="YAML CRM automation rules (default: the shipped ones).", exists=True),
+]
 OnlyOpt = Annotated[
     list[str] | None, typer.Option("--only", help="Serve only this system (repeatable).")
 ]
@@ -75,11 +79,17 @@ def mocks(
     customers: CustomersOpt = None,
     seed: SeedOpt = None,
     faults: FaultsOpt = None,
+    automations: AutomationsOpt = None,
     only: OnlyOpt = None,
 ) -> None:
     """Serve the mock enterprise (every system, or --only some) on one port."""
     settings = _mock_settings(
-        host=host, port=port, customers=customers, seed=seed, faults_file=faults
+        host=host,
+        port=port,
+        customers=customers,
+        seed=seed,
+        faults_file=faults,
+        crm_automations_file=automations,
     )
     _serve_mocks(settings, only)
 

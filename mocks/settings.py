@@ -42,6 +42,7 @@ class MockSettings(BaseSettings):
     database_url: str | None = None
     chaos_token: str = "switchboard-chaos"
     faults_file: Path | None = None
+    crm_automations_file: Path | None = None  # default: the rules shipped in mocks/crm
     crm_token_ttl_s: float = Field(3600.0, gt=0)
     max_hang_s: float = Field(300.0, gt=0)
     slow_body_s: float = Field(3.0, gt=0)

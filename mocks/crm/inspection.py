@@ -4,15 +4,24 @@
     POST /_mock/crm/tokens/expire       end every live session now (guarded)
     PUT  /_mock/crm/config/token-ttl    TTL of sessions issued from now on (guarded)
     GET  /_mock/crm/store               record counts of the tables built so far
+    GET  /_mock/crm/automations/rules   the active automation rules
+    PUT  /_mock/crm/automations/rules   replace them (guarded; same structure as rules.yaml)
+    GET  /_mock/crm/automations/runs    runs, filtered by ?rule=&status=&record_id=;
+                                        ?wait_ms=N first waits (bounded) until none is running
+    GET  /_mock/crm/automations/runs/{run_id}   one run, step by step
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mocks.crm._ids import to_18
+from mocks.crm.automations.engine import MAX_WAIT_S
+from mocks.crm.automations.models import RuleSet, validation_problems
+from mocks.crm.automations.runs import RunStatus
 from mocks.platform.control import require_token
 
 if TYPE_CHECKING:
@@ -48,4 +57,45 @@ def build_inspection_router(service: CrmService) -> APIRouter:
     async def store() -> dict[str, Any]:
         return {"built": service.store.built_tables()}
 
+    _add_automation_routes(router, service, guarded)
     return router
+
+
+def _add_automation_routes(router: APIRouter, service: CrmService, guarded: list[Any]) -> None:
+    engine = service.automations
+
+    @router.get("/automations/rules", summary="The active automation rules")
+    async def rules() -> dict[str, Any]:
+        # As written, defaults left out: a condition then names only its own test, so
+        # the answer can be PUT back unchanged.
+        return engine.rules.model_dump(mode="json", exclude_unset=True)
+
+    @router.put("/automations/rules", dependencies=guarded, summary="Replace the rules")
+    async def replace_rules(body: Any = Body(..., examples=[{"rules": []}])) -> dict[str, Any]:
+        try:
+            engine.rules = RuleSet.model_validate(body)
+        except ValidationError as error:
+            problems = validation_problems(error, body)
+            detail = [{**p, "loc": ["body", *p["loc"]]} for p in problems]
+            raise HTTPException(422, detail) from None
+        return engine.rules.model_dump(mode="json", exclude_unset=True)
+
+    @router.get("/automations/runs", summary="Automation runs, newest last")
+    async def runs(
+        rule: str | None = None,
+        status: RunStatus | None = None,
+        record_id: str | None = None,
+        wait_ms: int = Query(0, ge=0, le=int(MAX_WAIT_S * 1000),
+                             description="first wait until no run is under way"),
+    ) -> dict[str, Any]:  # fmt: skip
+        idle = await engine.wait_idle(wait_ms / 1000) if wait_ms else not engine.find(
+            status="running")  # fmt: skip
+        found = engine.find(rule, status, to_18(record_id) if record_id else None)
+        return {"count": len(found), "idle": idle, "runs": [run.as_json() for run in found]}
+
+    @router.get("/automations/runs/{run_id}", summary="One automation run, step by step")
+    async def run(run_id: str) -> dict[str, Any]:
+        found = engine.runs.get(run_id)
+        if found is None:
+            raise HTTPException(404, f"no automation run {run_id!r}")
+        return found.as_json()

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from fastapi import APIRouter
 
+from mocks.crm.automations import SHIPPED_RULES, AutomationEngine, load_rules_file
 from mocks.crm.errors import GATEWAY_ERROR_CODES, SalesforceError, error_list, not_found
 from mocks.crm.inspection import build_inspection_router
 from mocks.crm.oauth import TokenStore
@@ -51,6 +52,8 @@ class CrmService(MockService):
         self.tokens = TokenStore(ctx.clock, ctx.settings.crm_token_ttl_s)
         self.cursors = QueryCursors()
         self.store = CrmStore(ctx.dataset)
+        rules_file = ctx.settings.crm_automations_file or SHIPPED_RULES
+        self.automations = AutomationEngine(ctx, self, load_rules_file(rules_file))
 
     @property
     def instance_url(self) -> str:
@@ -65,12 +68,19 @@ class CrmService(MockService):
         return build_inspection_router(self)
 
     async def startup(self) -> None:
+        await super().startup()
         # The first caller lookup must not pay for seeding 100k contacts (about a
         # second); reset() keeps unwritten tables, so this stays paid for.
         self.store.warm(("Contact", "Lead", "Account"))
+        await self.automations.start()
+
+    async def shutdown(self) -> None:
+        await self.automations.stop()
+        await super().shutdown()
 
     def reset(self) -> None:
         """Records, cursors, ledger and keys back to the seed; sessions stay (module doc)."""
+        self.automations.reset()  # first: a run cut short must not write into the new store
         self.store = self.store.reseeded()
         self.cursors.clear()
         self.tokens.ttl_s = self.ctx.settings.crm_token_ttl_s
@@ -94,10 +104,9 @@ class CrmService(MockService):
         """Called after every applied create (``before`` is None) and update.
 
         Returns the names of the automations the change triggered; the response then
-        carries them in ``X-Switchboard-Automations``. The automation engine plugs in
-        here; until it does, nothing is triggered.
+        carries them in ``X-Switchboard-Automations`` while the runs go on in the background.
         """
-        return []
+        return self.automations.trigger(obj_type, record_id, before, after)
 
     # -- reads -----------------------------------------------------------------------
 
@@ -149,14 +158,17 @@ class CrmService(MockService):
 
     # -- writes ----------------------------------------------------------------------
 
+    # ``origin`` names the ledger operation: "sobject" for the API, "automation" for the
+    # writes automation steps make, so a caller counting its own writes is not misled.
+
     async def create_record(
-        self, sobject: SObjectType, body: Any, key: str | None
+        self, sobject: SObjectType, body: Any, key: str | None, *, origin: str = "sobject"
     ) -> tuple[StoredResponse, bool]:
         async def apply() -> StoredResponse:
             changes = check_body(sobject, body, creating=True, exists=self.store.exists)
             record = self.store.create(sobject.name, changes)
             triggered = self.on_record_changed(sobject.name, record["Id"], None, dict(record))
-            self.ledger.record("sobject.create", record["Id"], key, type=sobject.name,
+            self.ledger.record(f"{origin}.create", record["Id"], key, type=sobject.name,
                                fields=changes)  # fmt: skip
             created = {"id": record["Id"], "success": True, "errors": []}
             return StoredResponse(201, created, _automation_headers(triggered))
@@ -164,8 +176,9 @@ class CrmService(MockService):
         return await self._once(key, fingerprint("POST", sobject.name, body), apply)
 
     async def update_record(
-        self, sobject: SObjectType, record_id: str, body: Any, key: str | None
-    ) -> tuple[StoredResponse, bool]:
+        self, sobject: SObjectType, record_id: str, body: Any, key: str | None,
+        *, origin: str = "sobject",
+    ) -> tuple[StoredResponse, bool]:  # fmt: skip
         async def apply() -> StoredResponse:
             changes = check_body(sobject, body, creating=False, exists=self.store.exists)
             try:
@@ -173,7 +186,7 @@ class CrmService(MockService):
             except KeyError:
                 raise not_found() from None
             triggered = self.on_record_changed(sobject.name, after["Id"], before, after)
-            self.ledger.record("sobject.update", after["Id"], key, type=sobject.name,
+            self.ledger.record(f"{origin}.update", after["Id"], key, type=sobject.name,
                                fields=changes)  # fmt: skip
             return StoredResponse(204, None, _automation_headers(triggered))
 
