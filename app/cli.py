@@ -95,18 +95,74 @@ def mocks(
 
 
 @cli.command()
-def up(
+def integration(
     host: HostOpt = "127.0.0.1",
-    port: PortOpt = 8100,
+    port: Annotated[int, typer.Option(help="Port of the integration service.")] = 8000,
+    mocks_url: Annotated[
+        str | None, typer.Option(help="Where the mock enterprise answers.")
+    ] = None,
+    policies: Annotated[
+        Path | None, typer.Option(help="YAML resilience policies.", exists=True)
+    ] = None,
+    transport: Annotated[str | None, typer.Option(help="aiohttp (default) or httpx.")] = None,
+) -> None:
+    """Serve the integration service (caller lookup, events, metrics) on :8000."""
+    from app.serving import serve_forever
+    from integration.bootstrap import build
+    from integration.logs import configure_logging
+    from integration.service.app import create_app
+    from integration.settings import IntegrationSettings
+
+    overrides: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "mocks_url": mocks_url,
+        "policies_file": policies,
+        "transport": transport,
+    }
+    try:
+        settings = IntegrationSettings(**{k: v for k, v in overrides.items() if v is not None})
+        layer = build(settings)
+    except (ValidationError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    configure_logging("INFO")
+    typer.echo(f"integration service on http://{host}:{port} (mocks at {settings.mocks_url})")
+    serve_forever(create_app(layer), host=host, port=port)
+
+
+@cli.command()
+def up(
     customers: CustomersOpt = None,
     seed: SeedOpt = None,
     faults: FaultsOpt = None,
 ) -> None:
-    """Start the whole stack on loopback (today: the mock enterprise)."""
-    settings = _mock_settings(
-        host=host, port=port, customers=customers, seed=seed, faults_file=faults
+    """Start the whole stack on 127.0.0.1: mocks :8100, integration :8000."""
+    from app.supervisor import Part, Supervisor
+
+    mocks_args = ["mocks", "--port", "8100"]
+    if customers is not None:
+        mocks_args += ["--customers", str(customers)]
+    if seed is not None:
+        mocks_args += ["--seed", str(seed)]
+    if faults is not None:
+        mocks_args += ["--faults", str(faults)]
+    supervisor = Supervisor(
+        [
+            Part("mocks", tuple(mocks_args), "http://127.0.0.1:8100/_mock/health"),
+            Part("integration", ("integration", "--port", "8000"), "http://127.0.0.1:8000/health"),
+        ]
     )
-    _serve_mocks(settings, None)
+    try:
+        supervisor.start()
+    except RuntimeError as exc:
+        typer.echo(f"up: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("stack is up: mocks http://127.0.0.1:8100  integration http://127.0.0.1:8000")
+    typer.echo(
+        "try: curl -s -X POST localhost:8000/calls -H 'content-type: application/json' "
+        '-d \'{"phone": "(215) 486-1799"}\''
+    )
+    raise typer.Exit(supervisor.wait())
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import random
 import time
 from collections import defaultdict
@@ -38,7 +39,8 @@ def request_mix(base: str, customers: int, seed: int) -> list[Request]:
     creds = MockCredentials()
     data = generate_dataset(customers=customers, seed=seed)
     sample = random.Random(1).sample(data.customers, 200)
-    twilio = aiohttp.BasicAuth(creds.twilio_account_sid, creds.twilio_auth_token).encode()
+    pair = f"{creds.twilio_account_sid}:{creds.twilio_auth_token}".encode()
+    twilio = "Basic " + base64.b64encode(pair).decode()
     calls_url = f"{base}/telephony/2010-04-01/Accounts/{creds.twilio_account_sid}/Calls.json"
     mix: list[Request] = []
     for customer in sample:

@@ -17,7 +17,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from mocks.crm._ids import IdFactory, to_18
 from mocks.crm.schema import SOBJECTS, SObjectType
@@ -140,8 +140,8 @@ class SObjectTable:
         """Matching records, ordered and limited, but not projected.
 
         Responses need each record's Id for its attributes url even when the query did
-        not select it, and ``Query.run`` returns projections only; hence ``_select``."""
-        return cast(list[Record], list(query._select(self.candidates(query))))
+        not select it, and ``Query.run`` returns projections only; hence ``Query.select``."""
+        return query.select(self.candidates(query))
 
     def count(self, query: Query) -> int:
         return query.count(self.candidates(query))

@@ -10,8 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-import sendgrid
-from sendgrid.helpers.mail import Mail
 
 from mocks.settings import MockSettings
 
@@ -211,16 +209,3 @@ def test_injected_faults_use_sendgrid_error_shape(
     [error] = errors_of(response, int(kind))
     assert error["field"] is None and error["message"]
     assert sendgrid_client.get("/_mock/email/ledger").json()["count"] == 0
-
-
-@pytest.mark.contract
-def test_sendgrid_sdk_sends(mocks_url: str, mock_settings: MockSettings,
-                            sendgrid_client: httpx.Client) -> None:
-    sdk = sendgrid.SendGridAPIClient(
-        api_key=mock_settings.credentials.sendgrid_api_key, host=f"{mocks_url}/email"
-    )
-    response = sdk.send(Mail(from_email="agent@switchboard.example", to_emails="a@example.com",
-                             subject="Hello", html_content="<p>Hi</p>"))
-    assert response.status_code == 202
-    outbox = sendgrid_client.get("/_mock/email/outbox").json()
-    assert outbox["mails"][0]["message_id"] == response.headers["X-Message-Id"]

@@ -21,9 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 
 from app.serving import serve_in_thread
 from mocks.settings import MockSettings
@@ -428,16 +426,3 @@ def test_injected_faults_use_twilio_error_shape(
     assert response.headers["X-Injected-Fault"] == kind
     assert_twilio_error(response, int(kind), code)
     assert twilio.get("/_mock/messaging/ledger").json()["count"] == 0
-
-
-@pytest.mark.contract
-def test_twilio_sdk_sends_and_lists(mocks_url: str, mock_settings: MockSettings) -> None:
-    creds = mock_settings.credentials
-    sdk = Client(creds.twilio_account_sid, creds.twilio_auth_token)
-    sdk.api.base_url = f"{mocks_url}/messaging"
-    sent = [sdk.messages.create(to=CUSTOMER, from_=SMS_FROM, body=f"n{i}") for i in range(3)]
-    assert [m.body for m in sdk.messages.stream(page_size=2)] == ["n2", "n1", "n0"]
-    assert sdk.messages(sent[0].sid).fetch().to == CUSTOMER
-    with pytest.raises(TwilioRestException) as failure:
-        sdk.messages.create(to="+15005550001", from_=SMS_FROM, body="x")
-    assert (failure.value.status, failure.value.code) == (400, 21211)

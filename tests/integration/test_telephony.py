@@ -151,17 +151,3 @@ def test_injected_faults_speak_twilio(twilio: httpx.Client, control: httpx.Clien
     assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
     if kind == "429":
         assert response.headers["Retry-After"] == "2"
-
-
-@pytest.mark.contract
-def test_twilio_python_reads_the_history(mocks_url: str, dataset: Dataset) -> None:
-    from twilio.rest import Client
-
-    sdk = Client(CREDS.twilio_account_sid, CREDS.twilio_auth_token)
-    sdk.api.base_url = mocks_url + "/telephony"
-    record = dataset.calls[len(dataset.calls) // 2]
-    listed = sdk.calls.list(from_=record.from_number, page_size=2)
-    assert record.sid in {c.sid for c in listed}
-    assert len(listed) == sum(c.from_number == record.from_number for c in dataset.calls)
-    fetched = sdk.calls(record.sid).fetch()
-    assert fetched.start_time == record.start_time and fetched.to == record.to_number

@@ -1,0 +1,166 @@
+"""Salesforce: contacts and leads by phone, one lead by id (REST API, SOQL).
+
+Every request carries the managed OAuth token. A 401 means the session ended before we
+thought: the client trades that token in (one refresh, shared with every other caller
+that saw it) and repeats the request once, inside the same attempt, so the breaker never
+counts a 401 a refresh fixed. A second 401 is a real ``CredentialsRejected``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+from integration.clients._http import AttemptBudget, AttemptState, VendorHttp
+from integration.clients.phone_formats import phone_variants
+from integration.clients.tokens import OAuthTokenManager
+from integration.errors import CredentialsRejected, MalformedResponse, SourceError
+from integration.settings import VendorCredentials
+from integration.transport import Transport
+
+__all__ = ["CONTACT_FIELDS", "LEAD_FIELDS", "SalesforceClient", "soql_quote"]
+
+API_VERSION = "v59.0"
+CONTACT_FIELDS = (
+    "Id", "AccountId", "FirstName", "LastName", "Name", "Email", "Phone", "MobilePhone",
+    "MailingStreet", "MailingCity", "MailingState", "MailingPostalCode", "Customer_Id__c",
+    "LastModifiedDate",
+)  # fmt: skip
+LEAD_FIELDS = (
+    "Id", "FirstName", "LastName", "Name", "Company", "Email", "Phone", "MobilePhone",
+    "Status", "LeadSource", "Rating", "IsConverted", "Customer_Id__c", "LastModifiedDate",
+)  # fmt: skip
+MAX_PAGES = 20  # a phone matches a handful of records; more pages than this is a runaway
+
+_SOQL_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t",
+                 "\b": "\\b", "\f": "\\f"}  # fmt: skip
+
+
+def soql_quote(value: str) -> str:
+    """A SOQL string literal: quoted, with Salesforce's escape sequences for the rest."""
+    return "'" + "".join(_SOQL_ESCAPES.get(ch, ch) for ch in value) + "'"
+
+
+def _in_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(soql_quote(v) for v in values) + ")"
+
+
+class SalesforceClient:
+    system = "crm"
+
+    def __init__(
+        self,
+        transport: Transport,
+        base_url: str,
+        credentials: VendorCredentials,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        token_ttl_s: float = 3600.0,
+        refresh_margin_s: float = 60.0,
+        api_version: str = API_VERSION,
+        batch_size: int | None = None,
+    ) -> None:
+        """``base_url`` is the org's instance URL (the mocks: ``<mocks_url>/crm``);
+        ``batch_size`` (200-2000) asks for smaller result pages than Salesforce's 2,000."""
+        self.http = VendorHttp(transport, self.system, base_url)
+        self.tokens = OAuthTokenManager(
+            self.http, credentials.crm_client_id, credentials.crm_client_secret,
+            clock=clock, default_ttl_s=token_ttl_s, refresh_margin_s=refresh_margin_s,
+        )  # fmt: skip
+        self.data_path = f"/services/data/{api_version}"
+        self._query_options = (
+            {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+        )
+
+    async def find_contacts_by_phone(
+        self, attempt: AttemptState, e164: str
+    ) -> list[dict[str, Any]]:
+        """Every Contact whose Phone is any spelling of ``e164`` (duplicates included)."""
+        soql = (
+            f"SELECT {', '.join(CONTACT_FIELDS)} FROM Contact "
+            f"WHERE Phone IN {_in_list(phone_variants(e164))}"
+        )
+        return await self.query(attempt, soql, operation="find_contacts_by_phone")
+
+    async def find_leads_by_phone(self, attempt: AttemptState, e164: str) -> list[dict[str, Any]]:
+        soql = (
+            f"SELECT {', '.join(LEAD_FIELDS)} FROM Lead "
+            f"WHERE Phone IN {_in_list(phone_variants(e164))}"
+        )
+        return await self.query(attempt, soql, operation="find_leads_by_phone")
+
+    async def get_lead(self, attempt: AttemptState, lead_id: str) -> dict[str, Any]:
+        """One Lead by id; an unknown id raises NotFound."""
+        budget = AttemptBudget(attempt.timeout_s)
+        path = f"{self.data_path}/sobjects/Lead/{quote(lead_id, safe='')}"
+        body = await self._authorized(
+            "get_lead", attempt, budget, path, {"fields": ",".join(LEAD_FIELDS)}
+        )
+        if not isinstance(body, dict):
+            raise self.http.malformed("get_lead", attempt, "record is not an object")
+        return _plain(body)
+
+    async def query(
+        self, attempt: AttemptState, soql: str, *, operation: str = "query"
+    ) -> list[dict[str, Any]]:
+        """Every record a SOQL query selects, following ``nextRecordsUrl`` page by page.
+        Values put into ``soql`` must go through ``soql_quote``."""
+        budget = AttemptBudget(attempt.timeout_s)
+        page = await self._authorized(operation, attempt, budget, f"{self.data_path}/query",
+                                      {"q": soql})  # fmt: skip
+        records: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            if not isinstance(page, dict) or not isinstance(page.get("records"), list):
+                raise self.http.malformed(operation, attempt, "query result has no records")
+            records.extend(_plain(r) for r in page["records"] if isinstance(r, dict))
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return records
+            page = await self._authorized(operation, attempt, budget, str(next_url), None)
+        raise MalformedResponse(self.system, operation, f"more than {MAX_PAGES} pages of results")
+
+    async def aclose(self) -> None:
+        await self.tokens.aclose()
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    async def _authorized(
+        self,
+        operation: str,
+        attempt: AttemptState,
+        budget: AttemptBudget,
+        path: str,
+        params: dict[str, str] | None,
+    ) -> Any:
+        try:
+            token = await self.tokens.token(budget.left())
+            try:
+                return await self._get(operation, attempt, budget, path, params, token)
+            except CredentialsRejected:
+                token = await self.tokens.invalidate(token, budget.left())
+                return await self._get(operation, attempt, budget, path, params, token)
+        except SourceError as error:
+            if error.operation != operation:  # the token request failed: say so on the attempt
+                attempt.status, attempt.injected_fault = error.status, error.injected_fault
+            raise
+
+    async def _get(
+        self,
+        operation: str,
+        attempt: AttemptState,
+        budget: AttemptBudget,
+        path: str,
+        params: dict[str, str] | None,
+        token: str,
+    ) -> Any:
+        return await self.http.send_json(
+            operation, attempt, "GET", path, timeout_s=budget.left(), params=params,
+            headers={"Authorization": f"Bearer {token}", **self._query_options},
+        )  # fmt: skip
+
+
+def _plain(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's fields, without Salesforce's ``attributes`` envelope."""
+    return {k: v for k, v in record.items() if k != "attributes"}

@@ -1,0 +1,86 @@
+"""Every client the layer uses, built from settings, and the names the caller lookup reads
+them by (``LookupClients`` in ``integration.lookup.caller_lookup``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from integration.clients._http import AttemptState
+from integration.clients.crm import SalesforceClient
+from integration.clients.database import CoreBankingDatabase
+from integration.clients.eligibility import EligibilityClient
+from integration.clients.erp import ErpClient
+from integration.clients.loans import LoansClient
+from integration.clients.telephony import TwilioCallsClient
+from integration.clients.tokens import OAuthTokenManager
+from integration.settings import IntegrationSettings
+from integration.transport import Transport
+
+__all__ = ["LayerClients", "build_clients"]
+
+
+@dataclass
+class LayerClients:
+    crm: SalesforceClient
+    database: CoreBankingDatabase
+    eligibility_api: EligibilityClient
+    telephony: TwilioCallsClient
+    loans_api: LoansClient
+    erp: ErpClient
+
+    @property
+    def crm_tokens(self) -> OAuthTokenManager:
+        return self.crm.tokens
+
+    async def contacts(self, attempt: AttemptState, phone: str) -> list[dict[str, Any]]:
+        return await self.crm.find_contacts_by_phone(attempt, phone)
+
+    async def call_history(self, attempt: AttemptState, phone: str) -> list[dict[str, Any]]:
+        return await self.telephony.recent_calls(attempt, phone)
+
+    async def accounts(self, attempt: AttemptState, customer_id: str) -> list[dict[str, Any]]:
+        return await self.database.accounts_for_customer(attempt, customer_id)
+
+    async def eligibility(
+        self, attempt: AttemptState, customer_id: str, product: str, key: str
+    ) -> dict[str, Any]:
+        return await self.eligibility_api.check(attempt, customer_id, product, key)
+
+    async def loans(self, attempt: AttemptState, customer_id: str) -> list[dict[str, Any]]:
+        return await self.loans_api.applications_for_customer(attempt, customer_id)
+
+    async def orders(self, attempt: AttemptState, customer_id: str) -> list[dict[str, Any]]:
+        return await self.erp.orders_for_customer(attempt, customer_id)
+
+    async def aclose(self) -> None:
+        """Stops a token refresh in flight and lets go of the database engine; the shared
+        transport is closed by whoever made it."""
+        await self.crm.aclose()
+        await self.database.aclose()
+
+
+def build_clients(
+    settings: IntegrationSettings,
+    transport: Transport,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> LayerClients:
+    """Each vendor's base URL is its prefix on the mock enterprise; against real vendors
+    these are the instance URL, Twilio's API root and so on."""
+    base = settings.mocks_url.rstrip("/")
+    creds = settings.credentials
+    crm = SalesforceClient(
+        transport, f"{base}/crm", creds, clock=clock, token_ttl_s=settings.crm_token_ttl_s,
+        refresh_margin_s=settings.crm_token_refresh_margin_s,
+    )  # fmt: skip
+    return LayerClients(
+        crm=crm,
+        database=CoreBankingDatabase(settings.database_url),
+        eligibility_api=EligibilityClient(transport, f"{base}/eligibility", creds),
+        telephony=TwilioCallsClient(transport, f"{base}/telephony", creds),
+        loans_api=LoansClient(transport, f"{base}/loans", creds),
+        erp=ErpClient(transport, f"{base}/erp", creds),
+    )

@@ -1,0 +1,1 @@
+"""The caller lookup: one deadline, a dependency graph of sources, provenance on every field."""

@@ -1,0 +1,298 @@
+"""The caller lookup: a small dependency graph under one deadline.
+
+    phone ─┬─▶ telephony: call history
+           └─▶ crm: contacts by phone ─▶ customer id ─┬─▶ database: accounts
+                                                     ├─▶ eligibility: a product check
+                                                     ├─▶ loans: applications
+                                                     └─▶ erp: orders
+
+Every step goes through its system's ``SourceExecutor`` (timeouts, retries, breaker,
+bulkhead, hedging, last-known-good cache) with the lookup's one ``Deadline``. When the
+deadline arrives, whatever has not answered is cancelled and filled from the cache, or
+marked missing with the reason, so the lookup returns on time whatever the sources do.
+Hand-written because asyncio's TaskGroup cancels everything on the first error, while a
+caller lookup must keep what it has and give every missing field its own reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from integration.errors import NotFound, SourceError
+from integration.lookup.duplicates import choose_contact
+from integration.lookup.phone import normalize_phone
+from integration.lookup.recommend import recommend
+from integration.lookup.view import (
+    CallerView,
+    DuplicateReport,
+    Provenance,
+    Sourced,
+    StepTiming,
+)
+from integration.policies.deadline import Deadline
+from integration.policies.executor import Attempt, SourceExecutor
+
+__all__ = ["STEPS", "CallerLookup", "LookupClients"]
+
+log = logging.getLogger(__name__)
+
+# step -> (system, operation): the names events, metrics and policies use.
+STEPS: dict[str, tuple[str, str]] = {
+    "contact": ("crm", "find_contacts_by_phone"),
+    "call_history": ("telephony", "recent_calls"),
+    "accounts": ("database", "accounts_for_customer"),
+    "eligibility": ("eligibility", "check"),
+    "loans": ("loans", "applications_for_customer"),
+    "orders": ("erp", "orders_for_customer"),
+}
+CUSTOMER_STEPS = ("accounts", "eligibility", "loans", "orders")
+
+
+class LookupClients(Protocol):
+    """The clients the lookup reads from (see ``integration.clients``)."""
+
+    async def contacts(self, attempt: Attempt, phone: str) -> list[dict[str, Any]]: ...
+    async def call_history(self, attempt: Attempt, phone: str) -> list[dict[str, Any]]: ...
+    async def accounts(self, attempt: Attempt, customer_id: str) -> list[dict[str, Any]]: ...
+    async def eligibility(
+        self, attempt: Attempt, customer_id: str, product: str, key: str
+    ) -> dict[str, Any]: ...
+    async def loans(self, attempt: Attempt, customer_id: str) -> list[dict[str, Any]]: ...
+    async def orders(self, attempt: Attempt, customer_id: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class _Run:
+    call_id: str | None
+    deadline: Deadline
+    started_at: float
+    steps: dict[str, StepTiming] = field(default_factory=dict)
+    attempts: dict[str, list[Attempt]] = field(default_factory=dict)
+    began: dict[str, float] = field(default_factory=dict)
+
+
+class CallerLookup:
+    def __init__(
+        self,
+        clients: LookupClients,
+        executors: Mapping[str, SourceExecutor],
+        *,
+        default_deadline_ms: float,
+        clock: Callable[[], float] = time.monotonic,
+        default_product: str = "LOAN-PERSONAL",
+        on_cache_hit: Callable[..., object] | None = None,
+    ) -> None:
+        self.on_cache_hit = on_cache_hit
+        self.clients = clients
+        self.executors = executors
+        self.default_deadline_ms = default_deadline_ms
+        self.default_product = default_product
+        self.clock = clock
+
+    async def lookup(
+        self,
+        phone: str,
+        *,
+        deadline_ms: float | None = None,
+        call_id: str | None = None,
+        product: str | None = None,
+    ) -> CallerView:
+        e164 = normalize_phone(phone)
+        budget_ms = deadline_ms or self.default_deadline_ms
+        run = _Run(call_id, Deadline(budget_ms / 1000, self.clock), self.clock())
+        history = asyncio.create_task(
+            self._step(run, "call_history", e164, lambda a: self.clients.call_history(a, e164))
+        )
+        contacts = asyncio.create_task(
+            self._step(run, "contact", e164, lambda a: self.clients.contacts(a, e164))
+        )
+        results: dict[str, Sourced[Any]] = {}
+        await self._settle(run, {"contact": contacts}, results, e164)
+        contact, duplicates, customer_id = _pick_contact(results["contact"])
+        results["contact"] = contact
+        children = self._start_customer_steps(run, customer_id, product or self.default_product)
+        await self._settle(run, {"call_history": history, **children}, results, e164, customer_id)
+        if customer_id is None:
+            why = (
+                "no_customer" if contact.provenance.reason == "not_found" else "contact_unavailable"
+            )
+            for name in CUSTOMER_STEPS:
+                system = STEPS[name][0]
+                results[name] = Sourced(
+                    provenance=Provenance(status="missing", system=system, reason=why)
+                )
+        provenance = {name: sourced.provenance for name, sourced in results.items()}
+        return CallerView(
+            phone=e164,
+            customer_id=customer_id,
+            contact=results["contact"],
+            duplicates=duplicates,
+            accounts=results["accounts"],
+            eligibility=results["eligibility"],
+            call_history=results["call_history"],
+            loans=results["loans"],
+            orders=results["orders"],
+            recommendation=recommend(provenance, duplicates),
+            deadline_ms=budget_ms,
+            elapsed_ms=round((self.clock() - run.started_at) * 1000, 2),
+            steps=sorted(run.steps.values(), key=lambda s: s.started_ms),
+        )
+
+    def _start_customer_steps(
+        self, run: _Run, customer_id: str | None, product: str
+    ) -> dict[str, asyncio.Task[Sourced[Any]]]:
+        if customer_id is None:
+            return {}
+        key = f"{run.call_id or 'lookup'}:{customer_id}:{product}"
+        calls: dict[str, Callable[[Attempt], Awaitable[Any]]] = {
+            "accounts": lambda a: self.clients.accounts(a, customer_id),
+            "eligibility": lambda a: self.clients.eligibility(a, customer_id, product, key),
+            "loans": lambda a: self.clients.loans(a, customer_id),
+            "orders": lambda a: self.clients.orders(a, customer_id),
+        }
+        return {
+            name: asyncio.create_task(self._step(run, name, customer_id, call))
+            for name, call in calls.items()
+        }
+
+    async def _step(
+        self, run: _Run, name: str, key: str, call: Callable[[Attempt], Awaitable[Any]]
+    ) -> Sourced[Any]:
+        system, operation = STEPS[name]
+        tried = run.attempts.setdefault(name, [])
+        run.began[name] = self.clock()
+
+        async def attempt(a: Attempt) -> Any:
+            tried.append(a)
+            return await call(a)
+
+        try:
+            value = await self.executors[system].call(
+                operation,
+                attempt,
+                deadline=run.deadline,
+                idempotent=True,
+                cache_key=key,
+                call_id=run.call_id,
+            )
+        except NotFound as exc:
+            return self._finish(run, name, None, "missing", "not_found", exc.injected_fault)
+        except SourceError as exc:
+            return self._fall_back(run, name, key, exc.reason, exc.injected_fault)
+        return self._finish(run, name, value, "live", None, _last_fault(tried))
+
+    async def _settle(
+        self,
+        run: _Run,
+        tasks: dict[str, asyncio.Task[Sourced[Any]]],
+        results: dict[str, Sourced[Any]],
+        phone: str,
+        customer_id: str | None = None,
+    ) -> None:
+        """Wait for ``tasks`` until the deadline; whatever is late falls back to the cache."""
+        if tasks:
+            await asyncio.wait(tasks.values(), timeout=run.deadline.remaining())
+        for name, task in tasks.items():
+            reason = "timeout"
+            if task.done() and not task.cancelled():
+                error = task.exception()
+                if error is None:
+                    results[name] = task.result()
+                    continue
+                log.error("lookup step %s failed unexpectedly", name, exc_info=error)
+                reason = "internal_error"
+            task.cancel()
+            key = phone if name in ("contact", "call_history") else customer_id or ""
+            fault = _last_fault(run.attempts.get(name, []))
+            results[name] = self._fall_back(run, name, key, reason, fault)
+
+    def _fall_back(
+        self, run: _Run, name: str, key: str, reason: str, fault: str | None
+    ) -> Sourced[Any]:
+        system, operation = STEPS[name]
+        cached = self.executors[system].last_good(operation, key) if key else None
+        if cached is None:
+            return self._finish(run, name, None, "missing", reason, fault)
+        if self.on_cache_hit is not None:
+            self.on_cache_hit(
+                system, operation, call_id=run.call_id, age_s=cached.age_s, reason=reason
+            )
+        return self._finish(run, name, cached.value, "cached", reason, fault, age_s=cached.age_s)
+
+    def _finish(
+        self,
+        run: _Run,
+        name: str,
+        value: Any,
+        status: str,
+        reason: str | None,
+        fault: str | None,
+        age_s: float | None = None,
+    ) -> Sourced[Any]:
+        system = STEPS[name][0]
+        began = run.began.get(name, run.started_at)
+        duration_ms = round((self.clock() - began) * 1000, 2)
+        run.steps[name] = StepTiming(
+            step=name,
+            system=system,
+            started_ms=round((began - run.started_at) * 1000, 2),
+            duration_ms=duration_ms,
+            status=status,
+            reason=reason,
+            attempts=len(run.attempts.get(name, [])),
+            injected_fault=fault,
+        )
+        provenance = Provenance(
+            status=status,
+            system=system,
+            reason=reason,
+            injected_fault=fault,
+            age_s=None if age_s is None else round(age_s, 3),
+            latency_ms=duration_ms,
+        )
+        return Sourced(value=value, provenance=provenance)
+
+
+def _pick_contact(
+    sourced: Sourced[Any],
+) -> tuple[Sourced[dict[str, Any]], DuplicateReport | None, str | None]:
+    records = sourced.value
+    if sourced.provenance.status == "missing" or records is None:
+        return Sourced(provenance=sourced.provenance), None, None
+    if not records:
+        provenance = sourced.provenance.model_copy(
+            update={"status": "missing", "reason": "not_found"}
+        )
+        return Sourced(provenance=provenance), None, None
+    chosen, duplicates = choose_contact(records)
+    contact = {
+        "contact_id": chosen.get("Id"),
+        "account_id": chosen.get("AccountId"),
+        "customer_id": chosen.get("Customer_Id__c"),
+        "name": chosen.get("Name"),
+        "first_name": chosen.get("FirstName"),
+        "last_name": chosen.get("LastName"),
+        "email": chosen.get("Email"),
+        "phone": chosen.get("Phone"),
+        "mailing_address": {
+            "street": chosen.get("MailingStreet"),
+            "city": chosen.get("MailingCity"),
+            "state": chosen.get("MailingState"),
+            "postal_code": chosen.get("MailingPostalCode"),
+        },
+        "last_modified": chosen.get("LastModifiedDate"),
+    }
+    customer_id = chosen.get("Customer_Id__c")
+    return Sourced(value=contact, provenance=sourced.provenance), duplicates, customer_id
+
+
+def _last_fault(attempts: list[Attempt]) -> str | None:
+    for attempt in reversed(attempts):
+        if attempt.injected_fault:
+            return attempt.injected_fault
+    return None

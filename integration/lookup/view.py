@@ -1,0 +1,77 @@
+"""The unified caller view: every field says where it came from (live, cached or missing)."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "CallerView",
+    "DuplicateReport",
+    "Provenance",
+    "Recommendation",
+    "Sourced",
+    "StepTiming",
+]
+
+T = TypeVar("T")
+
+
+class Provenance(BaseModel):
+    status: Literal["live", "cached", "missing"]
+    system: str
+    age_s: float | None = Field(None, description="cached: how old the value is")
+    reason: str | None = Field(
+        None, description="cached or missing: why not live (timeout, breaker_open, not_found...)"
+    )
+    injected_fault: str | None = Field(None, description="the fault the mock said it injected")
+    latency_ms: float | None = None
+
+
+class Sourced(BaseModel, Generic[T]):
+    value: T | None = None
+    provenance: Provenance
+
+
+class DuplicateReport(BaseModel):
+    count: int
+    chosen_id: str
+    other_ids: list[str]
+    rule: str
+    differing_fields: list[str]
+    same_customer: bool
+
+
+class Recommendation(BaseModel):
+    action: Literal["carry_on", "use_cached_and_say_so", "escalate"]
+    reason: str
+    missing: list[str] = []
+    cached: list[str] = []
+
+
+class StepTiming(BaseModel):
+    step: str
+    system: str
+    started_ms: float
+    duration_ms: float
+    status: Literal["live", "cached", "missing"]
+    reason: str | None = None
+    attempts: int = 0
+    injected_fault: str | None = None
+
+
+class CallerView(BaseModel):
+    phone: str
+    customer_id: str | None
+    contact: Sourced[dict[str, Any]]
+    duplicates: DuplicateReport | None = None
+    accounts: Sourced[list[dict[str, Any]]]
+    eligibility: Sourced[dict[str, Any]]
+    call_history: Sourced[list[dict[str, Any]]]
+    loans: Sourced[list[dict[str, Any]]]
+    orders: Sourced[list[dict[str, Any]]]
+    recommendation: Recommendation
+    deadline_ms: float
+    elapsed_ms: float
+    steps: list[StepTiming]

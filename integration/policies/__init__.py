@@ -1,0 +1,1 @@
+"""Resilience policies: small immutable values per system, composed by ``SourceExecutor``."""

@@ -1,0 +1,165 @@
+"""Per-system resilience policies as validated, immutable values (edited in YAML).
+
+``integration/config/policies.yaml`` holds ``defaults`` and per-system overrides; an
+override only names what differs, and is merged over the defaults before validation, so
+a typo in a field name or a negative timeout is refused with the path of the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "BreakerPolicy",
+    "BulkheadPolicy",
+    "CachePolicy",
+    "HedgePolicy",
+    "PolicyBook",
+    "RateLimitPolicy",
+    "RetryBudgetPolicy",
+    "RetryPolicy",
+    "SystemPolicy",
+    "TimeoutPolicy",
+    "load_policy_book",
+]
+
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "policies.yaml"
+
+
+class _Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeoutPolicy(_Policy):
+    per_attempt_ms: float = Field(
+        default=300, gt=0, description="one attempt's limit (also capped by the deadline)"
+    )
+
+
+class RetryPolicy(_Policy):
+    """Exponential backoff with full jitter; only idempotent operations are retried."""
+
+    max_attempts: int = Field(default=3, ge=1, le=10, description="first try included")
+    base_ms: float = Field(
+        default=25, gt=0, description="backoff before the 2nd attempt is drawn from [0, base]"
+    )
+    cap_ms: float = Field(default=1000, gt=0, description="the backoff never exceeds this")
+    honour_retry_after: bool = True
+    max_retry_after_s: float = Field(
+        default=5, ge=0, description="a longer Retry-After is not waited for"
+    )
+
+
+class RetryBudgetPolicy(_Policy):
+    """Retries may add at most ``ratio`` of the successful traffic (plus a small floor)."""
+
+    ratio: float = Field(default=0.1, ge=0, le=1)
+    min_per_s: float = Field(default=1.0, ge=0, description="retries always allowed per second")
+    window_s: float = Field(default=10, gt=0)
+
+
+class BreakerPolicy(_Policy):
+    """Opens on failure rate or slow-call rate over a sliding time window."""
+
+    window_s: float = Field(default=10, gt=0)
+    min_calls: int = Field(default=10, ge=1, description="no verdict on fewer calls than this")
+    failure_rate: float = Field(default=0.5, gt=0, le=1)
+    slow_call_ms: float = Field(default=500, gt=0)
+    slow_call_rate: float = Field(default=0.8, gt=0, le=1)
+    open_s: float = Field(default=5, gt=0, description="how long it stays open before probing")
+    half_open_probes: int = Field(default=3, ge=1, description="successful probes needed to close")
+
+
+class BulkheadPolicy(_Policy):
+    max_concurrent: int = Field(default=64, ge=1)
+
+
+class RateLimitPolicy(_Policy):
+    """The vendor's quota, respected on our side (aiolimiter)."""
+
+    requests: int = Field(..., gt=0)
+    per_s: float = Field(..., gt=0)
+
+
+class HedgePolicy(_Policy):
+    """For idempotent reads: a second attempt when the first runs past the source's p95."""
+
+    enabled: bool = False
+    percentile: float = Field(default=95, gt=50, lt=100)
+    min_delay_ms: float = Field(default=10, ge=0)
+    min_samples: int = Field(default=50, ge=1, description="latency samples before hedging starts")
+
+
+class CachePolicy(_Policy):
+    """Last-known-good values, per key, used when the source fails or is too slow."""
+
+    enabled: bool = True
+    max_staleness_s: float = Field(default=24 * 3600, gt=0)
+    max_entries: int = Field(default=100_000, ge=1)
+
+
+class SystemPolicy(_Policy):
+    timeout: TimeoutPolicy = TimeoutPolicy()
+    retry: RetryPolicy = RetryPolicy()
+    retry_budget: RetryBudgetPolicy = RetryBudgetPolicy()
+    breaker: BreakerPolicy = BreakerPolicy()
+    bulkhead: BulkheadPolicy = BulkheadPolicy()
+    rate_limit: RateLimitPolicy | None = None
+    hedge: HedgePolicy = HedgePolicy()
+    cache: CachePolicy = CachePolicy()
+
+
+class PolicyBook(_Policy):
+    """The policies of every system; ``for_system`` falls back to the defaults."""
+
+    defaults: SystemPolicy = SystemPolicy()
+    systems: dict[str, SystemPolicy] = Field(default_factory=dict)
+
+    def for_system(self, system: str) -> SystemPolicy:
+        return self.systems.get(system, self.defaults)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> PolicyBook:
+        """Validate ``{"defaults": {...}, "systems": {name: partial}}``, merging partials."""
+        defaults_raw = raw.get("defaults") or {}
+        unknown = set(raw) - {"defaults", "systems"}
+        if unknown:
+            raise ValueError(
+                f"unknown top-level keys {sorted(unknown)}; expected defaults, systems"
+            )
+        defaults = SystemPolicy.model_validate(defaults_raw)
+        systems: dict[str, SystemPolicy] = {}
+        errors: list[str] = []
+        for name, partial in (raw.get("systems") or {}).items():
+            try:
+                systems[name] = SystemPolicy.model_validate(_merge(defaults_raw, partial or {}))
+            except ValidationError as exc:
+                errors.extend(
+                    f"systems.{name}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                    for e in exc.errors()
+                )
+        if errors:
+            raise ValueError("invalid policies:\n  " + "\n  ".join(errors))
+        return cls(defaults=defaults, systems=systems)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_policy_book(path: Path = DEFAULT_POLICY_FILE) -> PolicyBook:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return PolicyBook.from_mapping(raw)
+    except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""The integration service's HTTP API (FastAPI), served on :8000."""

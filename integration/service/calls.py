@@ -1,0 +1,71 @@
+"""Calls the service has seen, kept in memory (newest last, bounded)."""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from integration.lookup.view import CallerView
+
+__all__ = ["CallRecord", "CallRegistry", "new_call_id"]
+
+
+def new_call_id() -> str:
+    return "call_" + secrets.token_hex(8)
+
+
+@dataclass
+class CallRecord:
+    call_id: str
+    phone: str
+    started_at: str
+    view: CallerView
+    status: str = "active"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "phone": self.phone,
+            "status": self.status,
+            "started_at": self.started_at,
+            "view": self.view.model_dump(mode="json"),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        view = self.view
+        return {
+            "call_id": self.call_id,
+            "phone": self.phone,
+            "status": self.status,
+            "started_at": self.started_at,
+            "customer_id": view.customer_id,
+            "recommendation": view.recommendation.action,
+            "elapsed_ms": view.elapsed_ms,
+            "degraded": view.recommendation.missing + view.recommendation.cached,
+        }
+
+
+class CallRegistry:
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._calls: OrderedDict[str, CallRecord] = OrderedDict()
+
+    def add(self, call_id: str, phone: str, view: CallerView) -> CallRecord:
+        record = CallRecord(call_id, phone, datetime.now(UTC).isoformat(), view)
+        self._calls[call_id] = record
+        while len(self._calls) > self.capacity:
+            self._calls.popitem(last=False)
+        return record
+
+    def get(self, call_id: str) -> CallRecord | None:
+        return self._calls.get(call_id)
+
+    def recent(self, limit: int) -> list[CallRecord]:
+        return list(self._calls.values())[-limit:][::-1]
+
+    def __len__(self) -> int:
+        return len(self._calls)

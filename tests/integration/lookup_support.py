@@ -1,0 +1,49 @@
+"""Serving a freshly built integration layer on loopback, in front of the session mocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from app.serving import serve_in_thread
+from integration.bootstrap import Integration, build
+from integration.policies.models import DEFAULT_POLICY_FILE
+from integration.service.app import create_app
+from integration.settings import IntegrationSettings
+from mocks.settings import MockSettings
+
+
+def quick_policies(tmp_path: Path, **systems: dict[str, Any]) -> Path:
+    """The shipped policies with some systems' settings overridden (small windows for tests)."""
+    raw = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
+    for name, override in systems.items():
+        merged = raw["systems"].setdefault(name, {})
+        for key, value in override.items():
+            merged[key] = {**merged.get(key, {}), **value}
+    path = tmp_path / "policies.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@contextmanager
+def serve_layer(
+    mocks_url: str, mock_settings: MockSettings, tmp_path: Path, **overrides: Any
+) -> Iterator[tuple[Integration, httpx.Client]]:
+    settings = IntegrationSettings(
+        mocks_url=mocks_url,
+        database_url=mock_settings.resolved_database_url,
+        state_dir=tmp_path / "integration-state",
+        **overrides,
+    )
+    layer = build(settings)
+    handle = serve_in_thread(create_app(layer))
+    try:
+        with httpx.Client(base_url=handle.url, timeout=30) as http:
+            yield layer, http
+    finally:
+        handle.stop()
