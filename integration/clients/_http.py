@@ -172,24 +172,13 @@ class VendorHttp:
                 method, self.url(path), timeout_s=limit, headers=headers, params=params,
                 data=data, json=json,
             )  # fmt: skip
-        except TransportTimeout as exc:
+        except (TransportTimeout, TransportFailure) as exc:
             attempt.status, attempt.injected_fault = exc.status, exc.injected_fault
-            raise SourceTimeout(
-                self.system,
-                operation,
-                str(exc),
-                status=exc.status,
-                injected_fault=exc.injected_fault,
-            ) from exc
-        except TransportFailure as exc:
-            attempt.status, attempt.injected_fault = exc.status, exc.injected_fault
-            raise SourceUnavailable(
-                self.system,
-                operation,
-                str(exc),
-                status=exc.status,
-                injected_fault=exc.injected_fault,
-            ) from exc
+            kind = SourceTimeout if isinstance(exc, TransportTimeout) else SourceUnavailable
+            raise kind(
+                self.system, operation, str(exc),
+                status=exc.status, injected_fault=exc.injected_fault,
+            ) from exc  # fmt: skip
         attempt.status, attempt.injected_fault = response.status, response.injected_fault
         error = classify(self.system, operation, response, now=self.wall_clock())
         if error is not None:

@@ -3,7 +3,12 @@ hand over to a human, with a reason a person can read."""
 
 from __future__ import annotations
 
-from integration.lookup.view import DuplicateReport, Provenance, Recommendation
+from integration.lookup.view import (
+    DuplicateReport,
+    Provenance,
+    Recommendation,
+    RecommendedAction,
+)
 
 __all__ = ["ESSENTIAL", "recommend"]
 
@@ -16,41 +21,33 @@ def recommend(
 ) -> Recommendation:
     missing = [name for name, p in provenance.items() if p.status == "missing"]
     cached = [name for name, p in provenance.items() if p.status == "cached"]
+
+    def advise(action: RecommendedAction, reason: str) -> Recommendation:
+        return Recommendation(action=action, reason=reason, missing=missing, cached=cached)
+
     contact = provenance["contact"]
     if contact.status == "missing" and contact.reason == "not_found":
-        return Recommendation(
-            action="carry_on",
-            reason="the number is not in the CRM: treat the caller as a new prospect",
-            missing=missing,
-            cached=cached,
+        return advise(
+            "carry_on", "the number is not in the CRM: treat the caller as a new prospect"
         )
     broken = [name for name in ESSENTIAL if provenance[name].status == "missing"]
     if broken:
         why = ", ".join(f"{name} ({provenance[name].reason})" for name in broken)
-        return Recommendation(
-            action="escalate",
-            reason=f"cannot serve the caller without {why}",
-            missing=missing,
-            cached=cached,
-        )
+        return advise("escalate", f"cannot serve the caller without {why}")
     if duplicates is not None and not duplicates.same_customer:
-        return Recommendation(
-            action="escalate",
-            reason="the number belongs to CRM contacts of different customers: verify identity",
-            missing=missing,
-            cached=cached,
+        return advise(
+            "escalate",
+            "the number belongs to CRM contacts of different customers: verify identity",
         )
     essential_cached = [name for name in ESSENTIAL if provenance[name].status == "cached"]
     if essential_cached:
-        return Recommendation(
-            action="use_cached_and_say_so",
-            reason="using saved copies of "
+        return advise(
+            "use_cached_and_say_so",
+            "using saved copies of "
             + ", ".join(essential_cached)
             + ": tell the caller details may be slightly out of date",
-            missing=missing,
-            cached=cached,
         )
     reason = "everything essential is live"
     if missing:
         reason += "; not available now: " + ", ".join(missing)
-    return Recommendation(action="carry_on", reason=reason, missing=missing, cached=cached)
+    return advise("carry_on", reason)

@@ -11,11 +11,13 @@ __all__ = [
     "DuplicateReport",
     "Provenance",
     "Recommendation",
+    "RecommendedAction",
     "Sourced",
     "StepTiming",
 ]
 
 T = TypeVar("T")
+RecommendedAction = Literal["carry_on", "use_cached_and_say_so", "escalate"]
 
 
 class Provenance(BaseModel):
@@ -44,7 +46,7 @@ class DuplicateReport(BaseModel):
 
 
 class Recommendation(BaseModel):
-    action: Literal["carry_on", "use_cached_and_say_so", "escalate"]
+    action: RecommendedAction
     reason: str
     missing: list[str] = []
     cached: list[str] = []

@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import itertools
 
+from mocks.dataset._ids import base62, case_safe_suffix
+
 __all__ = ["IdFactory", "case_safe_suffix", "to_18"]
 
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-_UPPER_BITS = str.maketrans({c: "1" if "A" <= c <= "Z" else "0" for c in _BASE62})
 _RUNTIME_POD = "5W"
-
-
-def case_safe_suffix(id15: str) -> str:
-    """Bit i of each 5-char chunk says whether char i is upper case; it indexes A-Z0-5."""
-    bits = id15.translate(_UPPER_BITS)
-    return "".join(_SUFFIX_ALPHABET[int(bits[i : i + 5][::-1], 2)] for i in (0, 5, 10))
 
 
 def to_18(record_id: str) -> str:
@@ -29,14 +22,6 @@ def to_18(record_id: str) -> str:
     return record_id
 
 
-def _base62(value: int, width: int) -> str:
-    chars = []
-    for _ in range(width):
-        value, digit = divmod(value, 62)
-        chars.append(_BASE62[digit])
-    return "".join(reversed(chars))
-
-
 class IdFactory:
     """Ascending ids per key prefix, counting from a fixed start so runs are repeatable."""
 
@@ -44,5 +29,5 @@ class IdFactory:
         self._counter = itertools.count(start)
 
     def new(self, key_prefix: str) -> str:
-        id15 = f"{key_prefix}{_RUNTIME_POD}0{_base62(next(self._counter), 9)}"
+        id15 = f"{key_prefix}{_RUNTIME_POD}0{base62(next(self._counter), 9)}"
         return id15 + case_safe_suffix(id15)

@@ -1,10 +1,15 @@
-"""Deterministic identifiers: Salesforce-style record ids and prefixed serial numbers."""
+"""Deterministic identifiers: Salesforce-style record ids and prefixed serial numbers.
+
+The mock CRM builds its runtime ids from the same pieces (``base62``, ``case_safe_suffix``).
+"""
 
 from __future__ import annotations
 
 import random
 
 from ._draw import randint
+
+__all__ = ["base62", "case_safe_suffix", "salesforce_ids", "serials"]
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -24,7 +29,8 @@ def case_safe_suffix(id15: str) -> str:
     return "".join(_SUFFIX_ALPHABET[int(bits[i : i + 5][::-1], 2)] for i in (0, 5, 10))
 
 
-def _base62(value: int, width: int) -> str:
+def base62(value: int, width: int) -> str:
+    """The low ``width`` base62 digits of ``value``, zero-padded, most significant first."""
     chars = []
     for _ in range(width):
         value, digit = divmod(value, 62)
@@ -59,7 +65,7 @@ def salesforce_ids(rng: random.Random, key_prefix: str, count: int) -> list[str]
         high, low = divmod(counter, len(_PAIRS))
         if high != current_high:
             current_high = high
-            stem = head + _base62(high, 7)  # the first 13 of 15 characters
+            stem = head + base62(high, 7)  # the first 13 of 15 characters
             first_two = case_safe_suffix(stem + "00")[:2]
             high_bits = _upper_bits(stem[10:13])
         third = _SUFFIX_ALPHABET[high_bits | _PAIR_BITS[low] << 3]

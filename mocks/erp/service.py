@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from fastapi import APIRouter
 
 from mocks.erp.store import ErpStore
-from mocks.platform.problem import PROBLEM_MEDIA_TYPE, problem_body
-from mocks.platform.rest import api_key_failure
-from mocks.platform.service import AuthFailure, MockService, SystemContext
+from mocks.platform.rest import EnterpriseRestService
+from mocks.platform.service import SystemContext
 
 __all__ = ["ErpService"]
 
 
-class ErpService(MockService):
+class ErpService(EnterpriseRestService):
     name = "erp"
     title = "ERP"
-    vendor = (
-        "Generic enterprise REST API (no single vendor): JSON envelopes, RFC 9457 "
-        "problem+json errors, ETag/If-Match concurrency, Idempotency-Key"
-    )
-    error_media_type = PROBLEM_MEDIA_TYPE
     summary = (
         "Orders, inventory and fulfilment under /erp/api/v1, authenticated with X-Api-Key. "
         "There is no one ERP vendor worth copying, so this speaks the style of a typical "
@@ -46,8 +37,5 @@ class ErpService(MockService):
         self.store = ErpStore(self.ctx.dataset, self.ctx.clock)
         super().reset()
 
-    def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
-        return api_key_failure(headers, self.ctx.settings.credentials.erp_api_key)
-
-    def error_body(self, status: int, reason: str, message: str) -> Any:
-        return problem_body(status, reason, message)
+    def api_key(self) -> str:
+        return self.ctx.settings.credentials.erp_api_key

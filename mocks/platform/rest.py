@@ -6,7 +6,8 @@
   (RFC 9110 section 13.1.1), 428 when a required ``If-Match`` is absent (RFC 6585);
 - writes: ``Idempotency-Key`` as in the IETF httpapi draft (422 when a key is reused with
   another payload, 409 while the first request is still running);
-- auth: an ``X-Api-Key`` header, 401 problem when it is missing or wrong;
+- auth: an ``X-Api-Key`` header, 401 problem when it is missing or wrong
+  (``EnterpriseRestService`` wires that and the problem bodies into a ``MockService``);
 - timestamps: ISO 8601 UTC with a ``Z``, on a clock that starts at the dataset's "now" and
   advances with the injected monotonic clock, so new records follow the seeded ones.
 
@@ -20,9 +21,10 @@ import binascii
 import json
 import re
 import secrets
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
@@ -34,10 +36,11 @@ from mocks.platform.idempotency import (
     StoredResponse,
     fingerprint,
 )
-from mocks.platform.problem import PROBLEM_MEDIA_TYPE, Problem
+from mocks.platform.problem import PROBLEM_MEDIA_TYPE, Problem, problem_body
 from mocks.platform.service import AuthFailure, MockService
 
 __all__ = [
+    "EnterpriseRestService",
     "SerialIds",
     "WallClock",
     "api_key_failure",
@@ -78,6 +81,29 @@ def api_key_failure(headers: Mapping[str, str], expected: str) -> AuthFailure | 
     if not secrets.compare_digest(given.encode(), expected.encode()):
         return AuthFailure(401, "unauthorized", "the X-Api-Key is not valid")
     return None
+
+
+class EnterpriseRestService(MockService):
+    """A system in this style: ``X-Api-Key`` in, RFC 9457 problem+json out.
+
+    Subclasses say which key they accept (``api_key``) and build their store and router.
+    """
+
+    vendor: ClassVar[str] = (
+        "Generic enterprise REST API (no single vendor): JSON envelopes, RFC 9457 "
+        "problem+json errors, ETag/If-Match concurrency, Idempotency-Key"
+    )
+    error_media_type: ClassVar[str] = PROBLEM_MEDIA_TYPE
+
+    @abstractmethod
+    def api_key(self) -> str:
+        """The ``X-Api-Key`` this system accepts."""
+
+    def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
+        return api_key_failure(headers, self.api_key())
+
+    def error_body(self, status: int, reason: str, message: str) -> Any:
+        return problem_body(status, reason, message)
 
 
 def iso(moment: datetime) -> str:

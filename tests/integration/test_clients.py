@@ -8,7 +8,6 @@ mock did. CRM token behaviour is in ``test_crm_client.py``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -34,27 +33,11 @@ from integration.errors import (
 from integration.policies.executor import Attempt
 from integration.settings import VendorCredentials
 from integration.transport import Transport
-from integration.transports import make_transport
 from loadtests._stack import free_port
 from mocks.registry import MockEnterprise
 from mocks.settings import MockSettings
-from tests.conftest import CONTROL_HEADERS
 
 CREDS = VendorCredentials()
-
-
-@pytest.fixture(params=["aiohttp", "httpx"])
-async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
-    made = make_transport(request.param, 300)
-    yield made
-    await made.aclose()
-
-
-@pytest.fixture
-async def chaos(mocks_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The control plane, asynchronously (the test's loop keeps running while it answers)."""
-    async with httpx.AsyncClient(base_url=mocks_url, headers=CONTROL_HEADERS, timeout=10) as http:
-        yield http
 
 
 def attempt(timeout_s: float = 5.0) -> Attempt:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,21 +24,6 @@ CREDS = MockCredentials()
 DATA = "/services/data/v59.0"
 # Salesforce's datetime format, e.g. 2024-05-01T12:00:00.000+0000
 SF_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
-
-
-@pytest.fixture
-def sf(mocks_url: str) -> Iterator[httpx.Client]:
-    """A logged-in client rooted at instance_url, as an SDK would hold it."""
-    with httpx.Client(base_url=mocks_url, timeout=10.0) as anonymous:
-        response = anonymous.post("/crm/services/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": CREDS.crm_client_id,
-            "client_secret": CREDS.crm_client_secret,
-        })  # fmt: skip
-        response.raise_for_status()
-        login = response.json()
-    headers = {"Authorization": f"Bearer {login['access_token']}"}
-    with httpx.Client(base_url=login["instance_url"], headers=headers, timeout=10.0) as http:
-        yield http
 
 
 @pytest.fixture(scope="session")

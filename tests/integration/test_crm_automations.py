@@ -3,7 +3,6 @@ recorded step by step, and a faulted system fails only the step that called it."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,21 +19,6 @@ DATA = "/services/data/v59.0"
 RUNS = "/_mock/crm/automations/runs"
 RULES = "/_mock/crm/automations/rules"
 HEADER = "x-switchboard-automations"
-
-
-@pytest.fixture
-def sf(mocks_url: str) -> Iterator[httpx.Client]:
-    """Logged in through the CRM's OAuth endpoint, rooted at instance_url."""
-    with httpx.Client(base_url=mocks_url, timeout=10.0) as anonymous:
-        login = anonymous.post("/crm/services/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": CREDS.crm_client_id,
-            "client_secret": CREDS.crm_client_secret,
-        })  # fmt: skip
-        login.raise_for_status()
-    token, instance = login.json()["access_token"], login.json()["instance_url"]
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=instance, headers=headers, timeout=10.0) as http:
-        yield http
 
 
 def new_lead(sf: httpx.Client, last_name: str) -> str:

@@ -15,33 +15,11 @@ from integration.errors import CredentialsRejected, InvalidPhoneNumber, NotFound
 from integration.policies.executor import Attempt
 from integration.settings import VendorCredentials
 from integration.transport import Transport
-from integration.transports import make_transport
 from mocks.dataset.phones import PHONE_FORMATS, to_e164
 from mocks.registry import MockEnterprise
-from tests.conftest import CONTROL_HEADERS
+from tests._support.clocks import ManualClock
 
 CREDS = VendorCredentials()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(params=["aiohttp", "httpx"])
-async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
-    made = make_transport(request.param, 300)
-    yield made
-    await made.aclose()
-
-
-@pytest.fixture
-async def chaos(mocks_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=mocks_url, headers=CONTROL_HEADERS, timeout=10) as http:
-        yield http
 
 
 @pytest.fixture
@@ -149,7 +127,7 @@ async def test_200_callers_hit_by_expired_sessions_cause_one_refresh(
 async def test_the_token_is_renewed_before_it_expires_on_the_injected_clock(
     make_crm: Callable[..., SalesforceClient], enterprise: MockEnterprise, chaos: httpx.AsyncClient
 ) -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     crm = make_crm(clock=clock, token_ttl_s=100, refresh_margin_s=10)
     phone = enterprise.context.dataset.customers[0].phone_e164
     await crm.find_contacts_by_phone(attempt(), phone)

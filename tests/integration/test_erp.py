@@ -9,27 +9,11 @@ import httpx
 import pytest
 
 from mocks.settings import MockCredentials
+from tests.integration._problem_helpers import PROBLEM_FIELDS, assert_problem, ledger_of
 
 API = "/erp/api/v1"
 KEY = {"X-Api-Key": MockCredentials().erp_api_key}
-PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "errors"}
-
-
-def assert_problem(response: httpx.Response, status: int, *fields: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body.keys() >= PROBLEM_FIELDS
-    assert body["status"] == status and body["type"].startswith("https://")
-    named = {error["field"] for error in body["errors"]}
-    assert set(fields) <= named, body
-    return body
-
-
-def ledger(control: httpx.Client, operation: str) -> dict[str, Any]:
-    response = control.get("/_mock/erp/ledger", params={"operation": operation})
-    assert response.status_code == 200
-    return response.json()
+ledger = ledger_of("erp")
 
 
 def stocked_item(client: httpx.Client, at_least: int = 3) -> dict[str, Any]:

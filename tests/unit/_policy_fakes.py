@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from integration.policies.executor import Attempt, AttemptRecord, SourceExecutor
 from integration.policies.models import SystemPolicy
+from tests._support.clocks import ManualClock
 
 __all__ = [
     "ManualClock",
@@ -31,17 +32,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class ManualClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class _JumpingSelector(selectors.DefaultSelector):

@@ -7,14 +7,7 @@ from pathlib import Path
 import pytest
 
 from mocks.chaos import ChaosEngine, FaultProfile, OutageWindow, load_profile_file
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests._support.clocks import ManualClock
 
 
 def decide(engine: ChaosEngine, path: str = "/x", credential: str = "a") -> str | None:
@@ -22,7 +15,7 @@ def decide(engine: ChaosEngine, path: str = "/x", credential: str = "a") -> str 
 
 
 def test_outage_windows_follow_the_clock() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     engine = ChaosEngine(("crm",), clock=clock)
     engine.add_outage("crm", OutageWindow(start_s=10, duration_s=5))
     assert decide(engine) is None
@@ -33,7 +26,7 @@ def test_outage_windows_follow_the_clock() -> None:
 
 
 def test_quota_refills_at_its_rate() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     engine = ChaosEngine(("crm",), clock=clock)
     engine.set_profile(
         "crm", FaultProfile.model_validate({"rate_limit": {"requests": 2, "per_s": 1}})
@@ -47,7 +40,7 @@ def test_quota_refills_at_its_rate() -> None:
 
 
 def test_global_quota_is_shared_by_everyone() -> None:
-    engine = ChaosEngine(("crm",), clock=FakeClock())
+    engine = ChaosEngine(("crm",), clock=ManualClock())
     engine.set_profile(
         "crm",
         FaultProfile.model_validate({"rate_limit": {"requests": 1, "per_s": 1, "key": "global"}}),
@@ -57,7 +50,7 @@ def test_global_quota_is_shared_by_everyone() -> None:
 
 
 def test_route_entries_match_method_and_glob() -> None:
-    engine = ChaosEngine(("crm",), clock=FakeClock())
+    engine = ChaosEngine(("crm",), clock=ManualClock())
     engine.set_profile(
         "crm",
         FaultProfile.model_validate(

@@ -18,6 +18,7 @@ from integration.clients._http import VendorHttp
 from integration.clients.tokens import OAuthTokenManager
 from integration.errors import CredentialsRejected, SourceTimeout, SourceUnavailable
 from integration.transports import HttpxTransport
+from tests._support.clocks import ManualClock
 
 
 @dataclass
@@ -43,26 +44,20 @@ class TokenEndpoint:
         return httpx.Response(200, json=body)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def endpoint() -> TokenEndpoint:
     return TokenEndpoint()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(0.0)
 
 
 @pytest.fixture
-async def tokens(endpoint: TokenEndpoint, clock: Clock) -> AsyncIterator[OAuthTokenManager]:
+async def tokens(
+    endpoint: TokenEndpoint, clock: ManualClock
+) -> AsyncIterator[OAuthTokenManager]:
     transport = HttpxTransport(transport=httpx.MockTransport(endpoint))
     manager = OAuthTokenManager(
         VendorHttp(transport, "crm", "http://crm.test"), "id", "secret",
@@ -109,7 +104,7 @@ async def test_a_storm_of_invalidations_refreshes_once(
 
 
 async def test_inside_the_margin_the_old_token_serves_while_a_new_one_comes(
-    tokens: OAuthTokenManager, clock: Clock
+    tokens: OAuthTokenManager, clock: ManualClock
 ) -> None:
     assert await tokens.token(1.0) == "token-1"  # lives until t=100, margin 10
     clock.now = 89.0
@@ -123,7 +118,7 @@ async def test_inside_the_margin_the_old_token_serves_while_a_new_one_comes(
 
 
 async def test_expires_in_is_honoured_when_the_response_has_it(
-    tokens: OAuthTokenManager, endpoint: TokenEndpoint, clock: Clock
+    tokens: OAuthTokenManager, endpoint: TokenEndpoint, clock: ManualClock
 ) -> None:
     endpoint.expires_in = 30
     await tokens.token(1.0)
@@ -146,7 +141,7 @@ async def test_a_refused_refresh_reaches_every_waiter_as_its_own_error(
 
 
 async def test_a_failing_early_refresh_is_not_retried_on_every_call(
-    tokens: OAuthTokenManager, endpoint: TokenEndpoint, clock: Clock
+    tokens: OAuthTokenManager, endpoint: TokenEndpoint, clock: ManualClock
 ) -> None:
     await tokens.token(1.0)
     endpoint.status = 503

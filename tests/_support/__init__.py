@@ -1,0 +1,1 @@
+"""Test doubles shared by more than one test layer (unit and integration)."""
