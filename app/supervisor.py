@@ -29,19 +29,35 @@ class Supervisor:
         self.parts = parts
         self.env = {**os.environ, **(env or {})}
         self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self._stopping = False
+
+    def run(self) -> int:
+        """Start every part, then wait; a SIGTERM at any moment stops them all."""
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        try:
+            self.start()
+            return self.wait()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            self.stop()
+
+    def _on_sigterm(self, *_: object) -> None:
+        self._stopping = True
+        raise KeyboardInterrupt  # unwinds a start() that is still waiting for a part
 
     def start(self) -> None:
         for part in self.parts:
             process = subprocess.Popen([sys.executable, "-m", "app", *part.args], env=self.env)
             self.running[part.name] = process
             self._wait_ready(part, process)
-            print(f"[up] {part.name} ready at {part.health_url.rsplit('/', 1)[0]}", flush=True)
+            origin = "/".join(part.health_url.split("/")[:3])
+            print(f"[up] {part.name} ready at {origin}", flush=True)
 
     def _wait_ready(self, part: Part, process: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + part.ready_timeout_s
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                self.stop()
                 raise RuntimeError(f"{part.name} exited with {process.returncode} while starting")
             try:
                 if httpx.get(part.health_url, timeout=1).status_code == 200:
@@ -49,29 +65,16 @@ class Supervisor:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        self.stop()
         raise RuntimeError(f"{part.name} did not answer {part.health_url} in time")
 
     def wait(self) -> int:
-        """Block until Ctrl-C/SIGTERM or a part dies; then stop everything."""
-        stopping = False
-
-        def on_signal(*_: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, on_signal)
-        try:
-            while not stopping:
-                for name, process in self.running.items():
-                    if process.poll() is not None:
-                        print(f"[up] {name} exited ({process.returncode}); stopping", flush=True)
-                        self.stop()
-                        return process.returncode or 1
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        self.stop()
+        """Block until Ctrl-C/SIGTERM or a part dies; the exit code says which."""
+        while not self._stopping:
+            for name, process in self.running.items():
+                if process.poll() is not None:
+                    print(f"[up] {name} exited ({process.returncode}); stopping", flush=True)
+                    return process.returncode or 1
+            time.sleep(0.5)
         return 0
 
     def stop(self) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from integration.errors import NotFound, SourceError
+from integration.errors import NotFound, Rejected, SourceError
 from integration.lookup.duplicates import choose_contact
 from integration.lookup.phone import normalize_phone
 from integration.lookup.recommend import recommend
@@ -74,6 +74,7 @@ class _Run:
     steps: dict[str, StepTiming] = field(default_factory=dict)
     attempts: dict[str, list[Attempt]] = field(default_factory=dict)
     began: dict[str, float] = field(default_factory=dict)
+    cache_keys: dict[str, str] = field(default_factory=dict)
 
 
 class CallerLookup:
@@ -105,18 +106,14 @@ class CallerLookup:
         e164 = normalize_phone(phone)
         budget_ms = deadline_ms or self.default_deadline_ms
         run = _Run(call_id, Deadline(budget_ms / 1000, self.clock), self.clock())
-        history = asyncio.create_task(
-            self._step(run, "call_history", e164, lambda a: self.clients.call_history(a, e164))
-        )
-        contacts = asyncio.create_task(
-            self._step(run, "contact", e164, lambda a: self.clients.contacts(a, e164))
-        )
+        history = self._spawn(run, "call_history", e164, lambda a: self.clients.call_history(a, e164))
+        contacts = self._spawn(run, "contact", e164, lambda a: self.clients.contacts(a, e164))
         results: dict[str, Sourced[Any]] = {}
-        await self._settle(run, {"contact": contacts}, results, e164)
+        await self._settle(run, {"contact": contacts}, results)
         contact, duplicates, customer_id = _pick_contact(results["contact"])
         results["contact"] = contact
         children = self._start_customer_steps(run, customer_id, product or self.default_product)
-        await self._settle(run, {"call_history": history, **children}, results, e164, customer_id)
+        await self._settle(run, {"call_history": history, **children}, results)
         if customer_id is None:
             why = (
                 "no_customer" if contact.provenance.reason == "not_found" else "contact_unavailable"
@@ -148,17 +145,24 @@ class CallerLookup:
     ) -> dict[str, asyncio.Task[Sourced[Any]]]:
         if customer_id is None:
             return {}
-        key = f"{run.call_id or 'lookup'}:{customer_id}:{product}"
+        idempotency_key = f"{run.call_id or 'lookup'}:{customer_id}:{product}"
         calls: dict[str, Callable[[Attempt], Awaitable[Any]]] = {
             "accounts": lambda a: self.clients.accounts(a, customer_id),
-            "eligibility": lambda a: self.clients.eligibility(a, customer_id, product, key),
+            "eligibility": lambda a: self.clients.eligibility(
+                a, customer_id, product, idempotency_key
+            ),
             "loans": lambda a: self.clients.loans(a, customer_id),
             "orders": lambda a: self.clients.orders(a, customer_id),
         }
-        return {
-            name: asyncio.create_task(self._step(run, name, customer_id, call))
-            for name, call in calls.items()
-        }
+        # A decision is about one product: its cached copy must not answer for another.
+        keys = {name: customer_id for name in calls} | {"eligibility": f"{customer_id}:{product}"}
+        return {name: self._spawn(run, name, keys[name], call) for name, call in calls.items()}
+
+    def _spawn(
+        self, run: _Run, name: str, key: str, call: Callable[[Attempt], Awaitable[Any]]
+    ) -> asyncio.Task[Sourced[Any]]:
+        run.cache_keys[name] = key
+        return asyncio.create_task(self._step(run, name, key, call))
 
     async def _step(
         self, run: _Run, name: str, key: str, call: Callable[[Attempt], Awaitable[Any]]
@@ -180,8 +184,9 @@ class CallerLookup:
                 cache_key=key,
                 call_id=run.call_id,
             )
-        except NotFound as exc:
-            return self._finish(run, name, None, "missing", "not_found", exc.injected_fault)
+        except (NotFound, Rejected) as exc:
+            # The source answered: no cached copy should contradict what it said.
+            return self._finish(run, name, None, "missing", exc.reason, exc.injected_fault)
         except SourceError as exc:
             return self._fall_back(run, name, key, exc.reason, exc.injected_fault)
         return self._finish(run, name, value, "live", None, _last_fault(tried))
@@ -191,8 +196,6 @@ class CallerLookup:
         run: _Run,
         tasks: dict[str, asyncio.Task[Sourced[Any]]],
         results: dict[str, Sourced[Any]],
-        phone: str,
-        customer_id: str | None = None,
     ) -> None:
         """Wait for ``tasks`` until the deadline; whatever is late falls back to the cache."""
         if tasks:
@@ -207,7 +210,7 @@ class CallerLookup:
                 log.error("lookup step %s failed unexpectedly", name, exc_info=error)
                 reason = "internal_error"
             task.cancel()
-            key = phone if name in ("contact", "call_history") else customer_id or ""
+            key = run.cache_keys.get(name, "")
             fault = _last_fault(run.attempts.get(name, []))
             results[name] = self._fall_back(run, name, key, reason, fault)
 

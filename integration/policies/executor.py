@@ -280,8 +280,12 @@ class SourceExecutor:
             await self.rate_limit.acquire_free()
         return permit
 
+    @property
+    def _full_timeout_s(self) -> float:
+        return self.policy.timeout.per_attempt_ms / 1000
+
     def _new_attempt(self, call: _Call[Any], *, hedge: bool) -> Attempt:
-        limit = min(self.policy.timeout.per_attempt_ms / 1000, call.deadline.remaining())
+        limit = min(self._full_timeout_s, call.deadline.remaining())
         return Attempt(number=call.next_number(), timeout_s=limit, hedge=hedge)
 
     async def _one(self, call: _Call[T], attempt: Attempt, permit: Permit) -> T:
@@ -309,7 +313,12 @@ class SourceExecutor:
             self.latency.record(call.operation, latency)
             self._record(call, attempt, started, state, "ok")
             return value
-        self.breaker.record(permit, ok=not error.retryable, latency_s=self._clock() - started)
+        if isinstance(error, SourceTimeout) and attempt.timeout_s < self._full_timeout_s:
+            # The caller's deadline, not the source, cut this attempt short: no verdict, or a
+            # slow source early in a lookup would open the breakers of the healthy ones after it.
+            self.breaker.release(permit)
+        else:
+            self.breaker.record(permit, ok=not error.retryable, latency_s=self._clock() - started)
         self._record(call, attempt, started, state, error.reason, error)
         raise error
 

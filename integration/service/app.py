@@ -28,7 +28,9 @@ class StartCall(BaseModel):
     deadline_ms: float | None = Field(
         None, gt=0, le=60_000, description="the lookup's budget (default from settings)"
     )
-    product: str | None = Field(None, description="product code for the eligibility check")
+    product: str | None = Field(
+        None, pattern=r"^[A-Z0-9][A-Z0-9_-]{0,39}$", description="product code for eligibility"
+    )
     call_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -53,11 +55,14 @@ def create_app(integration: Integration) -> FastAPI:
     @app.post("/calls", status_code=201, summary="Start a call: look the caller up")
     async def start_call(body: StartCall) -> dict[str, Any]:
         call_id = body.call_id or new_call_id()
-        if integration.calls.get(call_id) is not None:
+        if not integration.calls.reserve(call_id):
             raise HTTPException(409, detail=f"call {call_id!r} already exists")
-        view = await integration.lookup.lookup(
-            body.phone, deadline_ms=body.deadline_ms, call_id=call_id, product=body.product
-        )
+        try:
+            view = await integration.lookup.lookup(
+                body.phone, deadline_ms=body.deadline_ms, call_id=call_id, product=body.product
+            )
+        finally:
+            integration.calls.release(call_id)
         integration.calls.add(call_id, view.phone, view)
         integration.sink.emit(
             "lookup",
@@ -72,14 +77,14 @@ def create_app(integration: Integration) -> FastAPI:
         return {"call_id": call_id, "view": view.model_dump(mode="json")}
 
     @app.get("/calls", summary="Recent calls, newest first")
-    def recent_calls(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:
+    async def recent_calls(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:
         return {
             "total": len(integration.calls),
             "calls": [c.summary() for c in integration.calls.recent(limit)],
         }
 
     @app.get("/calls/{call_id}", summary="One call, with every step's timing")
-    def get_call(call_id: str) -> dict[str, Any]:
+    async def get_call(call_id: str) -> dict[str, Any]:
         record = integration.calls.get(call_id)
         if record is None:
             raise HTTPException(404, detail=f"no call {call_id!r}")
@@ -105,16 +110,16 @@ def create_app(integration: Integration) -> FastAPI:
         }
 
     @app.get("/systems", summary="Each source's breaker, bulkhead, budget and latency")
-    def systems() -> dict[str, Any]:
+    async def systems() -> dict[str, Any]:
         return {name: ex.snapshot() for name, ex in integration.executors.items()}
 
     @app.get("/metrics", summary="Prometheus metrics")
-    def metrics() -> Response:
+    async def metrics() -> Response:
         body, content_type = integration.sink.metrics.render()
         return Response(body, media_type=content_type)
 
     @app.get("/health", summary="Liveness")
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         return {"status": "ok", "calls": len(integration.calls)}
 
     return app

@@ -53,6 +53,17 @@ class CallRegistry:
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
         self._calls: OrderedDict[str, CallRecord] = OrderedDict()
+        self._starting: set[str] = set()  # ids whose lookup is under way
+
+    def reserve(self, call_id: str) -> bool:
+        """Claim an id before the lookup awaits anything; False if it is taken."""
+        if call_id in self._calls or call_id in self._starting:
+            return False
+        self._starting.add(call_id)
+        return True
+
+    def release(self, call_id: str) -> None:
+        self._starting.discard(call_id)
 
     def add(self, call_id: str, phone: str, view: CallerView) -> CallRecord:
         record = CallRecord(call_id, phone, datetime.now(UTC).isoformat(), view)

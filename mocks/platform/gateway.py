@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 from mocks.chaos.engine import ChaosEngine, Decision
 from mocks.platform._asgi import (
@@ -71,24 +72,28 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-        fault: str | None = None
+        seen = _Seen()
 
         async def recording(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                seen.status = message["status"]
             await send(message)
 
         try:
-            fault = await self._handle(service, sub_path, scope, receive, recording)
+            await self._handle(service, sub_path, scope, receive, recording, seen)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            self.chaos.stats.record(name, status, elapsed_ms, fault)
+            self.chaos.stats.record(name, seen.status, elapsed_ms, seen.fault)
 
     async def _handle(
-        self, service: MockService, sub_path: str, scope: Scope, receive: Receive, send: Send
-    ) -> str | None:
+        self,
+        service: MockService,
+        sub_path: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        seen: _Seen,
+    ) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
         decision = self.chaos.decide(
@@ -101,24 +106,24 @@ class Gateway:
         if decision.latency_s:
             await self.sleep(decision.latency_s)
         marks = _fault_headers(decision)
-        fault = decision.fault or ("latency" if decision.latency_s else None)
+        # Noted now, so a fault that ends the exchange abruptly (a drop) is still counted.
+        seen.fault = decision.fault or ("latency" if decision.latency_s else None)
         if decision.status is not None:
             await self._refuse(service, send, decision, marks)
-            return fault
+            return
         if decision.fault == "hang":
             await self._hang(service, receive, send, marks)
-            return fault
+            return
         if sub_path not in service.public_paths:
             failure = service.authenticate(sub_path, headers)
             if failure is not None:
                 body = service.error_body(failure.status, failure.reason, failure.message)
                 await send_json(send, failure.status, body, marks, service.error_media_type)
-                return fault
+                return
         if decision.fault in _BODY_FAULTS:
             await self._break_body(decision.fault, scope, receive, send, marks)
         else:
             await self.app(scope, receive, add_headers(send, marks))
-        return fault
 
     async def _refuse(
         self, service: MockService, send: Send, decision: Decision, marks: list[tuple[bytes, bytes]]
@@ -183,6 +188,15 @@ class Gateway:
                 )
             if not body:
                 await send({"type": "http.response.body", "body": b""})
+
+
+@dataclass
+class _Seen:
+    """What the statistics record of one exchange; 499 (as nginx logs it) if the client
+    went away before any answer, as it does during a hang."""
+
+    status: int = 499
+    fault: str | None = None
 
 
 def _fault_headers(decision: Decision) -> list[tuple[bytes, bytes]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +45,11 @@ def fingerprint(*parts: Any) -> str:
 
 
 class IdempotencyStore:
-    def __init__(self) -> None:
-        self._done: dict[str, tuple[str, StoredResponse]] = {}
-        self._in_flight: dict[str, str] = {}
+    def __init__(self, max_keys: int = 100_000) -> None:
+        # Vendors forget keys after a while (Stripe: 24 h); we forget the oldest past a count.
+        self._done: OrderedDict[str, tuple[str, StoredResponse]] = OrderedDict()
+        self._in_flight: dict[str, object] = {}
+        self.max_keys = max_keys
 
     async def run(
         self,
@@ -64,14 +67,20 @@ class IdempotencyStore:
             return done[1], True
         if key in self._in_flight:
             raise IdempotencyConflict(key)
-        self._in_flight[key] = request_fingerprint
+        marker = object()  # ours alone: a reset meanwhile must not let us free another's key
+        self._in_flight[key] = marker
         try:
             response = await apply()
         finally:
-            del self._in_flight[key]
+            still_ours = self._in_flight.get(key) is marker
+            if still_ours:
+                del self._in_flight[key]
         # Like Stripe, only responses that were processed are stored; 5xx can be retried.
-        if response.status < 500:
+        # After a reset (clear) the answer belongs to a world that no longer exists.
+        if still_ours and response.status < 500:
             self._done[key] = (request_fingerprint, response)
+            while len(self._done) > self.max_keys:
+                self._done.popitem(last=False)
         return response, False
 
     def clear(self) -> None:

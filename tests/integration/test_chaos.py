@@ -49,8 +49,10 @@ def test_hang_holds_the_request_until_the_client_gives_up(
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(mocks_url + TARGET, headers=KEY, timeout=0.3)
     assert 0.3 <= time.perf_counter() - started < 2
+    time.sleep(0.1)  # the server notices the disconnect
     stats = control.get("/_chaos/stats").json()["systems"]["eligibility"]
     assert stats["faults_by_kind"] == {"hang": 1}
+    assert stats["status_counts"] == {"499": 1}  # the client left before any answer
 
 
 def test_drop_cuts_the_connection_mid_response(control: httpx.Client, client: httpx.Client) -> None:
@@ -58,6 +60,8 @@ def test_drop_cuts_the_connection_mid_response(control: httpx.Client, client: ht
     with pytest.raises(httpx.RemoteProtocolError):
         client.get(TARGET, headers=KEY)
     assert client.get("/_mock/health").status_code == 200  # the server itself survives
+    stats = control.get("/_chaos/stats").json()["systems"]["eligibility"]
+    assert stats["faults_by_kind"] == {"drop": 1}
 
 
 def test_malformed_body_is_not_json(control: httpx.Client, client: httpx.Client) -> None:

@@ -283,3 +283,45 @@ def test_calls_events_and_metrics_tell_what_happened(
     assert later["events"] == []
     metrics = api.get("/metrics").text
     assert "switchboard_source_attempts_total{" in metrics and 'system="erp"' in metrics
+
+
+def test_a_cached_decision_never_answers_for_another_product(
+    api: httpx.Client, control: httpx.Client, dataset: Dataset
+) -> None:
+    phone = single_contact_customer(dataset).phone_e164
+    start_call(api, phone, product="LOAN-PERSONAL")  # warms the cache for that product
+    set_faults(control, "eligibility", {"errors": {"rate": 1, "kinds": {"503": 1}}})
+    other, _ = start_call(api, phone, product="CARD-GOLD")
+    assert other["eligibility"]["provenance"]["status"] == "missing"
+    same, _ = start_call(api, phone, product="LOAN-PERSONAL")
+    assert same["eligibility"]["provenance"]["status"] == "cached"
+    assert same["eligibility"]["value"]["product_code"] == "LOAN-PERSONAL"
+
+
+def test_an_unknown_product_is_refused_by_the_source_and_not_taken_from_the_cache(
+    api: httpx.Client, dataset: Dataset
+) -> None:
+    phone = single_contact_customer(dataset).phone_e164
+    start_call(api, phone, product="LOAN-PERSONAL")
+    view, _ = start_call(api, phone, product="NO-SUCH-PRODUCT")
+    assert view["eligibility"]["provenance"] == {
+        **view["eligibility"]["provenance"], "status": "missing", "reason": "rejected"
+    }
+
+
+def test_the_same_call_id_twice_at_once_is_refused_once(
+    layer: tuple[Integration, httpx.Client], dataset: Dataset
+) -> None:
+    import concurrent.futures
+
+    _, api = layer
+    body = {"phone": single_contact_customer(dataset).phone_e164, "call_id": "dup-1"}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(lambda _: api.post("/calls", json=body).status_code, range(2)))
+    assert statuses == [201, 409]
+
+
+def test_a_bad_product_code_is_a_422_naming_the_field(api: httpx.Client) -> None:
+    response = api.post("/calls", json={"phone": "+14155550123", "product": "a\nb"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "product"]

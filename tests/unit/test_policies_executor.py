@@ -313,3 +313,25 @@ def test_status_and_injected_fault_come_from_the_error_or_the_attempt() -> None:
                                                                    (503, "503")]
 
     run_virtual(main)
+
+
+def test_an_attempt_cut_short_by_the_deadline_gives_the_breaker_no_verdict() -> None:
+    async def main() -> None:
+        executor, records, _ = make_executor(
+            policy(timeout={"per_attempt_ms": 300}, retry={"max_attempts": 1},
+                   breaker={"min_calls": 5, "failure_rate": 0.5})
+        )
+        fn = Script((0.2, {"id": 1}))  # a healthy source: 200 ms, inside its 300 ms timeout
+        for _ in range(10):  # but each caller has only 50 ms left of its own deadline
+            with pytest.raises(SourceTimeout):
+                await executor.call("op", fn, deadline=Deadline(0.05, loop_clock), idempotent=True)
+        assert [r.outcome for r in records] == ["timeout"] * 10
+        assert executor.snapshot()["breaker"]["state"] == "closed"
+        # the same timeouts at the source's own limit do count
+        for _ in range(10):
+            with pytest.raises((SourceTimeout, BreakerOpen)):
+                await executor.call("op", Script((1.0, "slow")), deadline=Deadline(5, loop_clock),
+                                    idempotent=True)
+        assert executor.snapshot()["breaker"]["state"] == "open"
+
+    run_virtual(main)
