@@ -212,7 +212,9 @@ def test_callbacks_arrive_in_order_and_are_signed(
     assert len({p["token"] for p in posts}) == 3
     message = twilio.get(f"{messages_path}/{sid}.json").json()
     assert message["status"] == "delivered" and message["date_sent"] is not None
-    log = twilio.get("/_mock/messaging/callbacks/log", params={"message_sid": sid}).json()
+    url, params = "/_mock/messaging/callbacks/log", {"message_sid": sid}
+    wait_until(lambda: twilio.get(url, params=params).json()["count"] == 3)
+    log = twilio.get(url, params=params).json()
     assert [(e["status"], e["attempt"], e["http_status"], e["outcome"]) for e in log["entries"]] \
         == [(s, 1, 200, "delivered") for s in ("queued", "sent", "delivered")]
 
@@ -284,6 +286,8 @@ def test_duplicate_rate_one_sends_every_callback_twice(
     ]
     # A duplicate is the same event: same idempotency token, so receivers can drop it.
     assert [p["token"] for p in posts[::2]] == [p["token"] for p in posts[1::2]]
+    # The receiver can see the last post a moment before the mock logs its answer.
+    wait_until(lambda: control.get("/_mock/messaging/callbacks/log").json()["count"] == 6)
     log = control.get("/_mock/messaging/callbacks/log").json()["entries"]
     assert [e["duplicated"] for e in log] == [False, True] * 3
 
@@ -298,6 +302,7 @@ def test_reorder_delivers_the_final_status_first(
     assert [p["form"]["MessageStatus"] for p in receiver.posts_to(endpoint)] == [
         "queued", "delivered", "sent"
     ]
+    wait_until(lambda: control.get("/_mock/messaging/callbacks/log").json()["count"] == 3)
     log = control.get("/_mock/messaging/callbacks/log").json()["entries"]
     assert [(e["status"], e["reordered"]) for e in log] == [
         ("queued", False), ("delivered", False), ("sent", True)
