@@ -106,7 +106,9 @@ class CallerLookup:
         e164 = normalize_phone(phone)
         budget_ms = deadline_ms or self.default_deadline_ms
         run = _Run(call_id, Deadline(budget_ms / 1000, self.clock), self.clock())
-        history = self._spawn(run, "call_history", e164, lambda a: self.clients.call_history(a, e164))
+        history = self._spawn(
+            run, "call_history", e164, lambda a: self.clients.call_history(a, e164)
+        )
         contacts = self._spawn(run, "contact", e164, lambda a: self.clients.contacts(a, e164))
         results: dict[str, Sourced[Any]] = {}
         await self._settle(run, {"contact": contacts}, results)
