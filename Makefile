@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev up mocks dataset test lint typecheck throughput clean
+.PHONY: help install install-dev up mocks dataset test lint typecheck throughput bench-lookup clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ test: install-dev ## Install what tests need, lint, then run the whole suite
 
 throughput: install ## Measure the mocks' requests/s with no faults (one worker)
 	$(BIN)/python -m loadtests.mock_throughput
+
+bench-lookup: install ## Caller lookup vs its critical path and a naive baseline (~50 s)
+	$(BIN)/python -m app bench lookup
 
 clean: ## Remove the state folder and caches (keeps .venv)
 	rm -rf .state .pytest_cache .mypy_cache .ruff_cache test-output

@@ -152,17 +152,17 @@ def up(
             Part("integration", ("integration", "--port", "8000"), "http://127.0.0.1:8000/health"),
         ]
     )
+    typer.echo("starting mocks on :8100 and integration on :8000 (Ctrl-C stops both)...")
+    typer.echo(
+        "then try: curl -s -X POST localhost:8000/calls -H 'content-type: application/json' "
+        '-d \'{"phone": "(215) 486-1799"}\''
+    )
     try:
-        supervisor.start()
+        code = supervisor.run()
     except RuntimeError as exc:
         typer.echo(f"up: {exc}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo("stack is up: mocks http://127.0.0.1:8100  integration http://127.0.0.1:8000")
-    typer.echo(
-        "try: curl -s -X POST localhost:8000/calls -H 'content-type: application/json' "
-        '-d \'{"phone": "(215) 486-1799"}\''
-    )
-    raise typer.Exit(supervisor.wait())
+    raise typer.Exit(code)
 
 
 @cli.command()
@@ -195,7 +195,34 @@ def dataset(
         typer.echo(f"  {field:<14} {len(getattr(data, field)):>9,}")
     typer.echo("configured mess rates:")
     for name, rate in MESS_RATES.items():
-        typer.echo(f"  {name:<28} {rate:.1%}")
+        typer.echo(f"  {name:<32} {rate:>6.1%}")
+
+
+bench = typer.Typer(
+    help="Benchmarks: each starts its own mocks on a free loopback port and runs bounded.",
+    no_args_is_help=True,
+)
+cli.add_typer(bench, name="bench")
+
+
+@bench.command("lookup")
+def bench_lookup(
+    seconds: Annotated[
+        float, typer.Option(min=1, max=300, help="How long the layer is driven.")
+    ] = 15.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent callers.")] = 16,
+    customers: Annotated[int, typer.Option(min=1, help="Customers in the mocks' dataset.")] = 1000,
+    keep_quotas: Annotated[
+        bool, typer.Option(help="Keep the shipped client-side quotas of the read sources.")
+    ] = False,
+) -> None:
+    """Caller lookup vs its critical path, the bare graph and a naive baseline, in one run."""
+    from loadtests.bench_lookup import LookupBenchConfig, run
+
+    config = LookupBenchConfig(
+        seconds=seconds, concurrency=concurrency, customers=customers, keep_quotas=keep_quotas
+    )
+    run(config)
 
 
 def main() -> None:

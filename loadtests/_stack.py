@@ -53,3 +53,6 @@ def running(
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(10)
+        if process.stderr is not None:
+            process.stderr.close()  # else it leaks (a ResourceWarning, an error under pytest)

@@ -21,7 +21,17 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, column, create_engine, event, func, select, table
+from sqlalchemy import (
+    Engine,
+    Select,
+    bindparam,
+    column,
+    create_engine,
+    event,
+    func,
+    select,
+    table,
+)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -44,6 +54,37 @@ _transactions = table(
     column("txn_id"), column("account_number"), column("posted_at"), column("amount_cents"),
     column("description"), column("category"),
 )  # fmt: skip
+
+# Both statements are built once: composing them on every read cost more CPU than running
+# them, and that Python work, done in a worker thread, holds the GIL the event loop needs.
+_ACCOUNTS_OF_CUSTOMER = (
+    select(_accounts.c.account_number, _accounts.c.type, _accounts.c.status,
+           _accounts.c.balance_cents, _accounts.c.currency, _accounts.c.opened_at)
+    .where(_accounts.c.customer_id == bindparam("customer_id"))
+    .order_by(_accounts.c.opened_at, _accounts.c.account_number)
+)  # fmt: skip
+
+
+def _newest_transactions() -> Select[Any]:
+    """The newest ``:limit`` transactions of each account in ``:numbers``, in one query."""
+    t = _transactions.c
+    rank = func.row_number().over(
+        partition_by=t.account_number, order_by=(t.posted_at.desc(), t.txn_id.desc())
+    )
+    ranked = (
+        select(t.txn_id, t.account_number, t.posted_at, t.amount_cents, t.description,
+               t.category, rank.label("rank"))
+        .where(t.account_number.in_(bindparam("numbers", expanding=True)))
+        .subquery()
+    )  # fmt: skip
+    return (
+        select(ranked)
+        .where(ranked.c.rank <= bindparam("limit"))
+        .order_by(ranked.c.account_number, ranked.c.rank)
+    )
+
+
+_NEWEST_TRANSACTIONS = _newest_transactions()
 
 # The busy timeout of the connection being opened: set per attempt in the worker thread
 # (asyncio.to_thread runs each call in a copy of the context, so attempts never mix).
@@ -86,12 +127,9 @@ class CoreBankingDatabase:
     def _read(self, customer_id: str, wait_s: float) -> list[dict[str, Any]]:
         _busy_wait_s.set(wait_s)
         with self._engine.connect() as conn:
-            accounts = conn.execute(
-                select(_accounts.c.account_number, _accounts.c.type, _accounts.c.status,
-                       _accounts.c.balance_cents, _accounts.c.currency, _accounts.c.opened_at)
-                .where(_accounts.c.customer_id == customer_id)
-                .order_by(_accounts.c.opened_at, _accounts.c.account_number)
-            ).mappings().all()  # fmt: skip
+            accounts = (
+                conn.execute(_ACCOUNTS_OF_CUSTOMER, {"customer_id": customer_id}).mappings().all()
+            )
             numbers = [row["account_number"] for row in accounts]
             recent = self._recent(conn, numbers) if numbers else {}
         return [
@@ -109,20 +147,8 @@ class CoreBankingDatabase:
 
     def _recent(self, conn: Connection, numbers: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """The newest ``recent_transactions`` of each account, in one query."""
-        t = _transactions.c
-        rank = func.row_number().over(
-            partition_by=t.account_number, order_by=(t.posted_at.desc(), t.txn_id.desc())
-        )
-        ranked = (
-            select(t.txn_id, t.account_number, t.posted_at, t.amount_cents, t.description,
-                   t.category, rank.label("rank"))
-            .where(t.account_number.in_(numbers))
-            .subquery()
-        )  # fmt: skip
         rows = conn.execute(
-            select(ranked)
-            .where(ranked.c.rank <= self.recent_transactions)
-            .order_by(ranked.c.account_number, ranked.c.rank)
+            _NEWEST_TRANSACTIONS, {"numbers": list(numbers), "limit": self.recent_transactions}
         ).mappings()
         by_account: dict[str, list[dict[str, Any]]] = {}
         for row in rows:

@@ -25,6 +25,9 @@ class SlidingCounts:
         self._width = width
         # each entry: [slice index, count_0, ..., count_{width-1}], oldest first
         self._buckets: deque[list[int]] = deque()
+        # running totals of the buckets kept: every call records and reads, so summing
+        # all the slices on each read was the breaker's biggest cost on a busy source
+        self._sums = [0] * width
 
     def add(self, *counts: int) -> None:
         if len(counts) != self._width:
@@ -35,24 +38,24 @@ class SlidingCounts:
         else:
             bucket = [index, *([0] * self._width)]
             self._buckets.append(bucket)
-        for i, count in enumerate(counts, start=1):
-            bucket[i] += count
+        for i, count in enumerate(counts):
+            bucket[i + 1] += count
+            self._sums[i] += count
 
     def totals(self) -> tuple[int, ...]:
         self._prune()
-        sums = [0] * self._width
-        for bucket in self._buckets:
-            for i in range(self._width):
-                sums[i] += bucket[i + 1]
-        return tuple(sums)
+        return tuple(self._sums)
 
     def clear(self) -> None:
         self._buckets.clear()
+        self._sums = [0] * self._width
 
     def _prune(self) -> int:
         """Drop slices that fell out of the window; return the current slice index."""
         index = int(self._clock() // self._slice_s)
         oldest_kept = index - self._slices + 1
         while self._buckets and self._buckets[0][0] < oldest_kept:
-            self._buckets.popleft()
+            dropped = self._buckets.popleft()
+            for i in range(self._width):
+                self._sums[i] -= dropped[i + 1]
         return index
