@@ -7,10 +7,10 @@ STAMP_DEV := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev up mocks dataset test lint typecheck throughput bench-lookup clean
+.PHONY: help install install-dev up mocks dataset test lint typecheck throughput bench-transport bench-lookup clean
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,7 +28,7 @@ install: $(STAMP_RUN) ## Create .venv (if missing) and install the runtime requi
 
 install-dev: $(STAMP_DEV) ## Install runtime + test requirements into .venv
 
-up: install ## Install if needed, then start the whole stack on 127.0.0.1 (mocks on :8100)
+up: install ## Install if needed, then start the stack on 127.0.0.1 (mocks :8100, integration :8000)
 	$(BIN)/python -m app up
 
 mocks: install ## Serve only the mock enterprise on 127.0.0.1:8100
@@ -48,6 +48,9 @@ test: install-dev ## Install what tests need, lint, then run the whole suite
 
 throughput: install ## Measure the mocks' requests/s with no faults (one worker)
 	$(BIN)/python -m loadtests.mock_throughput
+
+bench-transport: install ## HTTP client ceiling: aiohttp vs httpx vs httpx-aiohttp (~20 s)
+	$(BIN)/python -m loadtests.transport_ceiling
 
 bench-lookup: install ## Caller lookup vs its critical path and a naive baseline (~50 s)
 	$(BIN)/python -m app bench lookup
