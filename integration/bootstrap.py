@@ -78,7 +78,8 @@ def build(
         rng=random.Random(settings.seed),
         on_attempt=sink.record_attempt,
     )
-    clients = build_clients(settings, transport, clock=clock)
+    database_bulkhead = policies.for_system("database").bulkhead.max_concurrent
+    clients = build_clients(settings, transport, clock=clock, database_threads=database_bulkhead)
     lookup = CallerLookup(
         clients,
         executors,

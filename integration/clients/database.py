@@ -16,7 +16,10 @@ worker thread is freed when the attempt is over. Queries run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -87,7 +90,7 @@ def _newest_transactions() -> Select[Any]:
 _NEWEST_TRANSACTIONS = _newest_transactions()
 
 # The busy timeout of the connection being opened: set per attempt in the worker thread
-# (asyncio.to_thread runs each call in a copy of the context, so attempts never mix).
+# (each call runs in a copy of the context, so attempts never mix).
 _busy_wait_s: ContextVar[float] = ContextVar("busy_wait_s", default=5.0)
 
 
@@ -95,10 +98,17 @@ class CoreBankingDatabase:
     system = "database"
 
     def __init__(
-        self, database_url: str, *, recent_transactions: int = RECENT_TRANSACTIONS
+        self,
+        database_url: str,
+        *,
+        recent_transactions: int = RECENT_TRANSACTIONS,
+        max_workers: int = 20,
     ) -> None:
         url = make_url(database_url)
         self.recent_transactions = recent_transactions
+        # Our own threads, sized like the bulkhead: the loop's default pool is small and
+        # shared (the event store writes through it), so a lock must not starve both.
+        self._threads = ThreadPoolExecutor(max_workers, thread_name_prefix="database")
         # create_engine connects to nothing; the first query does.
         self._engine: Engine = create_engine(url, poolclass=NullPool)
         if url.get_backend_name() == "sqlite":
@@ -115,11 +125,16 @@ class CoreBankingDatabase:
         attempt.status, attempt.injected_fault = None, None  # SQL has no fault header
         wait_s = max(attempt.timeout_s, 0.001)
         try:
-            return await asyncio.to_thread(self._read, customer_id, wait_s)
+            loop = asyncio.get_running_loop()
+            read = functools.partial(
+                contextvars.copy_context().run, self._read, customer_id, wait_s
+            )
+            return await loop.run_in_executor(self._threads, read)
         except SQLAlchemyError as exc:
             raise _classified(exc) from exc
 
     async def aclose(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
         self._engine.dispose()
 
     # -- in the worker thread -------------------------------------------------------------

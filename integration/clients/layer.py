@@ -67,6 +67,7 @@ def build_clients(
     transport: Transport,
     *,
     clock: Callable[[], float] = time.monotonic,
+    database_threads: int = 20,
 ) -> LayerClients:
     """Each vendor's base URL is its prefix on the mock enterprise; against real vendors
     these are the instance URL, Twilio's API root and so on."""
@@ -78,7 +79,7 @@ def build_clients(
     )  # fmt: skip
     return LayerClients(
         crm=crm,
-        database=CoreBankingDatabase(settings.database_url),
+        database=CoreBankingDatabase(settings.database_url, max_workers=database_threads),
         eligibility_api=EligibilityClient(transport, f"{base}/eligibility", creds),
         telephony=TwilioCallsClient(transport, f"{base}/telephony", creds),
         loans_api=LoansClient(transport, f"{base}/loans", creds),
