@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integration.policies.models import DEFAULT_POLICY_FILE
@@ -52,7 +52,27 @@ class IntegrationSettings(BaseSettings):
     crm_token_ttl_s: float = Field(3600, gt=0)
     events_memory: int = Field(50_000, ge=100, description="events kept in memory for /events")
     seed: int = 42  # jitter and hedging draw from a seeded source, so runs replay
+    # ---- the write path (outbox) ----
+    # An SQLAlchemy URL like ``events_url``; default: SQLite file ``state_dir/outbox.db``
+    # (its own file, so the event writer's batches never hold the outbox's write lock).
+    outbox_url: str | None = None
+    dispatcher: bool = Field(True, description="deliver the outbox from this process")
+    dispatcher_owner: str = Field(
+        "integration-1", min_length=1, max_length=64,
+        description="this dispatcher's name on its leases; a restart under the same name "
+        "takes back what it held at once, two dispatchers need two names",
+    )  # fmt: skip
+    outbox_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite fsync level: FULL survives a power cut, NORMAL a crash"
+    )
+    # Fernet key (urlsafe base64, 32 bytes) that seals card numbers; when unset, one is made
+    # once and kept in ``state_dir/card.key``. Set it from a secret store in production.
+    card_key: SecretStr | None = None
     credentials: VendorCredentials = Field(default_factory=VendorCredentials)
+
+    @property
+    def resolved_outbox_url(self) -> str:
+        return self.outbox_url or f"sqlite:///{self.state_dir / 'outbox.db'}"
 
     @property
     def resolved_events_url(self) -> str:

@@ -1,4 +1,5 @@
-"""Salesforce: contacts and leads by phone, one lead by id (REST API, SOQL).
+"""Salesforce: contacts and leads by phone, one lead by id (REST API, SOQL); and the
+write path's lead updates and tasks, each under the effect's ``Idempotency-Key``.
 
 Every request carries the managed OAuth token. A 401 means the session ended before we
 thought: the client trades that token in (one refresh, shared with every other caller
@@ -9,20 +10,25 @@ counts a 401 a refresh fixed. A second 401 is a real ``CredentialsRejected``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from integration.clients._http import AttemptBudget, AttemptState, VendorHttp
+from integration.clients._write import send_write, send_write_json
 from integration.clients.phone_formats import phone_variants
 from integration.clients.tokens import OAuthTokenManager
 from integration.errors import CredentialsRejected, MalformedResponse, SourceError
 from integration.settings import VendorCredentials
 from integration.transport import Transport
 
-__all__ = ["CONTACT_FIELDS", "LEAD_FIELDS", "SalesforceClient", "soql_quote"]
+__all__ = ["AUTOMATIONS_HEADER", "CONTACT_FIELDS", "LEAD_FIELDS", "SalesforceClient", "soql_quote"]
+
+T = TypeVar("T")
 
 API_VERSION = "v59.0"
+# Which automations (flows, triggers) a write set off, as the mock org reports them.
+AUTOMATIONS_HEADER = "x-switchboard-automations"
 CONTACT_FIELDS = (
     "Id", "AccountId", "FirstName", "LastName", "Name", "Email", "Phone", "MobilePhone",
     "MailingStreet", "MailingCity", "MailingState", "MailingPostalCode", "Customer_Id__c",
@@ -121,6 +127,43 @@ class SalesforceClient:
             page = await self._authorized(operation, attempt, budget, str(next_url), None)
         raise MalformedResponse(self.system, operation, f"more than {MAX_PAGES} pages of results")
 
+    # -- writes (the outbox's deliveries) ------------------------------------------------
+
+    async def update_lead(
+        self, attempt: AttemptState, lead_id: str, fields: dict[str, Any], key: str
+    ) -> dict[str, Any]:
+        """PATCH the Lead. Salesforce answers 204 with no body, so the result is the id and
+        the automations the change set off (None when it set off none)."""
+        budget = AttemptBudget(attempt.timeout_s)
+        path = f"{self.data_path}/sobjects/Lead/{quote(lead_id, safe='')}"
+
+        async def patch(token: str) -> dict[str, Any]:
+            response = await send_write(
+                self.http, "update_lead", attempt, "PATCH", path, json=fields,
+                timeout_s=budget.left(), headers=self._write_headers(token, key),
+            )  # fmt: skip
+            return {"id": lead_id, "automations": response.headers.get(AUTOMATIONS_HEADER)}
+
+        return await self._with_token("update_lead", attempt, budget, patch)
+
+    async def create_task(
+        self, attempt: AttemptState, fields: dict[str, Any], key: str
+    ) -> dict[str, Any]:
+        """Create a Task (a call log, a callback to make); ``{"id": ...}``."""
+        budget = AttemptBudget(attempt.timeout_s)
+        path = f"{self.data_path}/sobjects/Task"
+
+        async def post(token: str) -> dict[str, Any]:
+            created = await send_write_json(
+                self.http, "create_task", attempt, "POST", path, json=fields,
+                timeout_s=budget.left(), headers=self._write_headers(token, key),
+            )  # fmt: skip
+            if not isinstance(created, dict) or not created.get("id"):
+                raise self.http.malformed("create_task", attempt, "create answer has no id")
+            return {"id": str(created["id"])}
+
+        return await self._with_token("create_task", attempt, budget, post)
+
     async def aclose(self) -> None:
         await self.tokens.aclose()
 
@@ -134,13 +177,26 @@ class SalesforceClient:
         path: str,
         params: dict[str, str] | None,
     ) -> Any:
+        async def get(token: str) -> Any:
+            return await self._get(operation, attempt, budget, path, params, token)
+
+        return await self._with_token(operation, attempt, budget, get)
+
+    async def _with_token(
+        self,
+        operation: str,
+        attempt: AttemptState,
+        budget: AttemptBudget,
+        request: Callable[[str], Awaitable[T]],
+    ) -> T:
+        """``request(token)``; after a 401, once more with a refreshed token."""
         try:
             token = await self.tokens.token(budget.left())
             try:
-                return await self._get(operation, attempt, budget, path, params, token)
+                return await request(token)
             except CredentialsRejected:
                 token = await self.tokens.invalidate(token, budget.left())
-                return await self._get(operation, attempt, budget, path, params, token)
+                return await request(token)
         except SourceError as error:
             if error.operation != operation:  # the token request failed: say so on the attempt
                 attempt.status, attempt.injected_fault = error.status, error.injected_fault
@@ -159,6 +215,9 @@ class SalesforceClient:
             operation, attempt, "GET", path, timeout_s=budget.left(), params=params,
             headers={"Authorization": f"Bearer {token}", **self._query_options},
         )  # fmt: skip
+
+    def _write_headers(self, token: str, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
 
 
 def _plain(record: dict[str, Any]) -> dict[str, Any]:

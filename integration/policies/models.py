@@ -18,6 +18,7 @@ __all__ = [
     "BulkheadPolicy",
     "CachePolicy",
     "HedgePolicy",
+    "OutboxPolicy",
     "PolicyBook",
     "RateLimitPolicy",
     "RetryBudgetPolicy",
@@ -43,7 +44,7 @@ class TimeoutPolicy(_Policy):
 class RetryPolicy(_Policy):
     """Exponential backoff with full jitter; only idempotent operations are retried."""
 
-    max_attempts: int = Field(default=3, ge=1, le=10, description="first try included")
+    max_attempts: int = Field(default=3, ge=1, le=50, description="first try included")
     base_ms: float = Field(
         default=25, gt=0, description="backoff before the 2nd attempt is drawn from [0, base]"
     )
@@ -113,11 +114,34 @@ class SystemPolicy(_Policy):
     cache: CachePolicy = CachePolicy()
 
 
+class OutboxPolicy(_Policy):
+    """How the dispatcher delivers post-call effects. Its retries span minutes, not a turn:
+    ``retry`` is the backoff between delivery attempts, and a Retry-After is always waited
+    out (``max_retry_after_s`` caps how long)."""
+
+    retry: RetryPolicy = RetryPolicy(
+        max_attempts=20, base_ms=500, cap_ms=60_000, max_retry_after_s=300
+    )
+    max_age_s: float = Field(
+        default=24 * 3600, gt=0,
+        description="older undelivered effects go to the dead letters (vendors keep "
+        "idempotency keys about this long: Stripe 24 h)",
+    )  # fmt: skip
+    lease_s: float = Field(
+        default=30, gt=0, description="a claimed effect is another dispatcher's after this"
+    )
+    poll_ms: float = Field(default=200, gt=0, description="how often to look for due effects")
+    breaker_wait_s: float = Field(
+        default=1.0, gt=0, description="how soon to look again at an effect whose breaker is open"
+    )
+
+
 class PolicyBook(_Policy):
     """The policies of every system; ``for_system`` falls back to the defaults."""
 
     defaults: SystemPolicy = SystemPolicy()
     systems: dict[str, SystemPolicy] = Field(default_factory=dict)
+    outbox: OutboxPolicy = OutboxPolicy()
 
     def for_system(self, system: str) -> SystemPolicy:
         return self.systems.get(system, self.defaults)
@@ -126,10 +150,10 @@ class PolicyBook(_Policy):
     def from_mapping(cls, raw: dict[str, Any]) -> PolicyBook:
         """Validate ``{"defaults": {...}, "systems": {name: partial}}``, merging partials."""
         defaults_raw = raw.get("defaults") or {}
-        unknown = set(raw) - {"defaults", "systems"}
+        unknown = set(raw) - {"defaults", "systems", "outbox"}
         if unknown:
             raise ValueError(
-                f"unknown top-level keys {sorted(unknown)}; expected defaults, systems"
+                f"unknown top-level keys {sorted(unknown)}; expected defaults, systems, outbox"
             )
         defaults = SystemPolicy.model_validate(defaults_raw)
         systems: dict[str, SystemPolicy] = {}
@@ -142,9 +166,15 @@ class PolicyBook(_Policy):
                     f"systems.{name}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
                     for e in exc.errors()
                 )
+        try:
+            outbox = OutboxPolicy.model_validate(raw.get("outbox") or {})
+        except ValidationError as exc:
+            errors.extend(
+                f"outbox.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
         if errors:
             raise ValueError("invalid policies:\n  " + "\n  ".join(errors))
-        return cls(defaults=defaults, systems=systems)
+        return cls(defaults=defaults, systems=systems, outbox=outbox)
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

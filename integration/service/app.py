@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
 from integration.errors import InvalidInput
-from integration.service.calls import new_call_id
+from integration.service.calls import CALL_ID_PATTERN, new_call_id
+from integration.service.outbox_routes import outbox_router
 
 if TYPE_CHECKING:
     from integration.bootstrap import Integration
@@ -31,7 +32,7 @@ class StartCall(BaseModel):
     product: str | None = Field(
         None, pattern=r"^[A-Z0-9][A-Z0-9_-]{0,39}$", description="product code for eligibility"
     )
-    call_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    call_id: str | None = Field(None, pattern=CALL_ID_PATTERN)
 
 
 def create_app(integration: Integration) -> FastAPI:
@@ -43,7 +44,8 @@ def create_app(integration: Integration) -> FastAPI:
 
     app = FastAPI(
         title="Switchboard integration service",
-        description="Caller lookup under a deadline, with provenance on every field.",
+        description="Caller lookup under a deadline, with provenance on every field; "
+        "post-call effects through a durable outbox.",
         lifespan=lifespan,
     )
 
@@ -64,6 +66,7 @@ def create_app(integration: Integration) -> FastAPI:
         finally:
             integration.calls.release(call_id)
         integration.calls.add(call_id, view.phone, view)
+        integration.sink.metrics.call_started()
         integration.sink.emit(
             "lookup",
             call_id=call_id,
@@ -115,8 +118,11 @@ def create_app(integration: Integration) -> FastAPI:
 
     @app.get("/metrics", summary="Prometheus metrics")
     async def metrics() -> Response:
+        integration.outbox_metrics.set_counts(await integration.outbox.stats())
         body, content_type = integration.sink.metrics.render()
         return Response(body, media_type=content_type)
+
+    app.include_router(outbox_router(integration))
 
     @app.get("/health", summary="Liveness")
     async def health() -> dict[str, Any]:

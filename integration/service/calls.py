@@ -10,7 +10,10 @@ from typing import Any
 
 from integration.lookup.view import CallerView
 
-__all__ = ["CallRecord", "CallRegistry", "new_call_id"]
+__all__ = ["CALL_ID_PATTERN", "CallRecord", "CallRegistry", "new_call_id"]
+
+# Call ids become idempotency keys (``sb:<call_id>:<effect>``), so they stay short and plain.
+CALL_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
 def new_call_id() -> str:

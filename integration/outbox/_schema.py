@@ -1,0 +1,203 @@
+"""The outbox's tables and how its database is opened (SQLite or any SQLAlchemy URL).
+
+SQLite files run in WAL mode (readers never block the dispatcher's writes) with
+``synchronous=FULL`` by default: a call's end is acknowledged only after its commit is on
+disk, and FULL is the level at which that commit survives a power cut, not only a crash.
+Write transactions begin with ``BEGIN IMMEDIATE`` so the write lock is taken up front:
+two dispatchers (threads or processes) queue on the busy timeout instead of both reading
+the same due effects and one failing on upgrade.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from integration.outbox.model import EffectRow
+
+__all__ = [
+    "SYNCHRONOUS_LEVELS",
+    "calls",
+    "effect_deps",
+    "effect_row",
+    "effects",
+    "is_memory",
+    "manual_payments",
+    "open_engine",
+    "read",
+    "write",
+]
+
+SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_WRITE = "outbox_write"
+
+metadata = MetaData()
+
+calls = Table(
+    "outbox_calls",
+    metadata,
+    Column("call_id", String(64), primary_key=True),  # the key that makes end_call idempotent
+    Column("phone", String(32)),
+    Column("customer_id", String(64)),
+    Column("fingerprint", String(64), nullable=False),
+    Column("outcome", Text, nullable=False),  # redacted JSON: never a card number
+    Column("ended_at", Float, nullable=False),
+)
+
+effects = Table(
+    "outbox_effects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(64), ForeignKey("outbox_calls.call_id"), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("system", String(32), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("depends_on", Text, nullable=False),  # JSON list of names, as the spec said
+    Column("idempotency_key", String(160), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float),
+    Column("lease_owner", String(128)),
+    Column("lease_until", Float),
+    Column("delivered_at", Float),
+    Column("last_error", Text),
+    Column("dead_reason", String(32)),
+    Column("result", Text),
+    UniqueConstraint("call_id", "name", name="uq_outbox_effects_call_name"),
+    # What claim and due_counts scan: pending effects of one system, soonest first.
+    Index("ix_outbox_effects_due", "status", "system", "next_attempt_at"),
+)
+
+# One row per dependency edge, by id, so "is every dependency delivered?" is one join.
+effect_deps = Table(
+    "outbox_effect_deps",
+    metadata,
+    Column("effect_id", Integer, ForeignKey("outbox_effects.id"), primary_key=True),
+    Column("depends_on_id", Integer, ForeignKey("outbox_effects.id"), primary_key=True),
+    Index("ix_outbox_effect_deps_parent", "depends_on_id"),
+)
+
+manual_payments = Table(
+    "outbox_manual_payments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(64), ForeignKey("outbox_calls.call_id"), nullable=False, unique=True),
+    Column("token", Text, nullable=False),  # Fernet ciphertext; the key is not in this database
+    Column("last4", String(4), nullable=False),
+    Column("brand", String(16), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+
+def is_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def open_engine(url: str, *, synchronous: str, busy_timeout_ms: int) -> Engine:
+    """An engine for ``url`` with the outbox's tables created."""
+    level = synchronous.upper()
+    if level not in SYNCHRONOUS_LEVELS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}")
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        engine = create_engine(parsed, pool_pre_ping=True)
+    else:
+        args: dict[str, Any] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+        if is_memory(url):
+            # One shared connection, or every thread would see its own empty database.
+            engine = create_engine(parsed, poolclass=StaticPool, connect_args=args)
+        else:
+            assert parsed.database is not None
+            if not parsed.database.startswith("file:"):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, connect_args=args)
+        _sqlite_setup(engine, level, busy_timeout_ms)
+    metadata.create_all(engine)
+    return engine
+
+
+def _sqlite_setup(engine: Engine, level: str, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling would issue a plain deferred BEGIN late;
+        # switched off so ``_begin`` below decides how every transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={level}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: on SQLite it holds the write lock from its start."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    """A read transaction: one consistent snapshot for every query in it."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def effect_row(row: Any) -> EffectRow:
+    m = row._mapping
+    return EffectRow(
+        id=m["id"],
+        call_id=m["call_id"],
+        name=m["name"],
+        system=m["system"],
+        kind=m["kind"],
+        payload=json.loads(m["payload"]),
+        depends_on=tuple(json.loads(m["depends_on"])),
+        idempotency_key=m["idempotency_key"],
+        status=m["status"],
+        attempts=m["attempts"],
+        created_at=m["created_at"],
+        next_attempt_at=m["next_attempt_at"],
+        lease_owner=m["lease_owner"],
+        lease_until=m["lease_until"],
+        delivered_at=m["delivered_at"],
+        last_error=m["last_error"],
+        dead_reason=m["dead_reason"],
+        result=json.loads(m["result"]) if m["result"] is not None else None,
+    )

@@ -1,0 +1,308 @@
+"""The transactional outbox: a call's end and the effects it owes, committed together.
+
+``end_call`` writes the call, its effects, their dependency edges and any manual payment in
+one transaction, so once it returns nothing the caller was promised can be lost, and a
+crash before it returns leaves nothing half-written. Dispatchers ``claim`` due effects
+under a lease and report each verdict fenced on that lease; dead letters can be replayed.
+
+Written by hand (no library keeps a fenced, dependency-aware outbox); SQLAlchemy Core does
+the SQL, so any URL works, and all blocking work runs on a small pool of threads owned by
+the store, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, case, func, or_, select
+
+from integration.outbox import _end_call, _leases
+from integration.outbox._end_call import manual_view
+from integration.outbox._leases import due_filter
+from integration.outbox._schema import (
+    calls,
+    effect_row,
+    effects,
+    is_memory,
+    manual_payments,
+    open_engine,
+    read,
+)
+from integration.outbox.model import EFFECT_STATUSES, EffectRow, EffectSpec, iso_or_none
+from integration.outbox.vault import ManualPaymentIn
+
+__all__ = ["EndResult", "OutboxStore"]
+
+T = TypeVar("T")
+_e = effects.c
+_COUNTED = ("pending", "in_flight", "delivered", "dead")
+
+
+@dataclass(frozen=True)
+class EndResult:
+    created: bool  # False: this call had already ended (its effects are returned)
+    conflict: bool  # ended before with a different outcome
+    effects: list[EffectRow]
+    manual_payment: dict[str, Any] | None  # never the sealed card itself
+
+
+class OutboxStore:
+    def __init__(
+        self,
+        url: str,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 10_000,
+    ) -> None:
+        self.url = url
+        self._wall = wall_clock
+        self._synchronous = synchronous
+        self._busy_timeout_ms = busy_timeout_ms
+        self._engine: Engine | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the database and create the tables (idempotent)."""
+        if self._engine is not None:
+            return
+        # An in-memory database is one shared connection: one thread may use it at a time.
+        workers = 1 if is_memory(self.url) else 4
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="outbox-store")
+        opener = functools.partial(
+            open_engine,
+            self.url,
+            synchronous=self._synchronous,
+            busy_timeout_ms=self._busy_timeout_ms,
+        )
+        try:
+            self._engine = await asyncio.get_running_loop().run_in_executor(self._pool, opener)
+        except BaseException:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+            raise
+
+    async def aclose(self) -> None:
+        engine, self._engine = self._engine, None
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # Work already handed to the pool finishes (a call's end is never cut short); the
+        # waiting happens off the event loop.
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, pool.shutdown)
+        if engine is not None:
+            await loop.run_in_executor(None, engine.dispose)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._engine is None or self._pool is None:
+            raise RuntimeError("OutboxStore used before start() or after aclose()")
+        job = functools.partial(fn, self._engine, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, job)
+
+    # -- the write path ---------------------------------------------------------------
+
+    async def end_call(
+        self,
+        call_id: str,
+        *,
+        phone: str | None,
+        customer_id: str | None,
+        fingerprint: str,
+        outcome_json: dict[str, Any],
+        effects: Sequence[EffectSpec],
+        manual_payment: ManualPaymentIn | None,
+    ) -> EndResult:
+        """Commit the call's end with its effects; for a call already ended, what it had.
+
+        ``outcome_json`` must already be redacted (``outcome.redacted_outcome``).
+        """
+        created, conflict, rows, manual = await self._run(
+            _end_call.end_call, self._wall, call_id, phone, customer_id, fingerprint,
+            outcome_json, tuple(effects), manual_payment,
+        )  # fmt: skip
+        return EndResult(created, conflict, rows, manual)
+
+    async def due_counts(self) -> dict[str, int]:
+        """Per system, how many effects could be claimed now."""
+        return await self._run(_due_counts, self._wall())
+
+    async def claim(
+        self, owner: str, *, limits: Mapping[str, int], lease_s: float
+    ) -> list[EffectRow]:
+        """Lease up to ``limits[system]`` due effects of each system to ``owner``."""
+        return await self._run(_leases.claim, self._wall, owner, dict(limits), lease_s)
+
+    async def mark_delivered(self, effect_id: int, owner: str, result: dict[str, Any]) -> bool:
+        return await self._run(_leases.mark_delivered, self._wall, effect_id, owner, result)
+
+    async def mark_retry(
+        self,
+        effect_id: int,
+        owner: str,
+        *,
+        error: str,
+        next_attempt_at: float,
+        count_attempt: bool = True,
+    ) -> bool:
+        return await self._run(
+            _leases.mark_retry, effect_id, owner, error, next_attempt_at, count_attempt
+        )
+
+    async def mark_dead(
+        self, effect_id: int, owner: str, *, error: str, reason: str, count_attempt: bool = True
+    ) -> list[int]:
+        """Dead letter, and every pending effect that waits on it (transitively); the ids.
+
+        ``count_attempt=False`` when no request was sent (expired before trying)."""
+        return await self._run(_leases.mark_dead, effect_id, owner, error, reason, count_attempt)
+
+    async def release_leases(self, owner: str) -> int:
+        return await self._run(_leases.release_leases, owner)
+
+    async def replay(self, effect_id: int) -> list[int]:
+        """Dead → pending (attempts 0, due now), with what it took down; KeyError, ValueError."""
+        return await self._run(_leases.replay, self._wall, effect_id)
+
+    async def replay_system(self, system: str) -> list[int]:
+        return await self._run(_leases.replay_system, self._wall, system)
+
+    # -- reading ----------------------------------------------------------------------
+
+    async def get(self, effect_id: int) -> EffectRow | None:
+        return await self._run(_get, effect_id)
+
+    async def effects(
+        self,
+        *,
+        status: str | None = None,
+        system: str | None = None,
+        call_id: str | None = None,
+        limit: int = 100,
+    ) -> list[EffectRow]:
+        """Newest first. ``status`` is as shown: pending excludes those in flight."""
+        if status is not None and status not in EFFECT_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(EFFECT_STATUSES)}")
+        return await self._run(_effects, self._wall(), status, system, call_id, limit)
+
+    async def results_for(self, call_id: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """What the delivered effects among ``names`` returned, by name."""
+        return await self._run(_results_for, call_id, tuple(names))
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._run(_stats, self._wall())
+
+    async def manual_payments(self, limit: int = 100) -> list[dict[str, Any]]:
+        return await self._run(_manual_payments, limit)
+
+    async def call(self, call_id: str) -> dict[str, Any] | None:
+        return await self._run(_call, call_id)
+
+
+# -- in the worker threads ------------------------------------------------------------------
+
+
+def _due_counts(engine: Engine, now: float) -> dict[str, int]:
+    query = select(_e.system, func.count()).where(due_filter(now)).group_by(_e.system)
+    with read(engine) as conn:
+        return {system: int(n) for system, n in conn.execute(query)}
+
+
+def _get(engine: Engine, effect_id: int) -> EffectRow | None:
+    with read(engine) as conn:
+        row = conn.execute(select(effects).where(_e.id == effect_id)).first()
+    return effect_row(row) if row is not None else None
+
+
+def _effects(
+    engine: Engine,
+    now: float,
+    status: str | None,
+    system: str | None,
+    call_id: str | None,
+    limit: int,
+) -> list[EffectRow]:
+    query = select(effects)
+    if status == "in_flight":
+        query = query.where(_e.status == "pending", _e.lease_until > now)
+    elif status == "pending":
+        query = query.where(
+            _e.status == "pending", or_(_e.lease_until.is_(None), _e.lease_until <= now)
+        )
+    elif status is not None:
+        query = query.where(_e.status == status)
+    if system is not None:
+        query = query.where(_e.system == system)
+    if call_id is not None:
+        query = query.where(_e.call_id == call_id)
+    with read(engine) as conn:
+        return [effect_row(r) for r in conn.execute(query.order_by(_e.id.desc()).limit(limit))]
+
+
+def _results_for(engine: Engine, call_id: str, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    query = select(_e.name, _e.result).where(
+        _e.call_id == call_id, _e.name.in_(names), _e.status == "delivered"
+    )
+    with read(engine) as conn:
+        return {name: _json(result) or {} for name, result in conn.execute(query)}
+
+
+def _stats(engine: Engine, now: float) -> dict[str, Any]:
+    shown = case(((_e.status == "pending") & (_e.lease_until > now), "in_flight"), else_=_e.status)
+    query = (
+        select(_e.system, shown.label("shown"), func.count(), func.min(_e.created_at))
+        .group_by(_e.system, shown)
+        .order_by(_e.system)
+    )
+    with read(engine) as conn:
+        rows = conn.execute(query).all()
+    systems: dict[str, dict[str, Any]] = {}
+    total = _empty_counts()
+    for system, status, count, oldest in rows:
+        entry = systems.setdefault(system, _empty_counts())
+        for bucket in (entry, total):
+            bucket[status] += int(count)
+            if status in ("pending", "in_flight"):
+                age = round(max(0.0, now - oldest), 3)
+                current = bucket["oldest_pending_age_s"]
+                bucket["oldest_pending_age_s"] = age if current is None else max(current, age)
+    return {**total, "systems": systems}
+
+
+def _empty_counts() -> dict[str, Any]:
+    return {**dict.fromkeys(_COUNTED, 0), "oldest_pending_age_s": None}
+
+
+def _manual_payments(engine: Engine, limit: int) -> list[dict[str, Any]]:
+    query = select(manual_payments).order_by(manual_payments.c.id.desc()).limit(limit)
+    with read(engine) as conn:
+        return [manual_view(r) for r in conn.execute(query)]
+
+
+def _call(engine: Engine, call_id: str) -> dict[str, Any] | None:
+    with read(engine) as conn:
+        row = conn.execute(select(calls).where(calls.c.call_id == call_id)).first()
+    if row is None:
+        return None
+    m = row._mapping
+    return {
+        "call_id": m["call_id"],
+        "phone": m["phone"],
+        "customer_id": m["customer_id"],
+        "fingerprint": m["fingerprint"],
+        "outcome": _json(m["outcome"]),
+        "ended_at": iso_or_none(m["ended_at"]),
+    }
+
+
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None

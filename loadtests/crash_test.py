@@ -1,0 +1,316 @@
+"""The write path's crash test: kill the integration process while calls end, then count.
+
+    python -m loadtests.crash_test [--kills 3] [--rate 20] [--seed 7]
+
+Steady traffic (start a call, end it with effects for five systems) runs against
+``python -m app integration`` while the process is killed with SIGKILL at random moments
+and started again, ``--kills`` times. A client whose request died with the process asks
+again once the service is back, as a voice platform would. Afterwards the outbox is left
+to drain and every effect the API acknowledged is looked up in the mocks' ledgers by its
+idempotency key: applied once is right; missing is lost; twice is a duplicate.
+
+Run alone, it starts the mocks too; the test suite hands in its own (tests/integration/
+test_outbox_crash.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from loadtests._stack import free_port, running
+
+__all__ = ["CrashReport", "CrashTest", "main"]
+
+CHAOS_TOKEN = "switchboard-chaos"
+
+
+@dataclass
+class CrashReport:
+    calls_started: int = 0
+    calls_acknowledged: int = 0
+    effects_acknowledged: int = 0
+    applied: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    dead: int = 0
+    kills: int = 0
+    answers_after_restart: int = 0  # ends whose answer died with the process, asked again
+    drain_s: float = 0.0
+
+    def table(self) -> str:
+        rows = [
+            ("kills (SIGKILL) and restarts", self.kills),
+            ("calls started / ended and acknowledged",
+             f"{self.calls_started} / {self.calls_acknowledged}"),
+            ("ends asked again after a kill", self.answers_after_restart),
+            ("effects acknowledged", self.effects_acknowledged),
+            ("effects applied (mocks' ledgers)", self.applied),
+            ("duplicates", len(self.duplicates)),
+            ("lost", len(self.lost)),
+            ("dead letters", self.dead),
+            ("drain after the last restart", f"{self.drain_s:.1f} s"),
+        ]  # fmt: skip
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+    @property
+    def exactly_once(self) -> bool:
+        return not self.lost and not self.duplicates and self.dead == 0
+
+
+class CrashTest:
+    """One run against the mocks at ``mocks_url``; the integration process is ours."""
+
+    def __init__(
+        self,
+        mocks_url: str,
+        *,
+        phones: Sequence[str],
+        state_dir: Path,
+        database_url: str,
+        chaos_token: str = CHAOS_TOKEN,
+        kills: int = 3,
+        rate_per_s: float = 20.0,
+        seed: int = 7,
+        uptime_s: tuple[float, float] = (0.8, 2.0),
+    ) -> None:
+        self.mocks_url = mocks_url.rstrip("/")
+        self.phones = list(phones)
+        self.state_dir = state_dir
+        self.database_url = database_url
+        self.control = {"Authorization": f"Bearer {chaos_token}"}
+        self.kills = kills
+        self.rate_per_s = rate_per_s
+        self.rng = random.Random(seed)
+        self.uptime_s = uptime_s
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.report = CrashReport()
+        self.acknowledged: dict[str, str] = {}  # idempotency key -> system
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = state_dir / "integration.log"
+        self._slot = 0
+
+    # -- the integration process -------------------------------------------------------
+
+    def _env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "SWITCHBOARD_INTEGRATION_MOCKS_URL": self.mocks_url,
+            "SWITCHBOARD_INTEGRATION_STATE_DIR": str(self.state_dir),
+            "SWITCHBOARD_INTEGRATION_DATABASE_URL": self.database_url,
+        }
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with self._log.open("ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "app", "integration", "--port", str(self.port)],
+                env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    async def _start(self) -> None:
+        self._process = self._spawn()
+        async with httpx.AsyncClient(timeout=1) as http:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"integration exited; see {self._log}")
+                try:
+                    if (await http.get(f"{self.url}/health")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise TimeoutError("the integration service did not come up in 60 s")
+
+    def _kill(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGKILL)
+        self._process.wait()
+        self.report.kills += 1
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    # -- traffic ------------------------------------------------------------------------
+
+    def _outcome(self, n: int) -> dict[str, Any]:
+        # One hour-long slot per call, far in the future: no two calls ever collide.
+        start = datetime(2031, 1, 6, 9, tzinfo=UTC) + timedelta(hours=n)
+        return {
+            "disposition": "booked",
+            "summary": f"crash-test call {n}",
+            "booking": {
+                "start": start.isoformat(),
+                "end": (start + timedelta(minutes=30)).isoformat(),
+                "summary": "Branch appointment",
+            },
+            # Not Slack: it allows about one post a second per channel, so 20 calls a second
+            # to one channel would turn the drain into a lesson in Retry-After.
+            "messages": [
+                {"channel": "sms", "to": "+14155550100"},
+                {"channel": "email", "to": f"caller{n}@example.com", "subject": "Your booking"},
+            ],
+        }  # fmt: skip
+
+    async def _one_call(self, http: httpx.AsyncClient, n: int) -> None:
+        phone = self.phones[n % len(self.phones)]
+        call_id = f"crash-{n}"
+        try:
+            started = await http.post("/calls", json={"phone": phone, "call_id": call_id})
+        except httpx.TransportError:
+            return  # the process died under the lookup: the call never started
+        if started.status_code != 201:
+            return
+        self.report.calls_started += 1
+        outcome = self._outcome(n)
+        for asked in range(2):
+            try:
+                ended = await http.post(f"/calls/{call_id}/end", json=outcome)
+            except httpx.TransportError:
+                if asked:
+                    return
+                self.report.answers_after_restart += 1
+                await self._back_up(http)
+                continue
+            if ended.status_code in (200, 201):
+                self.report.calls_acknowledged += 1
+                for effect in ended.json()["effects"]:
+                    self.acknowledged[effect["idempotency_key"]] = effect["system"]
+            return  # 404 after a restart: the end was never committed nor acknowledged
+
+    async def _back_up(self, http: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                if (await http.get("/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+
+    async def _traffic(self, stop: asyncio.Event) -> None:
+        interval = 1 / self.rate_per_s
+        calls: set[asyncio.Task[None]] = set()
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as http:
+            n = 0
+            while not stop.is_set():
+                task = asyncio.create_task(self._one_call(http, n))
+                calls.add(task)
+                task.add_done_callback(calls.discard)
+                n += 1
+                await asyncio.sleep(self.rng.expovariate(1 / interval))  # Poisson arrivals
+            await asyncio.gather(*calls)
+
+    async def _killer(self) -> None:
+        for _ in range(self.kills):
+            await asyncio.sleep(self.rng.uniform(*self.uptime_s))
+            self._kill()
+            await self._start()
+
+    # -- verdict ------------------------------------------------------------------------
+
+    async def _drain(self, timeout_s: float = 90) -> None:
+        began = time.monotonic()
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
+            while time.monotonic() - began < timeout_s:
+                summary = (await http.get("/outbox")).json()
+                if summary["pending"] == 0 and summary["in_flight"] == 0:
+                    self.report.dead = summary["dead"]
+                    self.report.drain_s = time.monotonic() - began
+                    return
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"the outbox did not drain in {timeout_s} s")
+
+    def _count(self) -> None:
+        applied_keys: dict[str, set[str]] = {}
+        for system in sorted(set(self.acknowledged.values())):
+            ledger = httpx.get(
+                f"{self.mocks_url}/_mock/{system}/ledger", headers=self.control, timeout=30
+            ).json()
+            applied_keys[system] = {e["idempotency_key"] for e in ledger["entries"]}
+            self.report.duplicates.extend(
+                k for k in ledger["duplicate_keys"] if k in self.acknowledged
+            )
+        for key, system in self.acknowledged.items():
+            if key in applied_keys[system]:
+                self.report.applied += 1
+            else:
+                self.report.lost.append(key)
+        self.report.effects_acknowledged = len(self.acknowledged)
+
+    async def run(self) -> CrashReport:
+        await self._start()
+        try:
+            stop = asyncio.Event()
+            traffic = asyncio.create_task(self._traffic(stop))
+            await self._killer()
+            await asyncio.sleep(self.rng.uniform(*self.uptime_s))
+            stop.set()
+            await traffic
+            await self._drain()
+            self._count()
+        finally:
+            self.stop()
+        return self.report
+
+
+@contextmanager
+def _mocks(customers: int, seed: int, state_dir: Path) -> Iterator[tuple[str, list[str]]]:
+    from mocks.dataset import generate_dataset
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"SWITCHBOARD_STATE_DIR": str(state_dir), "SWITCHBOARD_CHAOS_TOKEN": CHAOS_TOKEN}
+    args = ["mocks", "--port", str(port), "--customers", str(customers), "--seed", str(seed)]
+    with running(args, f"{url}/health", env=env):
+        phones = [c.phone_e164 for c in generate_dataset(customers, seed=seed).customers[:200]]
+        yield url, phones
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests.crash_test", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=20.0, help="calls started per second")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--state-dir", type=Path, default=Path(".state/crash-test"))
+    args = parser.parse_args(argv)
+    shutil.rmtree(args.state_dir, ignore_errors=True)  # a run starts from an empty outbox
+    mocks_state = args.state_dir / "mocks"
+    with _mocks(1000, 42, mocks_state) as (url, phones):
+        test = CrashTest(
+            url, phones=phones, state_dir=args.state_dir / "integration",
+            database_url=f"sqlite:///{mocks_state / 'enterprise.db'}",
+            kills=args.kills, rate_per_s=args.rate, seed=args.seed,
+        )  # fmt: skip
+        report = asyncio.run(test.run())
+    print(report.table())
+    return 0 if report.exactly_once else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
