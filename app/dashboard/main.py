@@ -1,0 +1,43 @@
+"""The dashboard's entry script (``python -m app dashboard`` runs it under Streamlit).
+
+It only sets the page up, shows which services answer, and hands over to the page the
+viewer picked; each page lives in ``pages_/`` and reads the services' APIs, never files.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.dashboard import data, ui
+
+st.set_page_config(page_title="Switchboard", page_icon=":material/call:", layout="wide")
+
+PAGES = [
+    st.Page("pages_/flow_map.py", title="Flow map", icon=":material/account_tree:", default=True),
+    st.Page("pages_/calls.py", title="Calls", icon=":material/call:", url_path="calls"),
+    st.Page("pages_/chaos.py", title="Chaos", icon=":material/bolt:", url_path="chaos"),
+    st.Page(
+        "pages_/write_path.py", title="Write path", icon=":material/outbox:", url_path="write-path"
+    ),
+    st.Page("pages_/load.py", title="Load", icon=":material/speed:", url_path="load"),
+    st.Page(
+        "pages_/scorecards.py",
+        title="Scorecards",
+        icon=":material/fact_check:",
+        url_path="scorecards",
+    ),
+]
+
+settings = data.settings()
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.markdown("### :material/call: Switchboard")
+ui.sidebar(
+    {
+        "integration": data.read("integration", "/health"),
+        "mocks": data.read("mocks", "/_mock/health"),
+    },
+    {"integration": settings.integration_url, "mocks": settings.mocks_url},
+    settings.refresh_s,
+)
+page.run()

@@ -1,0 +1,281 @@
+"""The dashboard's plain-Python parts: verdicts, rates, chart data, the map, the HTTP client.
+
+No sockets: the client is exercised over ``httpx.MockTransport`` (a transport that
+answers from a function), everything else is pure.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pandas as pd
+import pytest
+
+from app.dashboard import fmt, promtext
+from app.dashboard.api import ServiceClient
+from app.dashboard.chaosform import (
+    ERROR_KINDS,
+    LATENCY_KINDS,
+    PRESETS,
+    FaultControls,
+    build_profile,
+    controls_from_profile,
+    describe_profile,
+)
+from app.dashboard.flowmap import FlowNode, flow_dot
+from app.dashboard.health import COLOURS, Health, call_health, source_health, target_health
+from app.dashboard.loadstats import bucket_calls, calls_frame
+from app.dashboard.rates import RateWindow
+from app.dashboard.systems import read_systems
+from mocks.chaos.models import FaultProfile
+
+# -- fault profiles --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("latency", "error_pct", "quota"),
+    list(itertools.product(LATENCY_KINDS, (0.0, 35.0), (False, True))),
+)
+def test_every_control_combination_is_a_profile_the_mocks_accept(
+    latency: str, error_pct: float, quota: bool
+) -> None:
+    controls = FaultControls(
+        latency=latency,
+        latency_ms=900,
+        latency_high_ms=100,
+        error_pct=error_pct,
+        error_kinds=ERROR_KINDS,
+        quota=quota,
+        quota_requests=3,
+        quota_per_s=2,
+    )
+    body = build_profile(controls)
+    FaultProfile.model_validate(body)  # what PUT /_chaos/systems/<s> validates
+    back = controls_from_profile(FaultProfile.model_validate(body).model_dump(mode="json"))
+    assert back.latency == latency
+    assert back.error_pct == pytest.approx(error_pct)
+    assert back.quota is quota
+
+
+def test_no_controls_means_no_faults() -> None:
+    assert build_profile(FaultControls()) == {}
+    assert describe_profile({}) == "no faults"
+    assert describe_profile(None, down_now=True) == "DOWN (outage)"
+
+
+def test_a_profile_reads_back_in_words() -> None:
+    profile = {
+        "latency": {"kind": "lognormal", "p50_ms": 120, "p99_ms": 900},
+        "errors": {"rate": 0.1, "kinds": {"503": 3, "429": 1}},
+        "rate_limit": {"requests": 25, "per_s": 1},
+    }
+    assert describe_profile(profile) == (
+        "+p50 120 / p99 900 ms · 10% errors (503, 429) · quota 25 per 1 s"
+    )
+    assert describe_profile({"errors": {"rate": 0.9}}) == "90% errors (500)"
+
+
+def test_presets_are_valid_profiles() -> None:
+    for system, profile, _ in PRESETS.values():
+        assert system
+        FaultProfile.model_validate(profile)
+
+
+# -- health ----------------------------------------------------------------------------
+
+
+def snapshot(state: str = "closed", calls: int = 20, failure_rate: float = 0.0, **more: object):
+    return {
+        "breaker": {"state": state, "calls": calls, "failure_rate": failure_rate, "slow_rate": 0},
+        **more,
+    }
+
+
+def test_source_health_follows_the_breaker_and_the_failure_rate() -> None:
+    assert source_health(snapshot()).level == "ok"
+    assert source_health(snapshot(calls=0)).level == "idle"
+    assert source_health(snapshot("open")) == Health("bad", ("breaker open",))
+    assert source_health(snapshot("half_open")).level == "warn"
+    assert source_health(snapshot(failure_rate=0.2)) == Health("warn", ("20% failing",))
+    assert source_health(snapshot(failure_rate=0.6)).level == "bad"
+    assert source_health(snapshot(calls=3, failure_rate=1.0)).level == "ok"  # too few to judge
+
+
+def test_source_health_compares_p95_with_the_slow_call_threshold_when_given() -> None:
+    slow = snapshot(
+        latency={"query": {"samples": 30, "p95_ms": 410.0}}, policy={"slow_call_ms": 320}
+    )
+    assert source_health(slow) == Health("warn", ("p95 410 ms over its 320 ms SLA",))
+    assert source_health({**slow, "policy": None}).level == "ok"
+
+
+def test_chaos_state_colours_a_source() -> None:
+    assert source_health(snapshot(), chaos_state={"down_now": True}).level == "bad"
+    assert source_health(snapshot(), fault_share=0.1).level == "warn"
+    assert source_health(None, fault_share=0.9).level == "bad"
+
+
+def test_target_health_counts_dead_letters_and_waiting() -> None:
+    assert target_health(None).level == "idle"
+    assert target_health({"delivered": 3, "breaker": "closed"}).level == "ok"
+    assert target_health({"delivered": 3, "dead": 2}) == Health("warn", ("2 dead",))
+    assert target_health({"pending": 1, "oldest_pending_age_s": 400}).level == "bad"
+    assert target_health({"pending": 1, "breaker": "open"}).level == "bad"
+
+
+def test_call_health_from_recent_recommendations() -> None:
+    assert call_health([]).level == "idle"
+    assert call_health(["carry_on"] * 10).level == "ok"
+    assert call_health(["carry_on"] * 6 + ["escalate"] * 4).level == "bad"
+    assert call_health(["carry_on"] * 8 + ["use_cached_and_say_so"] * 2).level == "warn"
+
+
+# -- rates and metrics ----------------------------------------------------------------
+
+
+def test_rates_need_two_real_readings_and_survive_a_reset() -> None:
+    window = RateWindow(window_s=10)
+    window.add(100.0, {"calls": 10})
+    assert window.rate("calls") is None
+    window.add(100.0, {"calls": 99})  # the same cached answer again: ignored
+    window.add(102.0, {"calls": 30})
+    assert window.rate("calls") == 10.0
+    window.add(104.0, {"calls": 0})  # the service restarted
+    assert window.rate("calls") is None
+    assert window.share("calls", "missing") is None
+
+
+def test_old_readings_leave_the_window() -> None:
+    window = RateWindow(window_s=10)
+    for t in range(0, 30, 2):
+        window.add(float(t), {"n": t * 5.0})
+    assert window.rate("n") == 5.0
+    assert window.delta("n") == 50.0  # the last 10 s at 5/s: the older readings left
+
+
+METRICS = """\
+# TYPE x_latency_seconds histogram
+x_latency_seconds_bucket{le="0.1"} 50.0
+x_latency_seconds_bucket{le="0.2"} 90.0
+x_latency_seconds_bucket{le="+Inf"} 100.0
+x_latency_seconds_count 100.0
+x_latency_seconds_sum 9.0
+# TYPE x_attempts_total counter
+x_attempts_total{system="crm",outcome="ok"} 7.0
+x_attempts_total{system="crm",outcome="timeout"} 3.0
+x_attempts_total{system="erp",outcome="ok"} 1.0
+"""
+
+
+def test_metrics_text_totals_and_histogram_quantiles() -> None:
+    samples = promtext.parse(METRICS)
+    assert promtext.by_label(samples, "x_attempts_total", "system") == {"crm": 10.0, "erp": 1.0}
+    assert promtext.total(samples, "x_attempts_total", outcome="ok") == 8.0
+    assert promtext.histogram_quantile(samples, "x_latency_seconds", 0.5) == pytest.approx(0.1)
+    assert promtext.histogram_quantile(samples, "x_latency_seconds", 0.7) == pytest.approx(0.15)
+    assert promtext.histogram_quantile(samples, "x_latency_seconds", 0.95) == pytest.approx(0.2)
+    assert promtext.histogram_quantile(samples, "nothing", 0.5) is None
+    assert promtext.parse("not { prometheus") == []
+
+
+# -- calls over time -----------------------------------------------------------------------
+
+
+def test_calls_are_bucketed_with_gaps_filled() -> None:
+    start = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    calls = [
+        {
+            "started_at": (start + timedelta(seconds=s)).isoformat(),
+            "elapsed_ms": ms,
+            "recommendation": rec,
+        }
+        for s, ms, rec in [
+            (0, 10, "carry_on"),
+            (1, 30, "escalate"),
+            (2, 20, "carry_on"),
+            (16, 40, "use_cached_and_say_so"),
+            (17, 50, "carry_on"),
+        ]
+    ]
+    buckets = bucket_calls(calls_frame(calls))
+    assert list(buckets["calls_per_s"]) == [0.6, 0.0, 0.0, 0.4]
+    assert buckets["escalate"].tolist() == [1, 0, 0, 0]
+    assert buckets["p50_ms"].iloc[0] == 20
+    assert pd.isna(buckets["p95_ms"].iloc[1])
+    assert bucket_calls(calls_frame([])).empty
+
+
+# -- the flow map ----------------------------------------------------------------------------
+
+
+def test_the_map_colours_nodes_by_health_and_labels_edges_with_rates() -> None:
+    agent = FlowNode("agent", "Voice agent", "", Health("ok"))
+    layer = FlowNode("layer", "Layer <8000>", "", Health("ok"), rate_per_s=4.0, flow="calls")
+    crm = FlowNode(
+        "read_crm", "CRM", "Salesforce", Health("bad", ("breaker open",)), 3.5, "contact"
+    )
+    dot = flow_dot(agent, layer, [crm], None, [])
+    assert '"agent" -> "layer" [label="calls 4.0/s"' in dot
+    assert '"layer" -> "read_crm" [label="contact 3.5/s"' in dot
+    assert f'fillcolor="{COLOURS["bad"][0]}"' in dot and "breaker open" in dot
+    assert "Layer &lt;8000&gt;" in dot  # HTML labels are escaped
+    assert "outbox" not in dot
+    assert dot.count("{") == dot.count("}")
+
+
+def test_read_systems_keep_the_lookup_order_and_drop_write_only_ones() -> None:
+    assert read_systems(["erp", "payments", "crm", "newcomer"]) == ["crm", "erp", "newcomer"]
+    assert read_systems(None)[0] == "crm"
+
+
+def test_numbers_read_at_a_glance() -> None:
+    assert (fmt.ms(3.14), fmt.ms(1234.5), fmt.ms(None)) == ("3.1 ms", "1,234 ms", "—")
+    assert (fmt.pct(0.005), fmt.pct(0.25), fmt.rate(None), fmt.rate(0)) == (
+        "<1%",
+        "25%",
+        "…",
+        "0/s",
+    )
+    assert (fmt.age(5), fmt.age(300), fmt.age(7200)) == ("5 s", "5 min", "2.0 h")
+
+
+# -- the HTTP client --------------------------------------------------------------------------
+
+
+def client(handler: object, token: str | None = None) -> ServiceClient:
+    http = httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    return ServiceClient("integration service", "http://svc", http, token=token)
+
+
+def test_the_client_turns_failures_into_sentences() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/missing":
+            return httpx.Response(404, json={"detail": "Not Found"})
+        if path == "/locked":
+            return httpx.Response(401, json={"detail": "bad token"})
+        if path == "/invalid":
+            detail = [{"loc": ["body", "errors", "rate"], "msg": "must be <= 1"}]
+            return httpx.Response(422, json={"detail": detail})
+        if path == "/text":
+            return httpx.Response(200, text="not json")
+        if path == "/down":
+            raise httpx.ConnectError("refused", request=request)
+        assert request.headers["authorization"] == "Bearer t0k"
+        return httpx.Response(200, json={"ok": True, "q": request.url.params.get("q")})
+
+    svc = client(answer, token="t0k")
+    assert svc.get("/ok", {"q": "1", "empty": None}).data == {"ok": True, "q": "1"}
+    missing = svc.get("/missing")
+    assert missing.absent and not missing.ok
+    assert "GET /missing is not available" in (missing.error or "")
+    assert "SWITCHBOARD_CHAOS_TOKEN" in (svc.get("/locked").error or "")
+    assert svc.send("PUT", "/invalid", json={}).error == (
+        "PUT /invalid on the integration service failed (422): errors.rate: must be <= 1"
+    )
+    assert "not JSON" in (svc.get("/text").error or "")
+    assert svc.text("/text").data == "not json"
+    down = svc.get("/down")
+    assert not down.absent and "is not reachable (connect)" in (down.error or "")
