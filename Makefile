@@ -5,9 +5,13 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
+RATE ?= 5/s
+DURATION ?= 60s
+NAME ?=
+SPEED ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev up mocks dataset test lint typecheck throughput bench-transport bench-lookup clean
+.PHONY: crash-test design blast-radius help install install-dev up mocks dashboard dataset simulate scenario test lint typecheck throughput bench-transport bench-lookup loadtest bench notebooks clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,14 +32,24 @@ install: $(STAMP_RUN) ## Create .venv (if missing) and install the runtime requi
 
 install-dev: $(STAMP_DEV) ## Install runtime + test requirements into .venv
 
-up: install ## Install if needed, then start the stack on 127.0.0.1 (mocks :8100, integration :8000)
+up: install ## Install if needed, then start the stack on 127.0.0.1 (mocks :8100, integration :8000, dashboard :8501)
 	$(BIN)/python -m app up
 
 mocks: install ## Serve only the mock enterprise on 127.0.0.1:8100
 	$(BIN)/python -m app mocks
 
+dashboard: install ## Serve only the live dashboard on 127.0.0.1:8501 (reads :8000 and :8100)
+	$(BIN)/python -m app dashboard
+
 dataset: install ## Generate the shared dataset and print its contents and timing
 	$(BIN)/python -m app dataset
+
+simulate: install ## Scripted calls at the running stack: make simulate RATE=5/s DURATION=60s
+	$(BIN)/python -m app simulate --rate $(RATE) --duration $(DURATION)
+
+scenario: install ## Run a scenario on the running stack: make scenario NAME=healthy [SPEED=10]; no NAME lists them
+	@if [ -z "$(NAME)" ]; then $(BIN)/python -m app scenario list; \
+	else $(BIN)/python -m app scenario run $(NAME) --speed $(SPEED); fi
 
 lint: install-dev ## Ruff (lint) and mypy (types)
 	$(BIN)/ruff check .
@@ -54,6 +68,28 @@ bench-transport: install ## HTTP client ceiling: aiohttp vs httpx vs httpx-aioht
 
 bench-lookup: install ## Caller lookup vs its critical path and a naive baseline (~50 s)
 	$(BIN)/python -m app bench lookup
+
+LOADTEST_ARGS ?= --shape steady --calls-per-hour 3600 --duration 60s --users 4
+loadtest: install ## Locust call journeys headless, own stack, thresholds (LOADTEST_ARGS="--shape spike ...")
+	$(BIN)/python -m loadtests.run --stack $(LOADTEST_ARGS)
+
+BENCH_ARGS ?=
+bench: install ## Whole calls up to 100/s: one table, bench/results.json (~2 min; BENCH_ARGS="--profile stormy")
+	$(BIN)/python -m app bench $(BENCH_ARGS)
+
+crash-test: install ## Kill the integration process with SIGKILL under load; count lost/duplicated effects (~20 s)
+	$(BIN)/python -m loadtests.crash_test --kills 3 --rate 20
+
+design: install ## Design review of a flow from the system map: make design FLOW=booking
+	$(BIN)/python -m app design $(or $(FLOW),caller_lookup)
+
+blast-radius: install ## What breaks if a system is down: make blast-radius SYSTEM=crm
+	$(BIN)/python -m app blast-radius $(or $(SYSTEM),crm)
+
+notebooks: install-dev ## Run the training notebooks top to bottom (~1.5 min); executed copies in test-output/notebooks
+	$(BIN)/python -m notebooks --out test-output/notebooks
+	@if [ -x $(BIN)/jupyter-lab ]; then echo "Open them: $(BIN)/jupyter lab notebooks/"; \
+	else echo "To open them: $(BIN)/python -m pip install jupyterlab && $(BIN)/jupyter lab notebooks/"; fi
 
 clean: ## Remove the state folder and caches (keeps .venv)
 	rm -rf .state .pytest_cache .mypy_cache .ruff_cache test-output

@@ -22,16 +22,17 @@ from integration.events.metrics import Metrics
 from integration.events.sink import EventSink
 from integration.events.store import EventStore
 from integration.events.stream import EventStream
-from integration.lookup.caller_lookup import STEPS, CallerLookup
+from integration.lookup.caller_lookup import CUSTOMER_STEPS, STEPS, CallerLookup
 from integration.outbox.deliveries import DELIVERIES, SYSTEM_OF_KIND, DeliveryContext
 from integration.outbox.dispatcher import Dispatcher
 from integration.outbox.metrics import OutboxMetrics
 from integration.outbox.store import OutboxStore
 from integration.outbox.vault import CardVault
 from integration.policies.executor import SourceExecutor, build_executors
-from integration.policies.models import PolicyBook, load_policy_book
+from integration.policies.models import PolicyBook
 from integration.service.calls import CallRegistry
 from integration.settings import IntegrationSettings
+from integration.systemmap.model import SystemMap, check_caller_lookup, load_system_map
 from integration.transport import Transport
 from integration.transports import make_transport
 
@@ -42,6 +43,7 @@ __all__ = ["Integration", "build"]
 class Integration:
     settings: IntegrationSettings
     policies: PolicyBook
+    system_map: SystemMap
     transport: Transport
     clients: LayerClients
     executors: dict[str, SourceExecutor]
@@ -96,7 +98,12 @@ def build(
     clock = clock or time.monotonic
     wall_clock = wall_clock or time.time
     sleep = sleep or asyncio.sleep
-    policies = load_policy_book(settings.policies_file)
+    system_map, policies = load_system_map(settings.policies_file)
+    check_caller_lookup(
+        system_map,
+        {name: system for name, (system, _) in STEPS.items()},
+        set(STEPS) - set(CUSTOMER_STEPS),
+    )
     transport = transport or make_transport(settings.transport, settings.max_connections)
     store = EventStore(settings.resolved_events_url) if durable_events else None
     settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -156,6 +163,7 @@ def build(
     return Integration(
         settings=settings,
         policies=policies,
+        system_map=system_map,
         transport=transport,
         clients=clients,
         executors=executors,

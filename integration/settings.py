@@ -42,6 +42,7 @@ class IntegrationSettings(BaseSettings):
     database_url: str = "sqlite:///.state/enterprise.db"
     state_dir: Path = Path(".state")
     events_url: str | None = None  # SQLAlchemy URL; default: SQLite file in state_dir
+    # The system map: resilience policies, owners, SLAs and flows (integration/config/).
     policies_file: Path = DEFAULT_POLICY_FILE
     transport: Literal["aiohttp", "httpx"] = "aiohttp"
     lookup_deadline_ms: float = Field(800, gt=0, le=60_000)

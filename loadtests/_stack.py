@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -23,20 +24,30 @@ def free_port() -> int:
 
 @contextmanager
 def running(
-    args: Sequence[str], health_url: str, *, env: dict[str, str] | None = None, timeout: float = 90
+    args: Sequence[str],
+    health_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+    log: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``python -m app ARGS`` until the block ends; wait until ``health_url`` answers."""
+    """Run ``python -m app ARGS`` until the block ends; wait until ``health_url`` answers.
+
+    With ``log``, the child's output goes to that file (a process that logs while serving
+    a long run would fill an unread pipe and stall); without it, only its stderr is kept,
+    for the error message if it exits before answering."""
+    sink = log.open("ab") if log is not None else None
     process = subprocess.Popen(
         [sys.executable, "-m", "app", *args],
         env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=sink if sink is not None else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if sink is not None else subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                err = process.stderr.read().decode() if process.stderr else ""
+                err = process.stderr.read().decode() if process.stderr else f"(see {log})"
                 raise RuntimeError(f"python -m app {' '.join(args)} exited:\n{err}")
             try:
                 if httpx.get(health_url, timeout=1).status_code == 200:
@@ -56,3 +67,5 @@ def running(
             process.wait(10)
         if process.stderr is not None:
             process.stderr.close()  # else it leaks (a ResourceWarning, an error under pytest)
+        if sink is not None:
+            sink.close()

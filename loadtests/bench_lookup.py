@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from loadtests._lookup_phases import drive, real_callers
 from loadtests._lookup_report import report, summarize
 from loadtests._stack import free_port, running
 
-__all__ = ["LATENCY_MS", "LookupBenchConfig", "main", "run"]
+__all__ = ["LATENCY_MS", "LookupBenchConfig", "lift_quotas", "main", "run"]
 
 CHAOS_TOKEN = "switchboard-chaos"  # the mocks' default; handed to the child explicitly
 # Fixed latency injected per system; the database is real SQL and gets none.
@@ -72,13 +72,21 @@ class LookupBenchConfig:
         return self.baseline_s or max(2.0, self.seconds / 3)
 
 
+def lift_quotas(raw: dict[str, Any], systems: Iterable[str]) -> None:
+    """Drop the client-side quota of each of ``systems`` from a policy file's (or the
+    system map's) data: in a system's ``policy`` block, or written beside it."""
+    for system in systems:
+        entry = (raw.get("systems") or {}).get(system) or {}
+        entry.pop("rate_limit", None)
+        (entry.get("policy") or {}).pop("rate_limit", None)
+
+
 def bench_policies(config: LookupBenchConfig, state: Path) -> Path:
     """The shipped policies, the read sources' client-side quotas lifted unless
     ``keep_quotas``; written into the benchmark's state folder."""
     raw = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
     if not config.keep_quotas:
-        for system in variants.SOURCES.values():
-            raw["systems"].get(system, {}).pop("rate_limit", None)
+        lift_quotas(raw, variants.SOURCES.values())
     path = state / "policies.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path

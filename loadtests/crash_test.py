@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from loadtests._ledgers import count_writes
 from loadtests._stack import free_port, running
 
 __all__ = ["CrashReport", "CrashTest", "main"]
@@ -245,21 +246,11 @@ class CrashTest:
         raise TimeoutError(f"the outbox did not drain in {timeout_s} s")
 
     def _count(self) -> None:
-        applied_keys: dict[str, set[str]] = {}
-        for system in sorted(set(self.acknowledged.values())):
-            ledger = httpx.get(
-                f"{self.mocks_url}/_mock/{system}/ledger", headers=self.control, timeout=30
-            ).json()
-            applied_keys[system] = {e["idempotency_key"] for e in ledger["entries"]}
-            self.report.duplicates.extend(
-                k for k in ledger["duplicate_keys"] if k in self.acknowledged
-            )
-        for key, system in self.acknowledged.items():
-            if key in applied_keys[system]:
-                self.report.applied += 1
-            else:
-                self.report.lost.append(key)
-        self.report.effects_acknowledged = len(self.acknowledged)
+        counted = count_writes(self.mocks_url, self.acknowledged, self.control)
+        self.report.applied = counted.applied
+        self.report.duplicates.extend(counted.duplicates)
+        self.report.lost.extend(counted.lost)
+        self.report.effects_acknowledged = counted.acknowledged
 
     async def run(self) -> CrashReport:
         await self._start()
@@ -285,7 +276,7 @@ def _mocks(customers: int, seed: int, state_dir: Path) -> Iterator[tuple[str, li
     url = f"http://127.0.0.1:{port}"
     env = {"SWITCHBOARD_STATE_DIR": str(state_dir), "SWITCHBOARD_CHAOS_TOKEN": CHAOS_TOKEN}
     args = ["mocks", "--port", str(port), "--customers", str(customers), "--seed", str(seed)]
-    with running(args, f"{url}/health", env=env):
+    with running(args, f"{url}/_mock/health", env=env):
         phones = [c.phone_e164 for c in generate_dataset(customers, seed=seed).customers[:200]]
         yield url, phones
 

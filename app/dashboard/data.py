@@ -14,6 +14,7 @@ import httpx
 import streamlit as st
 
 from app.dashboard.api import Fetched, ServiceClient
+from app.dashboard.scenario_runs import ScenarioLauncher
 from app.dashboard.settings import DashboardSettings
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "mocks",
     "read",
     "read_text",
+    "scenario_launcher",
     "settings",
     "write",
 ]
@@ -44,6 +46,17 @@ def settings() -> DashboardSettings:
 def _http() -> httpx.Client:
     # One pooled client for the whole server; httpx's pool is safe across sessions' threads.
     return httpx.Client(limits=httpx.Limits(max_connections=32, max_keepalive_connections=16))
+
+
+@st.cache_resource(show_spinner=False)
+def _launcher(integration_url: str, mocks_url: str) -> ScenarioLauncher:
+    return ScenarioLauncher(integration_url, mocks_url)
+
+
+def scenario_launcher() -> ScenarioLauncher:
+    """The dashboard's one scenario runner, shared by every viewer."""
+    s = settings()
+    return _launcher(s.integration_url, s.mocks_url)
 
 
 def integration() -> ServiceClient:

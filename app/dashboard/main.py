@@ -21,6 +21,12 @@ PAGES = [
     ),
     st.Page("pages_/load.py", title="Load", icon=":material/speed:", url_path="load"),
     st.Page(
+        "pages_/system_map.py",
+        title="System map",
+        icon=":material/hub:",
+        url_path="system-map",
+    ),
+    st.Page(
         "pages_/scorecards.py",
         title="Scorecards",
         icon=":material/fact_check:",

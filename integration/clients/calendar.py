@@ -1,4 +1,5 @@
-"""Google Calendar API v3: book one appointment (events.insert)."""
+"""Google Calendar API v3: book one appointment (events.insert), and see which times are
+taken before offering one (freebusy.query, a read)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from urllib.parse import quote
 
 from integration.clients._http import AttemptState, VendorHttp
 from integration.clients._write import send_write_json
+from integration.errors import NotFound
 from integration.settings import VendorCredentials
 from integration.transport import Transport
 
-__all__ = ["GoogleCalendarClient", "rfc3339"]
+__all__ = ["BusySpan", "GoogleCalendarClient", "rfc3339"]
+
+BusySpan = tuple[datetime, datetime]
 
 
 def rfc3339(moment: datetime | str) -> str:
@@ -59,3 +63,39 @@ class GoogleCalendarClient:
         if not isinstance(stored, dict) or not stored.get("id"):
             raise self.http.malformed("insert_event", attempt, "event has no id")
         return stored
+
+    async def free_busy(
+        self,
+        attempt: AttemptState,
+        *,
+        calendar_id: str,
+        time_min: datetime | str,
+        time_max: datetime | str,
+    ) -> list[BusySpan]:
+        """The taken spans of one calendar within [time_min, time_max), as aware UTC
+        datetimes in order. A calendar Google does not know raises NotFound (Google
+        answers 200 with an error inside the calendar's entry)."""
+        body = {"timeMin": rfc3339(time_min), "timeMax": rfc3339(time_max),
+                "items": [{"id": calendar_id}]}  # fmt: skip
+        answer = await self.http.send_json(
+            "free_busy", attempt, "POST", "/calendar/v3/freeBusy", json=body, headers=self._auth
+        )
+        entry = answer.get("calendars", {}).get(calendar_id) if isinstance(answer, dict) else None
+        if not isinstance(entry, dict):
+            raise self.http.malformed("free_busy", attempt, "no entry for the calendar asked")
+        if entry.get("errors"):
+            raise NotFound(self.system, "free_busy", f"calendar {calendar_id!r}: {entry['errors']}")
+        spans: list[BusySpan] = []
+        for span in entry.get("busy") or []:
+            try:
+                spans.append((_utc(span["start"]), _utc(span["end"])))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise self.http.malformed("free_busy", attempt, f"busy span {span!r}") from exc
+        return sorted(spans)
+
+
+def _utc(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("a busy time without an offset")
+    return moment.astimezone(UTC)

@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -29,15 +28,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     event,
     func,
     select,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
 
 from integration.events.model import Event
+from integration.sqlengine import make_engine
 
 __all__ = ["EventStore", "events_table"]
 
@@ -199,24 +196,8 @@ class EventStore:
             await self.flush()
 
     def _open(self) -> Engine:
-        url = make_url(self.url)
-        if url.get_backend_name() != "sqlite":
-            engine = create_engine(url, pool_pre_ping=True)
-        elif url.database in (None, "", ":memory:"):
-            # One shared connection, or every thread would see its own empty database.
-            engine = create_engine(
-                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        else:
-            if not url.database.startswith("file:"):
-                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(
-                url,
-                connect_args={
-                    "check_same_thread": False,
-                    "timeout": self._busy_timeout_ms / 1000,
-                },
-            )
+        engine, sqlite = make_engine(self.url, busy_timeout_ms=self._busy_timeout_ms)
+        if sqlite:
             event.listen(engine, "connect", _sqlite_pragmas)
         _metadata.create_all(engine)
         return engine

@@ -1,36 +1,61 @@
 """Ending a call: the call row, its effects, their dependency edges and any manual payment,
-in one transaction (run in the store's worker threads; blocking SQL).
+in one transaction (run in the store's worker threads; blocking SQL). And, before the end,
+the effects a live call's tools add (``add_effects``).
 
 The call id is the primary key of the calls table, so two ``end_call`` for one call can
 never both create effects: the second finds the first's (or, where the database lets both
 reach the insert, fails on the key and reads the winner's).
+
+A call whose tools wrote during the conversation has its row already, marked ``LIVE`` in
+the fingerprint column (a real fingerprint is 64 hex digits, so the two never meet; a
+marker rather than a new column, so outbox files made before tools existed still open).
+Ending such a call turns the marker into the outcome's fingerprint, once: the update is
+a compare-and-set on the marker, so the idempotency and 409 rules stay as they were.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from integration.errors import InvalidInput
 from integration.outbox._schema import (
     calls,
     effect_deps,
     effect_row,
     effects,
     manual_payments,
+    read,
     write,
 )
 from integration.outbox.model import EffectRow, EffectSpec, idempotency_key, iso_or_none
 from integration.outbox.vault import ManualPaymentIn
 
-__all__ = ["Clock", "EndRows", "end_call", "existing_call", "manual_view"]
+__all__ = [
+    "LIVE",
+    "CallEnded",
+    "Clock",
+    "EndRows",
+    "add_effects",
+    "call_view",
+    "end_call",
+    "existing_call",
+    "manual_payment_views",
+    "manual_view",
+]
 
 Clock = Callable[[], float]
 EndRows = tuple[bool, bool, list[EffectRow], dict[str, Any] | None]
+LIVE = "live"  # the fingerprint of a call that has tool effects and has not ended yet
 _e = effects.c
+
+
+class CallEnded(ValueError):
+    """A tool tried to add effects to a call that has already ended."""
 
 
 def end_call(
@@ -52,38 +77,25 @@ def end_call(
             if found is not None:
                 return found
             now = clock()
-            conn.execute(
-                insert(calls).values(
-                    call_id=call_id, phone=phone, customer_id=customer_id,
-                    fingerprint=fingerprint, outcome=outcome, ended_at=now,
+            ended = {"phone": phone, "customer_id": customer_id, "fingerprint": fingerprint,
+                     "outcome": outcome, "ended_at": now}  # fmt: skip
+            if _is_live(conn, call_id):
+                # Compare-and-set on the marker: where the database lets two ends get here,
+                # only one turns it, and the other reads the winner's effects.
+                turned = conn.execute(
+                    update(calls)
+                    .where(calls.c.call_id == call_id, calls.c.fingerprint == LIVE)
+                    .values(**ended)
                 )
-            )  # fmt: skip
-            ids: dict[str, int] = {}
-            for spec, payload in zip(specs, payloads, strict=True):
-                inserted = conn.execute(
-                    insert(effects).returning(_e.id).values(
-                        call_id=call_id, name=spec.name, system=spec.system, kind=spec.kind,
-                        payload=payload, depends_on=json.dumps(list(spec.depends_on)),
-                        idempotency_key=idempotency_key(call_id, spec.name), status="pending",
-                        attempts=0, created_at=now, next_attempt_at=now,
-                    )
-                )  # fmt: skip
-                ids[spec.name] = int(inserted.scalar_one())
-            edges = [
-                {"effect_id": ids[s.name], "depends_on_id": ids[d]}
-                for s in specs
-                for d in dict.fromkeys(s.depends_on)
-            ]
-            if edges:
-                conn.execute(insert(effect_deps), edges)
-            if manual is not None:
-                conn.execute(
-                    insert(manual_payments).values(
-                        call_id=call_id, token=manual.token, last4=manual.last4,
-                        brand=manual.brand, amount=manual.amount, currency=manual.currency,
-                        status="pending", created_at=now,
-                    )
-                )  # fmt: skip
+                if turned.rowcount != 1:
+                    again = existing_call(conn, call_id, fingerprint)
+                    if again is None:
+                        raise RuntimeError(f"call {call_id!r} is neither live nor ended")
+                    return again
+                _refuse_taken(conn, call_id, specs, manual)
+            else:
+                conn.execute(insert(calls).values(call_id=call_id, **ended))
+            _insert(conn, call_id, specs, payloads, manual, now)
             return True, False, _call_effects(conn, call_id), _manual_of(conn, call_id)
     except IntegrityError:
         # Another end_call for this call committed between our check and our insert
@@ -95,25 +107,137 @@ def end_call(
         return found
 
 
+def add_effects(
+    engine: Engine,
+    clock: Clock,
+    call_id: str,
+    phone: str | None,
+    customer_id: str | None,
+    specs: Sequence[EffectSpec],
+    manual: ManualPaymentIn | None,
+) -> list[EffectRow]:
+    """Effects for a call still in progress (its tools' writes), in one transaction; the
+    call's row is made ``LIVE`` if it has none. Raises CallEnded once the call has ended,
+    ValueError for a name the call already used or an unknown dependency."""
+    with write(engine) as conn:
+        stored = conn.execute(select(calls.c.fingerprint).where(calls.c.call_id == call_id)).first()
+        if stored is not None and stored.fingerprint != LIVE:
+            raise CallEnded(f"call {call_id!r} has ended: its effects are settled")
+        existing = _names(conn, call_id)
+        payloads = _checked(call_id, specs, manual, earlier=existing)
+        now = clock()
+        if stored is None:
+            conn.execute(
+                insert(calls).values(
+                    call_id=call_id, phone=phone, customer_id=customer_id, fingerprint=LIVE,
+                    outcome="{}", ended_at=now,
+                )
+            )  # fmt: skip
+        else:
+            _refuse_taken(conn, call_id, specs, manual)
+        ids = _insert(conn, call_id, specs, payloads, manual, now, earlier=existing)
+        rows = conn.execute(select(effects).where(_e.id.in_(ids)).order_by(_e.id))
+        return [effect_row(r) for r in rows]
+
+
+def _insert(
+    conn: Connection,
+    call_id: str,
+    specs: Sequence[EffectSpec],
+    payloads: Sequence[str],
+    manual: ManualPaymentIn | None,
+    now: float,
+    *,
+    earlier: dict[str, int] | None = None,
+) -> list[int]:
+    """Effects, their dependency edges (on each other or on ``earlier`` effects of the
+    call, by name) and the manual payment; the new effects' ids."""
+    ids: dict[str, int] = dict(earlier or {})
+    new: list[int] = []
+    for spec, payload in zip(specs, payloads, strict=True):
+        inserted = conn.execute(_INSERT_EFFECT, {
+            "call_id": call_id, "name": spec.name, "system": spec.system, "kind": spec.kind,
+            "payload": payload, "depends_on": json.dumps(list(spec.depends_on)),
+            "idempotency_key": idempotency_key(call_id, spec.name), "status": "pending",
+            "attempts": 0, "created_at": now, "next_attempt_at": now,
+        })  # fmt: skip
+        ids[spec.name] = int(inserted.scalar_one())
+        new.append(ids[spec.name])
+    edges = [
+        {"effect_id": ids[s.name], "depends_on_id": ids[d]}
+        for s in specs
+        for d in dict.fromkeys(s.depends_on)
+    ]
+    if edges:
+        conn.execute(insert(effect_deps), edges)
+    if manual is not None:
+        conn.execute(
+            insert(manual_payments).values(
+                call_id=call_id, token=manual.token, last4=manual.last4,
+                brand=manual.brand, amount=manual.amount, currency=manual.currency,
+                status="pending", created_at=now,
+            )
+        )  # fmt: skip
+    return new
+
+
+# The statements every end and every tool write runs, built once: composing them per
+# call cost more CPU than the SQL itself, in worker threads that hold the GIL the event
+# loop needs (as in the database client and ``_leases``).
+_CALL: BindParameter[str] = bindparam("call_id")
+_FINGERPRINT_OF_CALL = select(calls.c.fingerprint).where(calls.c.call_id == _CALL)
+_NAMES_OF_CALL = select(_e.name, _e.id).where(_e.call_id == _CALL)
+_EFFECTS_OF_CALL = select(effects).where(_e.call_id == _CALL).order_by(_e.id)
+_MANUAL_OF_CALL = select(manual_payments).where(manual_payments.c.call_id == _CALL)
+_INSERT_EFFECT = insert(effects).returning(_e.id)
+
+
+def _is_live(conn: Connection, call_id: str) -> bool:
+    stored = conn.execute(_FINGERPRINT_OF_CALL, {"call_id": call_id}).first()
+    return stored is not None and stored.fingerprint == LIVE
+
+
+def _names(conn: Connection, call_id: str) -> dict[str, int]:
+    rows = conn.execute(_NAMES_OF_CALL, {"call_id": call_id})
+    return {name: int(effect_id) for name, effect_id in rows}
+
+
+def _refuse_taken(
+    conn: Connection, call_id: str, specs: Sequence[EffectSpec], manual: ManualPaymentIn | None
+) -> None:
+    """Effects added earlier in the call keep their names; one card per call may wait for
+    manual processing (the table allows one), so a second is refused by name."""
+    taken = sorted(set(_names(conn, call_id)) & {s.name for s in specs})
+    if taken:
+        raise ValueError(f"call {call_id!r} already has effects named {taken}")
+    if manual is not None and _manual_of(conn, call_id) is not None:
+        raise InvalidInput("payment", "a card for this call is already held for manual processing")
+
+
 def existing_call(conn: Connection, call_id: str, fingerprint: str) -> EndRows | None:
-    stored = conn.execute(select(calls.c.fingerprint).where(calls.c.call_id == call_id)).first()
-    if stored is None:
+    stored = conn.execute(_FINGERPRINT_OF_CALL, {"call_id": call_id}).first()
+    if stored is None or stored.fingerprint == LIVE:
         return None
     conflict = stored.fingerprint != fingerprint
     return False, conflict, _call_effects(conn, call_id), _manual_of(conn, call_id)
 
 
 def _checked(
-    call_id: str, specs: Sequence[EffectSpec], manual: ManualPaymentIn | None
+    call_id: str,
+    specs: Sequence[EffectSpec],
+    manual: ManualPaymentIn | None,
+    *,
+    earlier: Collection[str] = (),
 ) -> list[str]:
-    """Each spec's payload as JSON, once the set is known to be storable and deliverable."""
+    """Each spec's payload as JSON, once the set is known to be storable and deliverable
+    (``earlier``: names of the call's effects already stored, which may be depended on)."""
     if manual is not None and manual.call_id != call_id:
         raise ValueError(f"manual payment is for call {manual.call_id!r}, not {call_id!r}")
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"effect names repeat within call {call_id!r}: {names}")
     for spec in specs:
-        missing = [d for d in spec.depends_on if d not in names]
+        missing = [d for d in spec.depends_on if d not in names and d not in earlier]
         if missing:
             raise ValueError(f"effect {spec.name!r} depends on unknown effects {missing}")
     _refuse_cycles(specs)
@@ -131,12 +255,12 @@ def _refuse_cycles(specs: Sequence[EffectSpec]) -> None:
 
 
 def _call_effects(conn: Connection, call_id: str) -> list[EffectRow]:
-    rows = conn.execute(select(effects).where(_e.call_id == call_id).order_by(_e.id))
+    rows = conn.execute(_EFFECTS_OF_CALL, {"call_id": call_id})
     return [effect_row(r) for r in rows]
 
 
 def _manual_of(conn: Connection, call_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(manual_payments).where(manual_payments.c.call_id == call_id)).first()
+    row = conn.execute(_MANUAL_OF_CALL, {"call_id": call_id}).first()
     return manual_view(row) if row is not None else None
 
 
@@ -144,3 +268,27 @@ def manual_view(row: Any) -> dict[str, Any]:
     m = row._mapping
     shown = ("id", "call_id", "last4", "brand", "amount", "currency", "status")
     return {**{k: m[k] for k in shown}, "created_at": iso_or_none(m["created_at"])}
+
+
+def manual_payment_views(engine: Engine, limit: int) -> list[dict[str, Any]]:
+    query = select(manual_payments).order_by(manual_payments.c.id.desc()).limit(limit)
+    with read(engine) as conn:
+        return [manual_view(r) for r in conn.execute(query)]
+
+
+def call_view(engine: Engine, call_id: str) -> dict[str, Any] | None:
+    with read(engine) as conn:
+        row = conn.execute(select(calls).where(calls.c.call_id == call_id)).first()
+    if row is None:
+        return None
+    m = row._mapping
+    live = m["fingerprint"] == LIVE  # tools have written, the call has not ended
+    return {
+        "call_id": m["call_id"],
+        "phone": m["phone"],
+        "customer_id": m["customer_id"],
+        "fingerprint": None if live else m["fingerprint"],
+        "outcome": None if live else json.loads(m["outcome"]),
+        "ended_at": None if live else iso_or_none(m["ended_at"]),
+        "live": live,
+    }

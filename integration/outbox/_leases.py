@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from integration.outbox._schema import effect_deps, effect_row, effects, write
@@ -35,20 +35,54 @@ _NO_LEASE = {"lease_owner": None, "lease_until": None}
 _e = effects.c
 
 
-def due_filter(now: float) -> Any:
-    """Pending, its time come, not under a live lease, every dependency delivered."""
+def _undelivered_dependency() -> Any:
     parent = aliased(effects)
-    undelivered_dependency = exists(
+    return exists(
         select(1)
         .select_from(effect_deps.join(parent, parent.c.id == effect_deps.c.depends_on_id))
         .where(effect_deps.c.effect_id == _e.id, parent.c.status != "delivered")
     )
+
+
+# Statements are built once, with bound parameters: composing them for every claim and
+# verdict cost more CPU than running them (as in the database client), and that Python
+# work, done in the store's worker threads, holds the GIL the event loop needs.
+_UNDELIVERED_DEPENDENCY = _undelivered_dependency()
+
+
+def due_filter(now: Any) -> Any:
+    """Pending, its time come, not under a live lease, every dependency delivered.
+    ``now``: a number, or a ``bindparam`` for a statement built once."""
     return and_(
         _e.status == "pending",
         or_(_e.next_attempt_at.is_(None), _e.next_attempt_at <= now),
         or_(_e.lease_until.is_(None), _e.lease_until <= now),
-        ~undelivered_dependency,
+        ~_UNDELIVERED_DEPENDENCY,
     )
+
+
+_DUE = due_filter(bindparam("now"))
+_DUE_OF_SYSTEM = (
+    select(_e.id)
+    .where(_DUE, _e.system == bindparam("system"))
+    .order_by(func.coalesce(_e.next_attempt_at, _e.created_at), _e.id)
+    .limit(bindparam("limit"))
+)
+# Compare-and-set in one statement: each row is leased only if still due as it is written
+# (another database may have let a second dispatcher take or settle it since the select).
+_TAKE = (
+    update(effects)
+    .where(_e.id.in_(bindparam("ids", expanding=True)), _DUE)
+    .values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
+)
+# What this claim took: a due effect's lease had run out (or there was none), so only the
+# rows just written carry this owner and this lease's end.
+_TAKEN = (
+    select(effects)
+    .where(_e.id.in_(bindparam("ids", expanding=True)), _e.lease_owner == bindparam("owner"),
+           _e.lease_until == bindparam("until"))
+    .order_by(_e.id)
+)  # fmt: skip
 
 
 # -- claiming and verdicts ------------------------------------------------------------------
@@ -57,53 +91,59 @@ def due_filter(now: float) -> Any:
 def claim(
     engine: Engine, clock: Clock, owner: str, limits: Mapping[str, int], lease_s: float
 ) -> list[EffectRow]:
-    claimed: list[int] = []
+    if lease_s <= 0:
+        raise ValueError("lease_s must be above zero")
     with write(engine) as conn:
         now = clock()
+        candidates: list[int] = []
         for system, limit in limits.items():
-            if limit <= 0:
-                continue
-            soonest = func.coalesce(_e.next_attempt_at, _e.created_at)
-            candidates = conn.execute(
-                select(_e.id).where(due_filter(now), _e.system == system)
-                .order_by(soonest, _e.id).limit(limit)
-            ).scalars().all()  # fmt: skip
-            for effect_id in candidates:
-                taken = conn.execute(
-                    update(effects)
-                    # Compare-and-set: still due as we write (another database may have let
-                    # a second dispatcher take or settle it since the select).
-                    .where(_e.id == effect_id, due_filter(now))
-                    .values(lease_owner=owner, lease_until=now + lease_s)
-                )
-                if taken.rowcount == 1:
-                    claimed.append(effect_id)
-        if not claimed:
+            if limit > 0:
+                found = conn.execute(
+                    _DUE_OF_SYSTEM, {"now": now, "system": system, "limit": limit}
+                ).scalars()
+                candidates.extend(found)
+        if not candidates:
             return []
-        rows = conn.execute(select(effects).where(_e.id.in_(claimed)).order_by(_e.id))
-        return [effect_row(r) for r in rows]
+        lease = {"ids": candidates, "owner": owner, "until": now + lease_s, "now": now}
+        if conn.execute(_TAKE, lease).rowcount == 0:
+            return []
+        return [effect_row(r) for r in conn.execute(_TAKEN, lease)]
 
 
 def _held(effect_id: int, owner: str) -> Any:
     return and_(_e.id == effect_id, _e.lease_owner == owner, _e.status == "pending")
 
 
+_HELD = and_(
+    _e.id == bindparam("effect_id"), _e.lease_owner == bindparam("owner"), _e.status == "pending"
+)
+_PAYLOAD_HELD = select(_e.payload).where(_HELD)
+_DELIVERED = {
+    "status": "delivered", "delivered_at": bindparam("at"), "attempts": _e.attempts + 1,
+    "result": bindparam("result"), "next_attempt_at": None, **_NO_LEASE,
+}  # fmt: skip
+_MARK_DELIVERED = update(effects).where(_HELD).values(**_DELIVERED)
+# Charged: the sealed card has done its job and is not kept a moment longer.
+_MARK_DELIVERED_UNSEALED = (
+    update(effects).where(_HELD).values(**_DELIVERED, payload=bindparam("unsealed"))
+)
+
+
 def mark_delivered(
     engine: Engine, clock: Clock, effect_id: int, owner: str, result: dict[str, Any]
 ) -> bool:
+    held = {"effect_id": effect_id, "owner": owner}
     with write(engine) as conn:
-        payload = conn.execute(select(_e.payload).where(_held(effect_id, owner))).scalar()
+        payload = conn.execute(_PAYLOAD_HELD, held).scalar()
         if payload is None:
             return False
-        values: dict[str, Any] = {
-            "status": "delivered", "delivered_at": clock(), "attempts": _e.attempts + 1,
-            "result": json.dumps(result, default=str), "next_attempt_at": None, **_NO_LEASE,
-        }  # fmt: skip
+        verdict = {**held, "at": clock(), "result": json.dumps(result, default=str)}
         fields = json.loads(payload)
         if fields.get("card_sealed"):
-            # Charged: the sealed card has done its job and is not kept a moment longer.
-            values["payload"] = json.dumps({**fields, "card_sealed": None}, sort_keys=True)
-        done = conn.execute(update(effects).where(_held(effect_id, owner)).values(**values))
+            unsealed = json.dumps({**fields, "card_sealed": None}, sort_keys=True)
+            done = conn.execute(_MARK_DELIVERED_UNSEALED, {**verdict, "unsealed": unsealed})
+        else:
+            done = conn.execute(_MARK_DELIVERED, verdict)
         return done.rowcount == 1
 
 
@@ -190,14 +230,32 @@ def replay(engine: Engine, clock: Clock, effect_id: int) -> list[int]:
             raise KeyError(effect_id)
         if status != "dead":
             raise ValueError(f"effect {effect_id} is {status}, not dead: only dead letters replay")
+        reason = conn.execute(select(_e.dead_reason).where(_e.id == effect_id)).scalar()
+        if reason == "superseded":
+            raise ValueError(
+                f"effect {effect_id} was taken on by manual processing: replaying it would "
+                "apply it twice"
+            )
         return _revive(conn, clock(), [effect_id])
+
+
+def supersede(engine: Engine, effect_id: int) -> bool:
+    """Mark a dead letter as taken on another way (it will never replay); False if it is
+    not dead."""
+    with write(engine) as conn:
+        done = conn.execute(
+            update(effects).where(_e.id == effect_id, _e.status == "dead")
+            .values(dead_reason="superseded")
+        )  # fmt: skip
+        return bool(done.rowcount)
 
 
 def replay_system(engine: Engine, clock: Clock, system: str) -> list[int]:
     with write(engine) as conn:
         roots = conn.execute(
             select(_e.id).where(_e.system == system, _e.status == "dead",
-                                _e.dead_reason != "dependency_dead").order_by(_e.id)
+                                _e.dead_reason.not_in(("dependency_dead", "superseded")))
+            .order_by(_e.id)
         ).scalars().all()  # fmt: skip
         revived = _revive(conn, clock(), list(roots))
         # Casualties in this system whose own failed dependency was replayed before.

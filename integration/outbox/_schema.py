@@ -11,10 +11,11 @@ the same due effects and one failing on upgrade.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     Column,
@@ -29,13 +30,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
     event,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
 
 from integration.outbox.model import EffectRow
+from integration.sqlengine import make_engine
 
 __all__ = [
     "SYNCHRONOUS_LEVELS",
@@ -126,25 +126,16 @@ def open_engine(url: str, *, synchronous: str, busy_timeout_ms: int) -> Engine:
     level = synchronous.upper()
     if level not in SYNCHRONOUS_LEVELS:
         raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}")
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(parsed, pool_pre_ping=True)
-    else:
-        args: dict[str, Any] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
-        if is_memory(url):
-            # One shared connection, or every thread would see its own empty database.
-            engine = create_engine(parsed, poolclass=StaticPool, connect_args=args)
-        else:
-            assert parsed.database is not None
-            if not parsed.database.startswith("file:"):
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed, connect_args=args)
+    engine, sqlite = make_engine(url, busy_timeout_ms=busy_timeout_ms)
+    if sqlite:
         _sqlite_setup(engine, level, busy_timeout_ms)
     metadata.create_all(engine)
     return engine
 
 
 def _sqlite_setup(engine: Engine, level: str, busy_timeout_ms: int) -> None:
+    _write_locks[engine] = (threading.RLock(), busy_timeout_ms / 1000)
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver's own transaction handling would issue a plain deferred BEGIN late;
@@ -163,13 +154,29 @@ def _sqlite_setup(engine: Engine, level: str, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# One lock per SQLite engine that write transactions queue on within this process. SQLite
+# lets one writer in at a time; the others, left to its busy handler, sleep 1, 2, 5, 10,
+# 25... ms between tries, so under load most of a write's time went on those naps (and an
+# outbox write sits on a caller's turn). Here the next writer starts the moment the last
+# one commits. Other processes still meet the busy timeout, as before.
+_write_locks: WeakKeyDictionary[Engine, tuple[threading.RLock, float]] = WeakKeyDictionary()
+
+
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
     """A transaction that will write: on SQLite it holds the write lock from its start."""
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE: True})
-        with conn.begin():
-            yield conn
+    lock, wait_s = _write_locks.get(engine, (None, 0.0))
+    # Past the busy timeout, go on regardless and let SQLite say "database is locked".
+    queued = lock.acquire(timeout=wait_s) if lock is not None else False
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+    finally:
+        if queued:
+            assert lock is not None
+            lock.release()
 
 
 @contextmanager

@@ -25,7 +25,8 @@ What a delivery goes through, in order:
    (``dependency_dead``); replaying it brings them back.
 
 Nothing is dropped: an effect is pending, delivered or dead, and every change is a row
-in the store before anything is said about it.
+in the store before anything is said about it. A live call's tool that waits for its own
+effect ``watch``es it: the event is set after each verdict on that effect is stored.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class Dispatcher:
         self.failed_pumps = 0
         # (seconds from the call's end to applied, attempts) of recent deliveries
         self._recent: deque[tuple[float, int]] = deque(maxlen=2000)
+        self._watchers: dict[int, set[asyncio.Event]] = defaultdict(set)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -126,6 +128,26 @@ class Dispatcher:
         """Look for due effects now (a call just ended, or a delivery made others due)."""
         if self._wake is not None:
             self._wake.set()
+
+    def watch(self, effect_id: int) -> asyncio.Event:
+        """An event set when the next verdict on ``effect_id`` is in the store (delivered,
+        retry, put back, dead). Register before reading the effect, so no verdict falls in
+        between; ``unwatch`` when done."""
+        event = asyncio.Event()
+        self._watchers[effect_id].add(event)
+        return event
+
+    def unwatch(self, effect_id: int, event: asyncio.Event) -> None:
+        waiting = self._watchers.get(effect_id)
+        if waiting is not None:
+            waiting.discard(event)
+            if not waiting:
+                del self._watchers[effect_id]
+
+    def _verdict(self, *effect_ids: int) -> None:
+        for effect_id in effect_ids:
+            for event in self._watchers.get(effect_id, ()):
+                event.set()
 
     async def aclose(self, grace_s: float = 5.0) -> None:
         """Stop claiming, give deliveries in flight ``grace_s`` to finish, then cancel the
@@ -289,6 +311,7 @@ class Dispatcher:
         if not await self.store.mark_delivered(row.id, self.owner, result):
             log.warning("effect %d was delivered after its lease moved on", row.id)
             return
+        self._verdict(row.id)
         attempts = row.attempts + 1
         self.delivered += 1
         self._recent.append((self._wall() - row.created_at, attempts))
@@ -302,6 +325,7 @@ class Dispatcher:
             row.id, self.owner, error=_describe(refused), next_attempt_at=next_at,
             count_attempt=False,
         )  # fmt: skip
+        self._verdict(row.id)
         self._emit(row, refused.reason, row.attempts, None, status="waiting")
 
     async def _retry_or_dead(self, row: EffectRow, error: BaseException, message: str) -> None:
@@ -321,6 +345,7 @@ class Dispatcher:
             await self._dead(row, "expired", message, attempts)
             return
         await self.store.mark_retry(row.id, self.owner, error=message, next_attempt_at=next_at)
+        self._verdict(row.id)
         self._emit(
             row, reason, attempts, None, status="retry", next_attempt_in_s=round(delay or 0.0, 3)
         )
@@ -334,6 +359,7 @@ class Dispatcher:
         )
         if not dead:
             return
+        self._verdict(row.id, *dead)
         log.warning("effect %d (%s of call %s) is a dead letter: %s: %s",
                     row.id, row.kind, row.call_id, reason, message)  # fmt: skip
         self._emit(row, reason, attempts, None, status="dead", error=message,

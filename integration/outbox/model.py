@@ -25,7 +25,9 @@ __all__ = [
 ]
 
 EFFECT_STATUSES = ("pending", "in_flight", "delivered", "dead")
-DEAD_REASONS = ("rejected", "max_attempts", "expired", "dependency_dead")
+# "superseded": a dead charge whose payment a person took on instead (manual processing);
+# it never replays, or the card would be charged twice.
+DEAD_REASONS = ("rejected", "max_attempts", "expired", "dependency_dead", "superseded")
 EFFECT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _PLACEHOLDER = re.compile(r"\$\{([a-z][a-z0-9_]{0,39})\.([A-Za-z0-9_]{1,64})\}")
 

@@ -24,21 +24,19 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, case, func, or_, select
 
 from integration.outbox import _end_call, _leases
-from integration.outbox._end_call import manual_view
+from integration.outbox._end_call import CallEnded, call_view, manual_payment_views
 from integration.outbox._leases import due_filter
 from integration.outbox._schema import (
-    calls,
     effect_row,
     effects,
     is_memory,
-    manual_payments,
     open_engine,
     read,
 )
-from integration.outbox.model import EFFECT_STATUSES, EffectRow, EffectSpec, iso_or_none
+from integration.outbox.model import EFFECT_STATUSES, EffectRow, EffectSpec
 from integration.outbox.vault import ManualPaymentIn
 
-__all__ = ["EndResult", "OutboxStore"]
+__all__ = ["CallEnded", "EndResult", "OutboxStore"]
 
 T = TypeVar("T")
 _e = effects.c
@@ -123,14 +121,29 @@ class OutboxStore:
         manual_payment: ManualPaymentIn | None,
     ) -> EndResult:
         """Commit the call's end with its effects; for a call already ended, what it had.
-
-        ``outcome_json`` must already be redacted (``outcome.redacted_outcome``).
-        """
+        ``outcome_json`` must already be redacted (``outcome.redacted_outcome``)."""
         created, conflict, rows, manual = await self._run(
             _end_call.end_call, self._wall, call_id, phone, customer_id, fingerprint,
             outcome_json, tuple(effects), manual_payment,
         )  # fmt: skip
         return EndResult(created, conflict, rows, manual)
+
+    async def add_effects(
+        self,
+        call_id: str,
+        effects: Sequence[EffectSpec],
+        *,
+        phone: str | None,
+        customer_id: str | None,
+        manual_payment: ManualPaymentIn | None = None,
+    ) -> list[EffectRow]:
+        """A live call's tool writes, committed before this returns (the call's row is made
+        if need be; ``end_call`` adds to it later). CallEnded after the end, ValueError for
+        a name already used, InvalidInput (``payment``) for a second manual card."""
+        return await self._run(
+            _end_call.add_effects, self._wall, call_id, phone, customer_id, tuple(effects),
+            manual_payment,
+        )  # fmt: skip
 
     async def due_counts(self) -> dict[str, int]:
         """Per system, how many effects could be claimed now."""
@@ -176,6 +189,10 @@ class OutboxStore:
     async def replay_system(self, system: str) -> list[int]:
         return await self._run(_leases.replay_system, self._wall, system)
 
+    async def supersede(self, effect_id: int) -> bool:
+        """A dead letter taken on another way (a charge a person processes): never replayed."""
+        return await self._run(_leases.supersede, effect_id)
+
     # -- reading ----------------------------------------------------------------------
 
     async def get(self, effect_id: int) -> EffectRow | None:
@@ -202,10 +219,10 @@ class OutboxStore:
         return await self._run(_stats, self._wall())
 
     async def manual_payments(self, limit: int = 100) -> list[dict[str, Any]]:
-        return await self._run(_manual_payments, limit)
+        return await self._run(manual_payment_views, limit)
 
     async def call(self, call_id: str) -> dict[str, Any] | None:
-        return await self._run(_call, call_id)
+        return await self._run(call_view, call_id)
 
 
 # -- in the worker threads ------------------------------------------------------------------
@@ -280,28 +297,6 @@ def _stats(engine: Engine, now: float) -> dict[str, Any]:
 
 def _empty_counts() -> dict[str, Any]:
     return {**dict.fromkeys(_COUNTED, 0), "oldest_pending_age_s": None}
-
-
-def _manual_payments(engine: Engine, limit: int) -> list[dict[str, Any]]:
-    query = select(manual_payments).order_by(manual_payments.c.id.desc()).limit(limit)
-    with read(engine) as conn:
-        return [manual_view(r) for r in conn.execute(query)]
-
-
-def _call(engine: Engine, call_id: str) -> dict[str, Any] | None:
-    with read(engine) as conn:
-        row = conn.execute(select(calls).where(calls.c.call_id == call_id)).first()
-    if row is None:
-        return None
-    m = row._mapping
-    return {
-        "call_id": m["call_id"],
-        "phone": m["phone"],
-        "customer_id": m["customer_id"],
-        "fingerprint": m["fingerprint"],
-        "outcome": _json(m["outcome"]),
-        "ended_at": iso_or_none(m["ended_at"]),
-    }
 
 
 def _json(text: str | None) -> Any:

@@ -1,8 +1,10 @@
 """Per-system resilience policies as validated, immutable values (edited in YAML).
 
-``integration/config/policies.yaml`` holds ``defaults`` and per-system overrides; an
-override only names what differs, and is merged over the defaults before validation, so
-a typo in a field name or a negative timeout is refused with the path of the field.
+They live in the system map, ``integration/config/system_map.yaml``: ``defaults``, each
+system's ``policy`` (only what differs, merged over the defaults before validation, so a
+typo in a field name or a negative timeout is refused with the path of the field) and the
+``outbox`` section. The rest of the map (owners, SLAs, flows) is read by
+``integration.systemmap``; this module reads only the policies.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ __all__ = [
     "load_policy_book",
 ]
 
-DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "policies.yaml"
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "system_map.yaml"
+# Keys of the system map that are not policies (validated by integration.systemmap).
+_MAP_KEYS = frozenset({"teams", "flows"})
 
 
 class _Policy(BaseModel):
@@ -150,17 +154,19 @@ class PolicyBook(_Policy):
     def from_mapping(cls, raw: dict[str, Any]) -> PolicyBook:
         """Validate ``{"defaults": {...}, "systems": {name: partial}}``, merging partials."""
         defaults_raw = raw.get("defaults") or {}
-        unknown = set(raw) - {"defaults", "systems", "outbox"}
+        unknown = set(raw) - {"defaults", "systems", "outbox"} - _MAP_KEYS
         if unknown:
             raise ValueError(
-                f"unknown top-level keys {sorted(unknown)}; expected defaults, systems, outbox"
+                f"unknown top-level keys {sorted(unknown)}; expected defaults, systems, "
+                "outbox, teams, flows"
             )
         defaults = SystemPolicy.model_validate(defaults_raw)
         systems: dict[str, SystemPolicy] = {}
         errors: list[str] = []
-        for name, partial in (raw.get("systems") or {}).items():
+        for name, entry in (raw.get("systems") or {}).items():
+            partial = _policy_part(entry or {})
             try:
-                systems[name] = SystemPolicy.model_validate(_merge(defaults_raw, partial or {}))
+                systems[name] = SystemPolicy.model_validate(_merge(defaults_raw, partial))
             except ValidationError as exc:
                 errors.extend(
                     f"systems.{name}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
@@ -175,6 +181,13 @@ class PolicyBook(_Policy):
         if errors:
             raise ValueError("invalid policies:\n  " + "\n  ".join(errors))
         return cls(defaults=defaults, systems=systems, outbox=outbox)
+
+
+def _policy_part(entry: dict[str, Any]) -> dict[str, Any]:
+    """A system entry's policy: its ``policy`` block, and any policy field written beside
+    it (a bare policy file, or an override a test or benchmark lays over the map)."""
+    loose = {k: v for k, v in entry.items() if k in SystemPolicy.model_fields}
+    return _merge(entry.get("policy") or {}, loose)
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from integration.errors import InvalidInput
 from integration.service.calls import CALL_ID_PATTERN, new_call_id
 from integration.service.outbox_routes import outbox_router
+from integration.service.tool_routes import tool_router
+from integration.systemmap.routes import system_map_router
 
 if TYPE_CHECKING:
     from integration.bootstrap import Integration
@@ -123,6 +125,8 @@ def create_app(integration: Integration) -> FastAPI:
         return Response(body, media_type=content_type)
 
     app.include_router(outbox_router(integration))
+    app.include_router(tool_router(integration))
+    app.include_router(system_map_router(integration.system_map, integration.policies))
 
     @app.get("/health", summary="Liveness")
     async def health() -> dict[str, Any]:

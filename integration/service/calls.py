@@ -1,4 +1,5 @@
-"""Calls the service has seen, kept in memory (newest last, bounded)."""
+"""Calls the service has seen, kept in memory (newest last, bounded), each with its
+transcript, its tool results and, once handed over, the hand-over."""
 
 from __future__ import annotations
 
@@ -10,10 +11,20 @@ from typing import Any
 
 from integration.lookup.view import CallerView
 
-__all__ = ["CALL_ID_PATTERN", "CallRecord", "CallRegistry", "new_call_id"]
+__all__ = [
+    "CALL_ID_PATTERN",
+    "MAX_TOOL_RESULTS",
+    "MAX_TURNS",
+    "CallRecord",
+    "CallRegistry",
+    "new_call_id",
+]
 
 # Call ids become idempotency keys (``sb:<call_id>:<effect>``), so they stay short and plain.
 CALL_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+# A call is minutes long; these only stop a runaway client from growing one without end.
+MAX_TURNS = 1000
+MAX_TOOL_RESULTS = 200
 
 
 def new_call_id() -> str:
@@ -28,6 +39,19 @@ class CallRecord:
     view: CallerView
     status: str = "active"
     extra: dict[str, Any] = field(default_factory=dict)
+    transcript: list[dict[str, Any]] = field(default_factory=list)  # {speaker, text, at_ms}
+    tools: list[dict[str, Any]] = field(default_factory=list)  # ToolResult JSON, in order
+    handover: dict[str, Any] | None = None
+
+    def add_turn(self, turn: dict[str, Any]) -> int:
+        """Append a transcript turn (the oldest go past ``MAX_TURNS``); the count."""
+        self.transcript.append(turn)
+        del self.transcript[:-MAX_TURNS]
+        return len(self.transcript)
+
+    def add_tool_result(self, result: dict[str, Any]) -> None:
+        self.tools.append(result)
+        del self.tools[:-MAX_TOOL_RESULTS]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -36,6 +60,9 @@ class CallRecord:
             "status": self.status,
             "started_at": self.started_at,
             "view": self.view.model_dump(mode="json"),
+            "transcript": list(self.transcript),
+            "tools": list(self.tools),
+            "handover": self.handover,
         }
 
     def summary(self) -> dict[str, Any]:
@@ -49,6 +76,8 @@ class CallRecord:
             "recommendation": view.recommendation.action,
             "elapsed_ms": view.elapsed_ms,
             "degraded": view.recommendation.missing + view.recommendation.cached,
+            "tools": len(self.tools),
+            "escalated": self.handover is not None,
         }
 
 

@@ -30,6 +30,7 @@ PAGES = {
     "pages_/chaos.py": "Chaos",
     "pages_/write_path.py": "Write path",
     "pages_/load.py": "Load",
+    "pages_/system_map.py": "System map",
     "pages_/scorecards.py": "Scorecards",
 }
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, refused at once
@@ -192,6 +193,37 @@ def test_pages_explain_unreachable_services_instead_of_failing(point_at: object)
         open_page(at, page)
         messages = [e.value for e in at.error] + [i.value for i in at.info]
         assert any("not reachable" in m or "No scenario" in m for m in messages), page
+
+
+def test_the_system_map_page_shows_a_systems_blast_radius(
+    point_at: object, integration_url: str, mocks_url: str
+) -> None:
+    point_at(integration_url, mocks_url)  # type: ignore[operator]
+    at = open_page(app(), "pages_/system_map.py")
+    assert at.get("graphviz_chart"), "the dependency graph is drawn"
+    at.selectbox(key="sysmap-system").set_value("erp").run()
+    assert not at.exception
+    radius = at.dataframe[0].value
+    verdicts = dict(zip(radius["flow"], radius["verdict"], strict=True))
+    assert verdicts["caller lookup"] == "degrades" and verdicts["payment"] == "unaffected"
+    assert any("ERP and Supply Chain" in m.value for m in at.markdown)
+
+
+def test_a_scenario_starts_and_stops_from_the_chaos_page(
+    point_at: object, integration_url: str, mocks_url: str, control: httpx.Client
+) -> None:
+    point_at(integration_url, mocks_url)  # type: ignore[operator]
+    at = open_page(app(), "pages_/chaos.py")
+    at.selectbox(key="scenario_name").set_value("payment_gateway_down")
+    at.select_slider(key="scenario_speed").set_value(1)
+    at.button(key="scenario_start").click().run()
+    assert any("payment_gateway_down** is running" in i.value for i in at.info)
+    at.button(key="scenario_start").click().run()  # one run at a time
+    assert any("still running" in w.value for w in at.warning)
+    at.button(key="scenario_stop").click().run()
+    assert not any("is running" in i.value for i in at.info)
+    assert control.get("/_chaos").json()["systems"] == {}  # the runner put the mocks back
+    assert not at.exception
 
 
 def test_main_script_is_where_the_cli_expects_it() -> None:

@@ -31,9 +31,13 @@ QUICK_OUTBOX = {
 }
 
 
-def outbox_policies(tmp_path: Path, **outbox: Any) -> Path:
+def outbox_policies(
+    tmp_path: Path, *, systems: dict[str, dict[str, Any]] | None = None, **outbox: Any
+) -> Path:
     raw = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
     raw["outbox"] = {**QUICK_OUTBOX, **outbox}
+    for name, override in (systems or {}).items():
+        raw["systems"][name].update(override)
     path = tmp_path / "policies.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -262,18 +266,25 @@ def test_two_dispatchers_on_one_outbox_never_send_an_effect_twice(
     control: httpx.Client,
     phones: list[str],
 ) -> None:
-    policies = outbox_policies(tmp_path)
+    # Forty effects wait before either dispatcher starts; ten at a time each, a slow vendor:
+    # both dispatchers are claiming from the same rows at the same time.
+    ten_at_a_time = {"analytics": {"bulkhead": {"max_concurrent": 10}}}
+    policies = outbox_policies(tmp_path, systems=ten_at_a_time)
+    with serve_layer(mocks_url, mock_settings, tmp_path, policies_file=policies,
+                     dispatcher=False) as (_, api):  # fmt: skip
+        calls = [start(api, phones[n % len(phones)]) for n in range(40)]
+        for call_id in calls:  # each ends with one analytics event (and a CRM call log)
+            end(api, call_id, {"disposition": "resolved"})
+    slow = {"latency": {"kind": "fixed", "ms": 300}}
+    control.put("/_chaos/systems/analytics", json=slow).raise_for_status()
     with (
         serve_layer(mocks_url, mock_settings, tmp_path, policies_file=policies,
                     dispatcher_owner="one") as (first, api),
         serve_layer(mocks_url, mock_settings, tmp_path, policies_file=policies,
                     dispatcher_owner="two") as (second, _),
     ):  # fmt: skip
-        calls = [start(api, phones[n % len(phones)]) for n in range(40)]
-        for call_id in calls:  # each ends with one analytics event (and a CRM call log)
-            end(api, call_id, {"disposition": "resolved"})
         for call_id in calls:
-            wait_status(api, call_id, "analytics", "delivered")
+            wait_status(api, call_id, "analytics", "delivered", 30)
         assert first.dispatcher is not None and second.dispatcher is not None
         by_each = (first.dispatcher.delivered, second.dispatcher.delivered)
     requests = control.get("/_chaos/stats").json()["systems"]["analytics"]["requests"]

@@ -358,6 +358,18 @@ async def test_replaying_a_system_revives_its_dead_letters_and_their_casualties(
     assert await store.effects(status="dead") == []
 
 
+async def test_a_superseded_dead_letter_never_replays(store: OutboxStore) -> None:
+    await end(store, "call-1")
+    first, *_ = await store.claim("A", limits={"calendar": 5}, lease_s=30)
+    await store.mark_dead(first.id, "A", error="down", reason="max_attempts")
+    assert await store.supersede(first.id)
+    with pytest.raises(ValueError, match="manual processing"):
+        await store.replay(first.id)
+    assert first.id not in await store.replay_system("calendar")
+    assert (await store.get(first.id)).dead_reason == "superseded"  # type: ignore[union-attr]
+    assert not await store.supersede(10_000)  # nothing dead by that id
+
+
 # -- reading --------------------------------------------------------------------------------
 
 

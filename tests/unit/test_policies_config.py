@@ -1,4 +1,4 @@
-"""integration/config/policies.yaml and build_executors: the shipped values make sense."""
+"""The system map's policies and build_executors: the shipped values make sense."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from app.dashboard.chaosform import (
 )
 from app.dashboard.health import BAD_SHARE, WARN_SHARE
 from app.dashboard.systems import READ_SYSTEMS, WRITE_SYSTEMS, display_name
+from app.scenarios.library import load_catalog
 
 __all__ = ["render"]
 
@@ -237,24 +238,36 @@ def _presets(known: list[str]) -> None:
 
 def _scenarios() -> None:
     st.subheader("Scenarios", anchor=False)
-    listed = data.read("integration", "/scenarios")
-    if not listed.ok:
-        st.caption(
-            "Scripted scenarios (a timeline of faults and traffic with a scorecard) run with "
-            "`python -m app scenario NAME`; their results appear on the Scorecards page."
-        )
-        return
-    names = [
-        s.get("name") if isinstance(s, dict) else str(s) for s in listed.data.get("scenarios", [])
-    ]
-    chosen = st.selectbox("Scenario", [n for n in names if n], key="scenario_name")
+    st.caption(
+        "A scenario plays a timeline of faults against live simulated traffic and scores how "
+        "the calls fared (the same as `python -m app scenario run NAME`); its scorecard "
+        "appears on the Scorecards page."
+    )
+    launcher = data.scenario_launcher()
+    names = [s.name for s in load_catalog()]
+    chosen = st.selectbox("Scenario", names, key="scenario_name")
+    speed = st.select_slider("Speed", [1, 2, 5, 10, 20], value=10, key="scenario_speed",
+                             help="How much faster than written the timeline runs")  # fmt: skip
     a, b = st.columns(2)
     if chosen and a.button("Start", key="scenario_start", icon=":material/play_arrow:"):
-        _say(data.write("integration", "POST", f"/scenarios/{chosen}/run"), f"Started {chosen}")
-        st.rerun()
+        try:
+            launcher.start(chosen, float(speed))
+            st.toast(f"Started {chosen}")
+        except RuntimeError as exc:
+            st.warning(str(exc))
     if b.button("Stop", key="scenario_stop", icon=":material/stop:"):
-        _say(data.write("integration", "POST", "/scenarios/stop"), "Stopped the scenario")
-        st.rerun()
+        st.toast("Stopped the scenario" if launcher.stop() else "No scenario is running")
+    status = launcher.status()
+    if status.name is None:
+        return
+    if status.running:
+        st.info(f"**{status.name}** is running ({status.elapsed_s:.0f} s).")
+    else:
+        verdict = "passed" if status.exit_code == 0 else f"ended with exit code {status.exit_code}"
+        st.caption(f"Last run: **{status.name}** {verdict}.")
+    if status.output_tail:
+        with st.expander("Runner output"):
+            st.code(status.output_tail, language=None)
 
 
 if __name__ == "__main__":
