@@ -23,6 +23,7 @@ from integration.events.sink import EventSink
 from integration.events.store import EventStore
 from integration.events.stream import EventStream
 from integration.lookup.caller_lookup import CUSTOMER_STEPS, STEPS, CallerLookup
+from integration.lookup.recommend import ESSENTIAL
 from integration.outbox.deliveries import DELIVERIES, SYSTEM_OF_KIND, DeliveryContext
 from integration.outbox.dispatcher import Dispatcher
 from integration.outbox.metrics import OutboxMetrics
@@ -103,6 +104,7 @@ def build(
         system_map,
         {name: system for name, (system, _) in STEPS.items()},
         set(STEPS) - set(CUSTOMER_STEPS),
+        set(ESSENTIAL),
     )
     transport = transport or make_transport(settings.transport, settings.max_connections)
     store = EventStore(settings.resolved_events_url) if durable_events else None

@@ -64,7 +64,9 @@ class IntegrationSettings(BaseSettings):
         "takes back what it held at once, two dispatchers need two names",
     )  # fmt: skip
     outbox_synchronous: Literal["FULL", "NORMAL"] = Field(
-        "FULL", description="SQLite fsync level: FULL survives a power cut, NORMAL a crash"
+        "FULL", description="SQLite fsync level of what the API acknowledges (ends, tools' "
+        "writes): FULL survives a power cut, NORMAL a crash; the dispatcher's own bookkeeping "
+        "commits at NORMAL",
     )
     # Fernet key (urlsafe base64, 32 bytes) that seals card numbers; when unset, one is made
     # once and kept in ``state_dir/card.key``. Set it from a secret store in production.

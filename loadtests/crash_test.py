@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import shutil
 import signal
 import subprocess
@@ -103,6 +104,7 @@ class CrashTest:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.report = CrashReport()
+        self.run_id = secrets.token_hex(4)  # not from the seeded rng: every run differs
         self.acknowledged: dict[str, str] = {}  # idempotency key -> system
         self._process: subprocess.Popen[bytes] | None = None
         self._log = state_dir / "integration.log"
@@ -179,7 +181,7 @@ class CrashTest:
 
     async def _one_call(self, http: httpx.AsyncClient, n: int) -> None:
         phone = self.phones[n % len(self.phones)]
-        call_id = f"crash-{n}"
+        call_id = f"crash-{self.run_id}-{n}"  # unique per run: keys never meet old ones
         try:
             started = await http.post("/calls", json={"phone": phone, "call_id": call_id})
         except httpx.TransportError:

@@ -72,7 +72,7 @@ def end_call(
     payloads = _checked(call_id, specs, manual)
     outcome = json.dumps(outcome_json, sort_keys=True)
     try:
-        with write(engine) as conn:
+        with write(engine, durable=True) as conn:
             found = existing_call(conn, call_id, fingerprint)
             if found is not None:
                 return found
@@ -100,7 +100,7 @@ def end_call(
     except IntegrityError:
         # Another end_call for this call committed between our check and our insert
         # (possible where the database has no single write lock): its effects stand.
-        with write(engine) as conn:
+        with write(engine, durable=True) as conn:
             found = existing_call(conn, call_id, fingerprint)
         if found is None:
             raise
@@ -119,7 +119,7 @@ def add_effects(
     """Effects for a call still in progress (its tools' writes), in one transaction; the
     call's row is made ``LIVE`` if it has none. Raises CallEnded once the call has ended,
     ValueError for a name the call already used or an unknown dependency."""
-    with write(engine) as conn:
+    with write(engine, durable=True) as conn:
         stored = conn.execute(select(calls.c.fingerprint).where(calls.c.call_id == call_id)).first()
         if stored is not None and stored.fingerprint != LIVE:
             raise CallEnded(f"call {call_id!r} has ended: its effects are settled")

@@ -6,7 +6,10 @@ cuts the tail a caller hears without doubling the load: by construction only abo
 ``max(min_delay_ms, p<percentile>)`` over the last ``window`` successful attempts, and
 there is no hedging until ``min_samples`` are in, since a p95 of three samples is noise.
 
-Hand-written: a bounded deque and a nearest-rank percentile; no library needed.
+Hand-written: a bounded deque and a nearest-rank percentile; no library needed. Once
+there are many samples the delay is worked out again every ``_REFRESH_EVERY`` new ones, not
+on every read: sorting a thousand samples per hedgeable call was 2% of the service's CPU
+under load, and a p95 over a thousand samples hardly moves in a few more.
 """
 
 from __future__ import annotations
@@ -19,18 +22,23 @@ from integration.policies.models import HedgePolicy
 
 __all__ = ["LatencyTracker"]
 
+_REFRESH_EVERY = 16
+
 
 class LatencyTracker:
     def __init__(self, policy: HedgePolicy, *, window: int = 1000) -> None:
         self.policy = policy
         self._window = window
         self._samples: dict[str, deque[float]] = {}
+        self._recorded: dict[str, int] = {}  # samples ever recorded, per operation
+        self._delays: dict[str, tuple[int, float]] = {}  # (recorded at, hedge delay)
 
     def record(self, operation: str, latency_s: float) -> None:
         samples = self._samples.get(operation)
         if samples is None:
             samples = self._samples[operation] = deque(maxlen=self._window)
         samples.append(latency_s)
+        self._recorded[operation] = self._recorded.get(operation, 0) + 1
 
     def count(self, operation: str) -> int:
         return len(self._samples.get(operation, ()))
@@ -48,9 +56,17 @@ class LatencyTracker:
         """When to send a hedge for ``operation``; None when hedging is off or not ready."""
         if not self.policy.enabled or self.count(operation) < self.policy.min_samples:
             return None
+        recorded = self._recorded[operation]
+        cached = self._delays.get(operation)
+        # Few samples: each one moves the p95, so look again every time; many: every 16.
+        every = min(_REFRESH_EVERY, max(1, self.count(operation) // 50))
+        if cached is not None and recorded - cached[0] < every:
+            return cached[1]
         tail = self.percentile_s(operation, self.policy.percentile)
         assert tail is not None  # min_samples >= 1 guarantees a sample
-        return max(self.policy.min_delay_ms / 1000, tail)
+        delay = max(self.policy.min_delay_ms / 1000, tail)
+        self._delays[operation] = (recorded, delay)
+        return delay
 
     def summary(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}

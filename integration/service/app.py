@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from fastapi import FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,8 +57,14 @@ def create_app(integration: Integration) -> FastAPI:
         detail = [{"type": exc.reason, "loc": ["body", exc.field], "msg": exc.message}]
         return JSONResponse(status_code=422, content={"detail": detail})
 
-    @app.post("/calls", status_code=201, summary="Start a call: look the caller up")
-    async def start_call(body: StartCall) -> dict[str, Any]:
+    @app.post(
+        "/calls",
+        status_code=201,
+        summary="Start a call: look the caller up",
+        response_model=None,
+        responses={201: {"description": '`{"call_id", "view"}`: the caller view'}},
+    )
+    async def start_call(body: StartCall) -> Response:
         call_id = body.call_id or new_call_id()
         if not integration.calls.reserve(call_id):
             raise HTTPException(409, detail=f"call {call_id!r} already exists")
@@ -79,7 +86,16 @@ def create_app(integration: Integration) -> FastAPI:
         integration.sink.metrics.observe_lookup(
             view.recommendation.action, view.elapsed_ms / 1000, view.elapsed_ms > view.deadline_ms
         )
-        return {"call_id": call_id, "view": view.model_dump(mode="json")}
+        # Serialised by pydantic's own encoder straight to bytes: the hottest answer the
+        # service gives, and a dict round trip through FastAPI's encoder costs ~1 ms more.
+        body_bytes = (
+            b'{"call_id":'
+            + orjson.dumps(call_id)
+            + b',"view":'
+            + view.model_dump_json().encode()
+            + b"}"
+        )
+        return Response(body_bytes, status_code=201, media_type="application/json")
 
     @app.get("/calls", summary="Recent calls, newest first")
     async def recent_calls(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:

@@ -142,10 +142,13 @@ class SystemMap(_Strict):
         return self.teams[self.systems[system].owner]
 
 
-def check_caller_lookup(system_map: SystemMap, steps: dict[str, str], first: set[str]) -> None:
+def check_caller_lookup(
+    system_map: SystemMap, steps: dict[str, str], first: set[str], essential: set[str]
+) -> None:
     """The caller lookup's code and the map's ``caller_lookup`` flow must say the same:
-    the same steps against the same systems, the same order. ``steps`` is step -> system
-    as the code runs it, ``first`` the steps that need nothing before them."""
+    the same steps against the same systems, the same order, the same essentials.
+    ``steps`` is step -> system as the code runs it, ``first`` the steps that need nothing
+    before them, ``essential`` those without which the agent is told to escalate."""
     flow = system_map.flows.get("caller_lookup")
     if flow is None:
         raise ValueError("flows.caller_lookup: the caller lookup's flow is missing")
@@ -157,6 +160,12 @@ def check_caller_lookup(system_map: SystemMap, steps: dict[str, str], first: set
         raise ValueError(
             f"flows.caller_lookup.steps: first steps are {sorted(mapped_first)} in the map, "
             f"{sorted(first)} in the code"
+        )
+    required = {s.name for s in flow.steps if s.required}
+    if required != essential:
+        raise ValueError(
+            f"flows.caller_lookup.steps: required steps are {sorted(required)} in the map, "
+            f"essential ones {sorted(essential)} in the code"
         )
 
 

@@ -27,7 +27,8 @@ def served(
 
 
 @pytest.mark.parametrize(
-    ("system", "verdict"), [("erp", "degrades"), ("crm", "fails"), ("telephony", "degrades")]
+    ("system", "verdict"),
+    [("erp", "degrades"), ("crm", "fails"), ("telephony", "degrades"), ("database", "fails")],
 )
 def test_a_down_source_hurts_exactly_the_predicted_lookup_steps(
     served: tuple[Integration, httpx.Client],
@@ -42,7 +43,11 @@ def test_a_down_source_hurts_exactly_the_predicted_lookup_steps(
     assert lookup["verdict"] == verdict
     hurt = {step["step"] for step in lookup["steps"]}
 
-    control.post(f"/_chaos/systems/{system}/outage", json={"seconds": 60}).raise_for_status()
+    # The database is SQL, not HTTP: its outage is a real unreadable file.
+    outage = (
+        "/_chaos/database/outage" if system == "database" else f"/_chaos/systems/{system}/outage"
+    )
+    control.post(outage, json={"seconds": 60}).raise_for_status()
     customer = enterprise.context.dataset.customers[7]  # never looked up before: no cache
     view = api.post("/calls", json={"phone": customer.phone_e164}).json()["view"]
     not_live = {f for f in LOOKUP_FIELDS if view[f]["provenance"]["status"] != "live"}

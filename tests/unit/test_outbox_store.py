@@ -14,6 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.exc import IntegrityError
 
+from integration.outbox._schema import open_engine, write
 from integration.outbox.model import EffectSpec
 from integration.outbox.outcome import CallOutcome, outcome_fingerprint, redacted_outcome
 from integration.outbox.plan import plan_effects
@@ -478,3 +479,20 @@ async def test_a_bad_synchronous_level_is_refused(tmp_path: Path) -> None:
         await store.start()
     with pytest.raises(RuntimeError):
         await store.stats()
+
+
+def test_acknowledged_writes_wait_for_the_disk_and_bookkeeping_does_not(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'o.db'}", synchronous="FULL", busy_timeout_ms=500)
+    levels = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+    def level(durable: bool) -> str:
+        with write(engine, durable=durable) as conn:
+            return levels[conn.exec_driver_sql("PRAGMA synchronous").scalar_one()]
+
+    try:
+        # In either order, on the same pooled connection: each transaction gets its own level.
+        assert [level(True), level(False), level(True), level(False)] == [
+            "FULL", "NORMAL", "FULL", "NORMAL",
+        ]  # fmt: skip
+    finally:
+        engine.dispose()

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from integration.lookup.caller_lookup import CUSTOMER_STEPS, STEPS
+from integration.lookup.recommend import ESSENTIAL
 from integration.policies.models import DEFAULT_POLICY_FILE, load_policy_book
 from integration.systemmap.blast import blast_radius, retry_horizon_s
 from integration.systemmap.model import check_caller_lookup, load_system_map
@@ -59,11 +60,14 @@ def test_the_lookup_code_and_the_map_must_agree() -> None:
     system_map, _ = load_system_map()
     steps = {name: system for name, (system, _) in STEPS.items()}
     first = set(STEPS) - set(CUSTOMER_STEPS)
-    check_caller_lookup(system_map, steps, first)
+    essential = set(ESSENTIAL)
+    check_caller_lookup(system_map, steps, first, essential)
     with pytest.raises(ValueError, match="caller_lookup"):
-        check_caller_lookup(system_map, {**steps, "orders": "loans"}, first)
+        check_caller_lookup(system_map, {**steps, "orders": "loans"}, first, essential)
     with pytest.raises(ValueError, match="first steps"):
-        check_caller_lookup(system_map, steps, first | {"accounts"})
+        check_caller_lookup(system_map, steps, first | {"accounts"}, essential)
+    with pytest.raises(ValueError, match="required steps"):
+        check_caller_lookup(system_map, steps, first, essential | {"orders"})
 
 
 def test_blast_radius_of_a_read_source_with_a_cache_degrades_the_lookup_only() -> None:
