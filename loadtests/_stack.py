@@ -13,7 +13,19 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "running"]
+__all__ = ["free_port", "running", "stop_process"]
+
+
+def stop_process(process: subprocess.Popen[bytes], grace_s: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``grace_s``; reaped either way."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:
@@ -59,12 +71,7 @@ def running(
             time.sleep(0.2)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)
         if process.stderr is not None:
             process.stderr.close()  # else it leaks (a ResourceWarning, an error under pytest)
         if sink is not None:

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from loadtests._ledgers import count_writes
-from loadtests._stack import free_port, running
+from loadtests._stack import free_port, running, stop_process
 
 __all__ = ["CrashReport", "CrashTest", "main"]
 
@@ -150,13 +150,8 @@ class CrashTest:
         self.report.kills += 1
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            stop_process(self._process)
 
     # -- traffic ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ typo in a field name or a negative timeout is refused with the path of the field
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "RetryPolicy",
     "SystemPolicy",
     "TimeoutPolicy",
+    "deep_merge",
     "load_policy_book",
 ]
 
@@ -166,7 +168,7 @@ class PolicyBook(_Policy):
         for name, entry in (raw.get("systems") or {}).items():
             partial = _policy_part(entry or {})
             try:
-                systems[name] = SystemPolicy.model_validate(_merge(defaults_raw, partial))
+                systems[name] = SystemPolicy.model_validate(deep_merge(defaults_raw, partial))
             except ValidationError as exc:
                 errors.extend(
                     f"systems.{name}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
@@ -187,14 +189,15 @@ def _policy_part(entry: dict[str, Any]) -> dict[str, Any]:
     """A system entry's policy: its ``policy`` block, and any policy field written beside
     it (a bare policy file, or an override a test or benchmark lays over the map)."""
     loose = {k: v for k, v in entry.items() if k in SystemPolicy.model_fields}
-    return _merge(entry.get("policy") or {}, loose)
+    return deep_merge(entry.get("policy") or {}, loose)
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` laid over ``base``: nested mappings merge key by key, the rest replaces."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged

@@ -13,20 +13,10 @@ from typing import Any
 
 import yaml
 
-from integration.policies.models import DEFAULT_POLICY_FILE
+from integration.policies.models import DEFAULT_POLICY_FILE, deep_merge
 from integration.systemmap.model import load_system_map
 
 __all__ = ["write_map_copy"]
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def write_map_copy(
@@ -43,9 +33,9 @@ def write_map_copy(
         if system not in raw["systems"]:
             raise KeyError(f"no system {system!r} in {source}")
         entry = raw["systems"][system]
-        entry["policy"] = _merge(entry.get("policy") or {}, fields)
+        entry["policy"] = deep_merge(entry.get("policy") or {}, fields)
     if outbox:
-        raw["outbox"] = _merge(raw.get("outbox") or {}, outbox)
+        raw["outbox"] = deep_merge(raw.get("outbox") or {}, outbox)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "system_map.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from integration.settings import IntegrationSettings
+from loadtests._stack import stop_process
 
 __all__ = ["IntegrationProcess"]
 
@@ -94,11 +95,5 @@ class IntegrationProcess:
         self.kills += 1
 
     def stop(self) -> None:
-        if self.popen is None or not self.alive():
-            return
-        self.popen.terminate()
-        try:
-            self.popen.wait(10)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
+        if self.popen is not None:
+            stop_process(self.popen)
