@@ -18,6 +18,7 @@ from typing import Any
 
 from integration.bootstrap import Integration
 from integration.clients import LayerClients
+from integration.lookup.view import FIELDS
 from integration.policies.executor import Attempt
 from loadtests._lookup_phases import Caller, pct
 
@@ -25,7 +26,6 @@ __all__ = ["FIELDS", "PRODUCT", "SOURCES", "Lookup", "bare", "layer", "naive", "
 
 PRODUCT = "LOAN-PERSONAL"
 GENEROUS_S = 5.0  # a call's own limit outside the layer: far above any injected latency
-FIELDS = ("contact", "call_history", "accounts", "eligibility", "loans", "orders")
 # client method -> system, in the order the naive baseline awaits them
 SOURCES: dict[str, str] = {
     "contacts": "crm", "call_history": "telephony", "accounts": "database",

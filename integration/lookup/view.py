@@ -7,6 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "FIELDS",
     "CallerView",
     "DuplicateReport",
     "Provenance",
@@ -63,6 +64,10 @@ class StepTiming(BaseModel):
     injected_fault: str | None = None
 
 
+# The view's sourced fields, in the order a person reads them.
+FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders")
+
+
 class CallerView(BaseModel):
     phone: str
     customer_id: str | None
@@ -77,3 +82,14 @@ class CallerView(BaseModel):
     deadline_ms: float
     elapsed_ms: float
     steps: list[StepTiming]
+
+    def degraded_fields(self) -> list[str]:
+        """Fields not live because a source failed: cached copies, and missing ones other
+        than those the sources answered do not exist (an unknown caller is not degraded)."""
+        answered = ("not_found", "no_customer")
+        return [
+            name
+            for name in FIELDS
+            if (source := getattr(self, name).provenance).status == "cached"
+            or (source.status == "missing" and source.reason not in answered)
+        ]

@@ -75,7 +75,7 @@ class CallRecord:
             "customer_id": view.customer_id,
             "recommendation": view.recommendation.action,
             "elapsed_ms": view.elapsed_ms,
-            "degraded": view.recommendation.missing + view.recommendation.cached,
+            "degraded": view.degraded_fields(),
             "tools": len(self.tools),
             "escalated": self.handover is not None,
         }

@@ -12,13 +12,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from integration.lookup.view import FIELDS
 from integration.tools.args import EscalateArgs
 from integration.tools.context import ToolContext
 from integration.tools.result import Outcome
 
 __all__ = ["escalate_to_human", "what_failed"]
 
-_VIEW_FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders")
 
 
 async def escalate_to_human(ctx: ToolContext, args: EscalateArgs) -> Outcome:
@@ -57,7 +57,7 @@ async def escalate_to_human(ctx: ToolContext, args: EscalateArgs) -> Outcome:
 def what_failed(view: dict[str, Any], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each caller-view field that is not live, then each tool result that was not ok."""
     failed: list[dict[str, Any]] = []
-    for name in _VIEW_FIELDS:
+    for name in FIELDS:
         provenance = (view.get(name) or {}).get("provenance") or {}
         if provenance.get("status", "live") != "live":
             failed.append({

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pandas as pd
 
+from integration.lookup.view import FIELDS
+
 __all__ = [
     "FIELDS",
     "events_cursor",
@@ -21,8 +23,6 @@ __all__ = [
     "steps_frame",
 ]
 
-# The parts of a caller view, each with a value and its provenance.
-FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders")
 
 
 def events_cursor(api: httpx.Client) -> int:

@@ -67,6 +67,12 @@ def start_call(api: httpx.Client, phone: str, **extra: Any) -> tuple[dict[str, A
     return response.json()["view"], elapsed_ms
 
 
+def newest_summary(api: httpx.Client) -> dict[str, Any]:
+    """The newest call as ``GET /calls`` lists it (what the dashboard's table shows)."""
+    summary: dict[str, Any] = api.get("/calls", params={"limit": 1}).json()["calls"][0]
+    return summary
+
+
 def set_faults(control: httpx.Client, system: str, profile: dict[str, Any]) -> None:
     control.put(f"/_chaos/systems/{system}", json=profile).raise_for_status()
 
@@ -178,6 +184,7 @@ def test_a_database_lock_falls_back_to_the_cached_accounts(
     assert accounts["value"] == warm["accounts"]["value"]
     assert view["recommendation"]["action"] == "use_cached_and_say_so"
     assert view["elapsed_ms"] <= DEADLINE_MS + SLACK_MS
+    assert newest_summary(api)["degraded"] == ["accounts"]
 
 
 def test_an_unknown_caller_is_a_new_prospect(api: httpx.Client) -> None:
@@ -190,6 +197,8 @@ def test_an_unknown_caller_is_a_new_prospect(api: httpx.Client) -> None:
     }
     assert view["accounts"]["provenance"]["reason"] == "no_customer"
     assert view["recommendation"]["action"] == "carry_on"
+    # Every field is missing, but each because the sources said so: nothing is degraded.
+    assert newest_summary(api)["degraded"] == []
 
 
 def test_a_crm_outage_uses_the_cached_contact_and_says_so(
@@ -215,6 +224,10 @@ def test_a_crm_outage_with_nothing_cached_escalates(
     assert view["contact"]["provenance"]["status"] == "missing"
     assert view["recommendation"]["action"] == "escalate"
     assert "contact" in view["recommendation"]["reason"]
+    # No contact, so no customer id for the other steps: those are degraded too.
+    assert newest_summary(api)["degraded"] == [
+        "contact", "accounts", "eligibility", "loans", "orders",
+    ]  # fmt: skip
 
 
 def test_duplicate_contacts_are_resolved_by_the_stated_rule_and_reported(
