@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from starlette.requests import ClientDisconnect
+
 from mocks.chaos.engine import ChaosEngine, Decision
 from mocks.platform._asgi import (
     ASGIApp,
@@ -75,12 +77,25 @@ class Gateway:
         seen = _Seen()
 
         async def recording(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and not seen.client_gone:
                 seen.status = message["status"]
             await send(message)
 
+        async def watching() -> Message:
+            # A client that gave up during injected latency is gone before its body is
+            # read: whatever the app answers next (a 400 for the missing body) nobody gets.
+            message = await receive()
+            if message["type"] == "http.disconnect" and seen.status == _NO_ANSWER:
+                seen.client_gone = True
+            return message
+
         try:
-            await self._handle(service, sub_path, scope, receive, recording, seen)
+            await self._handle(service, sub_path, scope, watching, recording, seen)
+        except ClientDisconnect:
+            if not seen.client_gone:
+                raise
+            # A handler that reads its body itself met the departed client: nothing to
+            # answer and nothing wrong with the server, so no 500 and no traceback.
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             self.chaos.stats.record(name, seen.status, elapsed_ms, seen.fault)
@@ -190,13 +205,17 @@ class Gateway:
                 await send({"type": "http.response.body", "body": b""})
 
 
+_NO_ANSWER = 499
+
+
 @dataclass
 class _Seen:
     """What the statistics record of one exchange; 499 (as nginx logs it) if the client
-    went away before any answer, as it does during a hang."""
+    went away before any answer, as it does during a hang or injected latency."""
 
-    status: int = 499
+    status: int = _NO_ANSWER
     fault: str | None = None
+    client_gone: bool = False
 
 
 def _fault_headers(decision: Decision) -> list[tuple[bytes, bytes]]:

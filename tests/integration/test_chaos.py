@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import statistics
 import time
 from typing import Any
@@ -16,6 +17,8 @@ from mocks.settings import MockCredentials
 
 TARGET = "/eligibility/v1/products"  # a cheap read on a system with a simple API key
 KEY = {"X-Api-Key": MockCredentials().eligibility_api_key}
+STRIPE = {"Authorization": f"Bearer {MockCredentials().stripe_secret_key}"}
+CHECK = {"customer_id": "C0000001", "product_code": "LOAN-AUTO"}
 
 
 def set_faults(control: httpx.Client, system: str, profile: dict[str, Any]) -> None:
@@ -53,6 +56,27 @@ def test_hang_holds_the_request_until_the_client_gives_up(
     stats = control.get("/_chaos/stats").json()["systems"]["eligibility"]
     assert stats["faults_by_kind"] == {"hang": 1}
     assert stats["status_counts"] == {"499": 1}  # the client left before any answer
+
+
+@pytest.mark.parametrize("system", ["eligibility", "payments"])
+def test_a_client_gone_during_injected_latency_is_counted_as_gone_not_as_an_error(
+    control: httpx.Client, mocks_url: str, system: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The body of a POST is read only after the latency; by then the client has left, and
+    the answer the app would give to a missing body must not be counted (or logged)."""
+    set_faults(control, system, {"latency": {"kind": "fixed", "ms": 600}})
+    request = {
+        "eligibility": ("/eligibility/v1/checks", KEY, {"json": CHECK}),
+        "payments": ("/payments/v1/payment_intents", STRIPE, {"data": {"amount": "100"}}),
+    }[system]
+    path, headers, body = request
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(mocks_url + path, headers=headers, timeout=0.2, **body)  # type: ignore[arg-type]
+    time.sleep(0.7)  # the latency ends and the server finds the client gone
+    stats = control.get("/_chaos/stats").json()["systems"][system]
+    assert stats["status_counts"] == {"499": 1}
+    assert stats["faults_by_kind"] == {"latency": 1}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 def test_drop_cuts_the_connection_mid_response(control: httpx.Client, client: httpx.Client) -> None:
