@@ -74,7 +74,7 @@ loadtest: install ## Locust call journeys headless, own stack, thresholds (LOADT
 	$(BIN)/python -m loadtests.run --stack $(LOADTEST_ARGS)
 
 BENCH_ARGS ?=
-bench: install ## Whole calls up to 100/s: one table, bench/results.json (~2 min; BENCH_ARGS="--profile stormy")
+bench: install ## Whole calls up to 100/s: one table, bench/results.json (~3 min; BENCH_ARGS="--profile stormy")
 	$(BIN)/python -m app bench $(BENCH_ARGS)
 
 crash-test: install ## Kill the integration process with SIGKILL under load; count lost/duplicated effects (~20 s)

@@ -211,6 +211,18 @@ class OutboxStore:
             raise ValueError(f"status must be one of {', '.join(EFFECT_STATUSES)}")
         return await self._run(_effects, self._wall(), status, system, call_id, limit)
 
+    async def named(self, call_id: str, name: str) -> EffectRow | None:
+        """The call's effect of that name, if it has one."""
+        return await self._run(_named, call_id, name)
+
+    async def names(self, call_id: str) -> list[str]:
+        """The names of every effect the call has, in no particular order."""
+        return await self._run(_names, call_id)
+
+    async def retrying(self, system: str) -> bool:
+        """Whether an effect for ``system`` is waiting to be tried again after an error."""
+        return await self._run(_retrying, system)
+
     async def results_for(self, call_id: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
         """What the delivered effects among ``names`` returned, by name."""
         return await self._run(_results_for, call_id, tuple(names))
@@ -263,6 +275,26 @@ def _effects(
         query = query.where(_e.call_id == call_id)
     with read(engine) as conn:
         return [effect_row(r) for r in conn.execute(query.order_by(_e.id.desc()).limit(limit))]
+
+
+def _named(engine: Engine, call_id: str, name: str) -> EffectRow | None:
+    query = select(effects).where(_e.call_id == call_id, _e.name == name)
+    with read(engine) as conn:
+        row = conn.execute(query).first()
+    return effect_row(row) if row is not None else None
+
+
+def _names(engine: Engine, call_id: str) -> list[str]:
+    with read(engine) as conn:
+        return list(conn.execute(select(_e.name).where(_e.call_id == call_id)).scalars())
+
+
+def _retrying(engine: Engine, system: str) -> bool:
+    waiting = select(_e.id).where(
+        _e.status == "pending", _e.system == system, _e.last_error.is_not(None)
+    )
+    with read(engine) as conn:
+        return conn.execute(waiting.limit(1)).first() is not None
 
 
 def _results_for(engine: Engine, call_id: str, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:

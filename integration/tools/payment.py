@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from integration.errors import InvalidInput
-from integration.outbox.model import EffectRow, EffectSpec
+from integration.outbox.model import EffectSpec
 from integration.outbox.vault import CardDetails, ManualPaymentIn
 from integration.tools._say import money
 from integration.tools._verdict import reason_of
@@ -33,7 +33,6 @@ from integration.tools.result import FieldSource, Outcome
 __all__ = ["gateway_trouble", "take_payment"]
 
 _SYSTEM = "payments"
-_RECENT_EFFECTS = 50
 
 
 async def take_payment(ctx: ToolContext, args: TakePaymentArgs) -> Outcome:
@@ -99,14 +98,9 @@ async def gateway_trouble(ctx: ToolContext) -> str | None:
         ):
             return "gateway_failing"
     # Charges waiting for a retry are the gateway failing too, whichever process saw it.
-    recent = await ctx.integration.outbox.effects(system=_SYSTEM, limit=_RECENT_EFFECTS)
-    if any(_retrying(row) for row in recent):
+    if await ctx.integration.outbox.retrying(_SYSTEM):
         return "gateway_failing"
     return None
-
-
-def _retrying(row: EffectRow) -> bool:
-    return row.status == "pending" and row.last_error is not None
 
 
 async def _manual(

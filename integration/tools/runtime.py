@@ -164,8 +164,7 @@ class ToolRuntime:
         """Invocation numbers name effects, so they must not repeat within a call, even for
         a call registered again after a restart: the first tool looks at what is stored."""
         if "tool_seq" not in record.extra:
-            stored = await self.integration.outbox.effects(call_id=call_id, limit=1000)
-            used = [_seq_of(row.name) for row in stored]
+            used = [_seq_of(name) for name in await self.integration.outbox.names(call_id)]
             record.extra.setdefault("tool_seq", max(used, default=0))
         record.extra["tool_seq"] += 1
         seq: int = record.extra["tool_seq"]

@@ -83,7 +83,8 @@ async def update_lead(ctx: ToolContext, args: UpdateLeadArgs) -> Outcome:
 
 async def send_confirmation(ctx: ToolContext, args: SendConfirmationArgs) -> Outcome:
     booking = ctx.record.extra.get("last_booking") if args.text is None else None
-    waiting_on = await _effect_named(ctx, booking["effect"]) if booking else None
+    outbox = ctx.integration.outbox
+    waiting_on = await outbox.named(ctx.call_id, booking["effect"]) if booking else None
     if waiting_on is not None and waiting_on.status == "dead":
         booking = None  # the booking fell through since: nothing to confirm
     after = (booking["effect"],) if booking else ()
@@ -179,11 +180,6 @@ async def schedule_callback(ctx: ToolContext, args: ScheduleCallbackArgs) -> Out
 async def _write_one(ctx: ToolContext, effect: EffectSpec, *, wait: bool = True) -> EffectRow:
     [row] = await ctx.write([effect])
     return await ctx.settle(row) if wait else row
-
-
-async def _effect_named(ctx: ToolContext, name: str) -> EffectRow | None:
-    rows = await ctx.integration.outbox.effects(call_id=ctx.call_id, limit=1000)
-    return next((row for row in rows if row.name == name), None)
 
 
 def _no_address(say: str) -> Outcome:

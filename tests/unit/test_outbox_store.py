@@ -496,3 +496,26 @@ def test_acknowledged_writes_wait_for_the_disk_and_bookkeeping_does_not(tmp_path
         ]  # fmt: skip
     finally:
         engine.dispose()
+
+
+async def test_a_calls_effects_are_found_by_name_and_retries_are_seen_per_system(
+    store: OutboxStore, clock: ManualClock
+) -> None:
+    await end(store, "call-1")
+    await end(store, "call-2", (spec("charge", "payments"),), fp="fp-2")
+    assert sorted(await store.names("call-1")) == ["analytics", "booking", "message_1"]
+    assert await store.names("call-3") == []
+    booking = await store.named("call-1", "booking")
+    assert booking is not None and booking.system == "calendar" and booking.call_id == "call-1"
+    assert await store.named("call-2", "booking") is None  # names belong to their call
+
+    assert not await store.retrying("payments")  # pending, never tried: not a retry
+    [charge] = await store.claim("A", limits={"payments": 1}, lease_s=30)
+    assert await store.mark_retry(charge.id, "A", error="HTTP 503", next_attempt_at=clock.now + 5)
+    assert await store.retrying("payments")
+    assert not await store.retrying("calendar")
+    assert await store.mark_delivered(charge.id, "A", {"id": "pi_1"}) is False  # lease gone
+    clock.advance(5)
+    [again] = await store.claim("A", limits={"payments": 1}, lease_s=30)
+    assert await store.mark_delivered(again.id, "A", {"id": "pi_1"})
+    assert not await store.retrying("payments")  # delivered at last
