@@ -1,15 +1,28 @@
 """The dashboard rendered by Streamlit's AppTest against a running stack on loopback.
 
-The session's mock enterprise, an integration service built for this module (with calls
-driven through it), and, for the write-side pages, a stand-in that answers the outbox
-and scenario contracts with data. Every page must render without an exception; the chaos
-controls must change the mocks' fault profile, checked through ``/_chaos`` itself.
+Everything the pages read is real: the session's mock enterprise and integration services
+built here in front of it (no stand-in for any endpoint). One service serves this module,
+with calls driven through it; the write-side tests build their own, with a quick outbox:
+
+- Write path: two targets are taken down through ``/_chaos`` so ended calls leave real
+  dead letters; the page lists them, and its replay buttons (one row, then a whole
+  system) are checked through the service's own outbox API and the mocks' ledgers: each
+  replayed effect delivered exactly once, the others still dead and never applied.
+- Scorecards: a shipped scenario, sped up to a second or two of traffic, runs and posts
+  its scorecard to ``POST /scenarios/results`` as ``python -m app scenario`` does; the
+  page shows it beside an older failed result posted by hand.
+
+Every page must render without an exception; the chaos controls must change the mocks'
+fault profile, checked through ``/_chaos`` itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,12 +30,16 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app.dashboard import MAIN_SCRIPT
-from app.serving import serve_in_thread
+from app.scenarios.library import CATALOG_DIR, load_scenario
+from app.scenarios.runner import RunOptions, run_scenario
+from app.simulator.conversation import Pacing
+from app.simulator.personas import PersonaBook
+from loadtests._ledgers import count_writes
 from mocks.registry import MockEnterprise
 from mocks.settings import MockSettings
-from tests.conftest import CHAOS_TOKEN
-from tests.integration.dashboard_fakes import FakeWriteSide, fake_write_side_app
+from tests.conftest import CHAOS_TOKEN, CONTROL_HEADERS
 from tests.integration.lookup_support import serve_layer
+from tests.integration.test_outbox import outbox_policies, wait_until
 
 PAGES = {
     "pages_/flow_map.py": "Flow map",
@@ -47,7 +64,7 @@ def integration_url(
         for i, customer in enumerate(enterprise.context.dataset.customers[:12]):
             started = api.post("/calls", json={"phone": customer.phone_e164})
             started.raise_for_status()
-            if i < 4:  # some calls end, so the outbox has effects (once the write path exists)
+            if i < 4:  # some calls end, so the outbox has effects
                 call_id = started.json()["call_id"]
                 api.post(f"/calls/{call_id}/end", json={"disposition": "resolved"})
         yield str(api.base_url).rstrip("/")
@@ -103,9 +120,8 @@ def test_every_page_renders_against_the_running_stack(
     assert any("No transcript" in c.value for c in at.caption)
 
     open_page(at, "pages_/write_path.py")
-    if not at.info or "not available yet" not in at.info[0].value:  # the outbox has landed
-        cards = {m.label: int(m.value) for m in at.metric if m.label in ("Backlog", "Delivered")}
-        assert sum(cards.values()) >= 4, "four ended calls wrote at least one effect each"
+    cards = {m.label: int(m.value) for m in at.metric if m.label in ("Backlog", "Delivered")}
+    assert sum(cards.values()) >= 4, "four ended calls wrote at least one effect each"
 
     open_page(at, "pages_/load.py")
     assert at.metric[0].label == "Calls/s, last minute"
@@ -158,32 +174,184 @@ def test_chaos_controls_change_the_mocks_fault_profile(
     assert not at.exception
 
 
+DOWN = ("slack", "email")  # the targets taken down while calls end
+DEAD_CALLS = 3  # calls ended while they are down: one dead letter per call and target
+
+
+def delivered_ids(api: httpx.Client) -> set[int]:
+    found = api.get("/outbox/effects", params={"status": "delivered", "limit": 1000})
+    found.raise_for_status()
+    return {e["id"] for e in found.json()["effects"]}
+
+
+def dead_ids(api: httpx.Client) -> set[int]:
+    found = api.get("/outbox/dead", params={"limit": 1000})
+    found.raise_for_status()
+    return {e["id"] for e in found.json()["effects"]}
+
+
 @pytest.fixture
-def write_side() -> Iterator[tuple[FakeWriteSide, str]]:
-    state = FakeWriteSide.seeded()
-    handle = serve_in_thread(fake_write_side_app(state))
-    yield state, handle.url
-    handle.stop()
+def dead_letters(
+    mocks_url: str,
+    mock_settings: MockSettings,
+    enterprise: MockEnterprise,
+    control: httpx.Client,
+    tmp_path: Path,
+) -> Iterator[tuple[httpx.Client, list[dict[str, Any]]]]:
+    """A real integration service (a quick outbox: four attempts within a second) whose
+    outbox holds real dead letters: calls ended while Slack and Email were down. The
+    outage is over when the test starts; nothing is waiting to be delivered."""
+    policies = outbox_policies(tmp_path)
+    with serve_layer(mocks_url, mock_settings, tmp_path, policies_file=policies) as (_, api):
+        try:
+            for system in DOWN:
+                down = control.post(f"/_chaos/systems/{system}/outage", json={"seconds": 60})
+                down.raise_for_status()
+            for n, customer in enumerate(enterprise.context.dataset.customers[:DEAD_CALLS]):
+                started = api.post("/calls", json={"phone": customer.phone_e164})
+                assert started.status_code == 201, started.text
+                outcome = {
+                    "disposition": "resolved",
+                    "slack": {"channel": "#voice-agent", "text": f"call {n} resolved"},
+                    "messages": [{"channel": "email", "to": f"caller{n}@example.com",
+                                  "subject": "Your call", "text": "Thank you for calling."}],
+                }  # fmt: skip
+                ended = api.post(f"/calls/{started.json()['call_id']}/end", json=outcome)
+                assert ended.status_code == 201, ended.text
+
+            def settled() -> bool:
+                box = api.get("/outbox").json()
+                return bool(box["pending"] == box["in_flight"] == 0 and box["dead"] > 0)
+
+            wait_until(settled, 10, "the outbox settled with dead letters")
+            dead = api.get("/outbox/dead", params={"limit": 1000}).json()["effects"]
+        finally:
+            control.post("/_chaos/reset").raise_for_status()  # the vendors are back
+        yield api, dead
 
 
-def test_write_path_and_scorecards_show_data_and_replay(
-    point_at: object, write_side: tuple[FakeWriteSide, str], mocks_url: str
+def test_the_write_path_page_shows_real_dead_letters_and_replays_them_once(
+    point_at: object,
+    dead_letters: tuple[httpx.Client, list[dict[str, Any]]],
+    mocks_url: str,
 ) -> None:
-    state, url = write_side
-    point_at(url, mocks_url)  # type: ignore[operator]
-    at = open_page(app(), "pages_/write_path.py")
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Dead letters"] == "3" and metrics["Delivered"] == "40"
-    at.button(key="replay_61").click().run()
-    assert state.replayed == [61]
-    at.button(key="replay_system_crm").click().run()
-    assert state.replayed == [61, 60]
-    assert not at.exception
+    api, dead = dead_letters
+    ids = {s: sorted(e["id"] for e in dead if e["system"] == s) for s in DOWN}
+    assert sorted(e["system"] for e in dead) == sorted(DOWN * DEAD_CALLS), dead
+    assert all(e["dead_reason"] == "max_attempts" for e in dead), dead
+    assert all(e["last_error"].startswith("unavailable: ") for e in dead), dead
+    keys = {e["id"]: (e["idempotency_key"], e["system"]) for e in dead}
 
-    open_page(at, "pages_/scorecards.py")
-    verdicts = at.dataframe[0].value
-    assert list(verdicts["scenario"]) == ["payments-outage", "crm-brownout"]
-    assert list(verdicts["verdict"]) == ["failed", "passed"]
+    def ledger(effect_ids: list[int]) -> Any:
+        return count_writes(mocks_url, dict(keys[i] for i in effect_ids), CONTROL_HEADERS)
+
+    never_applied = ledger(sorted(keys))
+    assert never_applied.applied == 0 and never_applied.duplicates == []
+
+    point_at(str(api.base_url).rstrip("/"), mocks_url)  # type: ignore[operator]
+    at = open_page(app(), "pages_/write_path.py")
+    box = api.get("/outbox").json()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Dead letters"] == str(len(dead)) and metrics["Backlog"] == "0"
+    assert metrics["Delivered"] == f"{box['delivered']:,}" and box["delivered"] >= DEAD_CALLS
+    buttons = {b.key: b.label for b in at.button}
+    assert {f"replay_{i}" for i in keys} <= set(buttons)
+    assert buttons["replay_system_slack"] == f"Replay {DEAD_CALLS} for Slack"
+    assert buttons["replay_system_email"] == f"Replay {DEAD_CALLS} for Email"
+    assert any(m.value == "max attempts" for m in at.markdown), "each row says why it died"
+    assert any(m.value.startswith("unavailable: slack.post_message: HTTP 503") for m in at.markdown)
+
+    # One row: that effect alone goes back to the queue and is delivered, once.
+    one = ids["slack"][0]
+    at.button(key=f"replay_{one}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Replayed 1 effect(s)" in t.value for t in at.toast)
+    wait_until(lambda: one in delivered_ids(api), 10, f"effect {one} delivered")
+    assert dead_ids(api) == set(keys) - {one}
+
+    # One system: every Email dead letter, and nothing of Slack's.
+    at.button(key="replay_system_email").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"Replayed {DEAD_CALLS} effect(s): Email" in t.value for t in at.toast)
+    replayed = [one, *ids["email"]]
+    wait_until(lambda: set(replayed) <= delivered_ids(api), 10, "the Email effects delivered")
+    assert dead_ids(api) == set(ids["slack"][1:])
+
+    once = ledger(replayed)
+    assert (once.applied, once.lost, once.duplicates) == (len(replayed), [], [])
+    untouched = ledger(ids["slack"][1:])
+    assert untouched.applied == 0 and untouched.duplicates == []
+
+    at.run()  # the page, redrawn: only the two Slack dead letters are left
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Dead letters"] == str(len(ids["slack"]) - 1)
+    buttons = {b.key: b.label for b in at.button}
+    assert {k for k in buttons if k and k.startswith("replay_")} == {
+        "replay_system_slack",
+        *(f"replay_{i}" for i in ids["slack"][1:]),
+    }
+    assert buttons["replay_system_slack"] == f"Replay {DEAD_CALLS - 1} for Slack"
+
+
+@pytest.fixture(scope="module")
+def personas(enterprise: MockEnterprise) -> PersonaBook:
+    return PersonaBook.from_dataset(enterprise.context.dataset, most=50)
+
+
+OLDER_FAILED_RUN = {
+    "name": "payment_gateway_down",
+    "started_at": "2020-01-01T09:00:00+00:00",
+    "passed": False,
+    "scorecard": {
+        "calls_total": 40, "ok": 31, "degraded": 2, "escalated": 7, "writes_lost": 2,
+        "expectations": [{"expectation": "writes_lost == 0", "actual": 2, "passed": False}],
+    },
+}  # fmt: skip
+
+
+def test_the_scorecards_page_shows_a_real_scenario_run(
+    point_at: object,
+    mocks_url: str,
+    mock_settings: MockSettings,
+    personas: PersonaBook,
+    tmp_path: Path,
+) -> None:
+    scenario = load_scenario(CATALOG_DIR / "healthy.yaml")
+    policies = outbox_policies(tmp_path)
+    with serve_layer(mocks_url, mock_settings, tmp_path, policies_file=policies) as (_, api):
+        url = str(api.base_url).rstrip("/")
+        older = api.post("/scenarios/results", json=OLDER_FAILED_RUN)
+        assert older.status_code == 201, older.text
+        options = RunOptions(
+            integration_url=url, mocks_url=mocks_url, chaos_token=CHAOS_TOKEN,
+            speed=scenario.duration / 1.5, seed=7, pacing=Pacing(think_ms=20), progress=False,
+        )  # fmt: skip
+        run = asyncio.run(run_scenario(scenario, personas, options, out=io.StringIO()))
+        card = run.scorecard
+        assert run.kept.startswith("kept by the integration service"), run.kept
+        kept = api.get("/scenarios/results").json()["results"]
+        assert [r["name"] for r in kept] == ["healthy", "payment_gateway_down"]
+        assert kept[0]["scorecard"]["calls_total"] == card["calls_total"] > 0
+
+        point_at(url, mocks_url)  # type: ignore[operator]
+        at = open_page(app(), "pages_/scorecards.py")
+        assert not at.error, [e.value for e in at.error]
+        verdict = "passed" if card["passed"] else "failed"
+        metrics = {m.label: m.value for m in at.metric if m.label in ("Runs", "Passed", "Failed")}
+        assert metrics == {"Runs": "2", "Passed": str(int(card["passed"])),
+                           "Failed": str(2 - int(card["passed"]))}  # fmt: skip
+        table = at.dataframe[0].value
+        assert list(table["scenario"]) == ["healthy", "payment_gateway_down"]
+        assert list(table["verdict"]) == [verdict, "failed"]
+        assert list(table["calls total"]) == [f"{card['calls_total']:,}", "40"]
+        newest = at.expander[0]
+        assert newest.label.startswith(f"healthy · {verdict} · {run.started_at[:10]}")
+        expectations = next(d.value for d in newest.dataframe if "expectation" in d.value)
+        assert list(expectations["expectation"]) == [c["expectation"] for c in card["expectations"]]
+        assert list(expectations["passed"]) == [
+            "passed" if c["passed"] else "failed" for c in card["expectations"]
+        ]
 
 
 def test_pages_explain_unreachable_services_instead_of_failing(point_at: object) -> None:
