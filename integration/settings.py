@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integration.policies.models import DEFAULT_POLICY_FILE
 
-__all__ = ["IntegrationSettings", "VendorCredentials"]
+__all__ = ["STATUS_CALLBACK_PATH", "IntegrationSettings", "VendorCredentials"]
+
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+# A service listening on every interface is reached on loopback by the local mocks.
+_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 class VendorCredentials(BaseSettings):
@@ -71,7 +75,39 @@ class IntegrationSettings(BaseSettings):
     # Fernet key (urlsafe base64, 32 bytes) that seals card numbers; when unset, one is made
     # once and kept in ``state_dir/card.key``. Set it from a secret store in production.
     card_key: SecretStr | None = None
+    # ---- carrier status callbacks (Twilio's StatusCallback) ----
+    # The URL vendors reach this service at, e.g. https://switchboard.example.com behind a
+    # proxy. Unset: http://<host>:<port> of this service (loopback for a wildcard host).
+    public_url: str | None = None
+    status_callbacks: bool = Field(
+        True, description="ask Twilio for message status callbacks at "
+        "<public_url>/webhooks/twilio/status",
+    )  # fmt: skip
     credentials: VendorCredentials = Field(default_factory=VendorCredentials)
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError(f"public_url must be an http(s) URL without a query, not {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def status_callback_url(self) -> str | None:
+        """Where Twilio should post message status callbacks; None: ask for none (turned
+        off, or port 0 with no ``public_url``: the port is unknown until the server binds)."""
+        if not self.status_callbacks:
+            return None
+        base = self.public_url
+        if base is None:
+            if self.port == 0:
+                return None
+            host = _WILDCARD_HOSTS.get(self.host, self.host)
+            host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+            base = f"http://{host}:{self.port}"
+        return base + STATUS_CALLBACK_PATH
 
     @property
     def resolved_outbox_url(self) -> str:

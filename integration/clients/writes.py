@@ -43,7 +43,9 @@ def build_write_clients(
     return WriteClients(
         crm=crm,
         calendar=GoogleCalendarClient(transport, f"{base}/calendar", creds),
-        messaging=TwilioMessagesClient(transport, f"{base}/messaging", creds),
+        messaging=TwilioMessagesClient(
+            transport, f"{base}/messaging", creds, status_callback=settings.status_callback_url
+        ),
         email=SendGridClient(transport, f"{base}/email", creds),
         slack=SlackClient(transport, f"{base}/slack", creds),
         analytics=SegmentClient(transport, f"{base}/analytics", creds),

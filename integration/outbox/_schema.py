@@ -45,6 +45,7 @@ __all__ = [
     "effects",
     "is_memory",
     "manual_payments",
+    "message_status",
     "open_engine",
     "read",
     "write",
@@ -114,6 +115,25 @@ manual_payments = Table(
     Column("currency", String(3), nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
+)
+
+# Each text's carrier status from Twilio's callbacks, by message sid. A callback may come
+# before the send's answer is processed: its row waits with no effect (unmatched) until
+# the delivery links it. ``status`` is NULL until the first callback.
+message_status = Table(
+    "outbox_message_status",
+    metadata,
+    Column("message_sid", String(64), primary_key=True),
+    Column("effect_id", Integer, ForeignKey("outbox_effects.id")),
+    Column("status", String(24)),
+    Column("error_code", String(16)),
+    Column("seen", Text, nullable=False),  # JSON list: each status once, in arrival order
+    Column("callbacks", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("out_of_order", Integer, nullable=False),
+    Column("first_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_outbox_message_status_effect", "effect_id"),
 )
 
 
