@@ -27,6 +27,7 @@ from integration.lookup.recommend import ESSENTIAL
 from integration.outbox.deliveries import DELIVERIES, SYSTEM_OF_KIND, DeliveryContext
 from integration.outbox.dispatcher import Dispatcher
 from integration.outbox.metrics import OutboxMetrics
+from integration.outbox.receipts import MessageReceipts
 from integration.outbox.store import OutboxStore
 from integration.outbox.vault import CardVault
 from integration.policies.executor import SourceExecutor, build_executors
@@ -52,6 +53,7 @@ class Integration:
     lookup: CallerLookup
     calls: CallRegistry
     outbox: OutboxStore
+    receipts: MessageReceipts
     vault: CardVault
     write_clients: WriteClients
     write_executors: dict[str, SourceExecutor]
@@ -173,6 +175,7 @@ def build(
         lookup=lookup,
         calls=CallRegistry(),
         outbox=outbox,
+        receipts=MessageReceipts(outbox, wall_clock=wall_clock),
         vault=vault,
         write_clients=write_clients,
         write_executors=write_executors,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from integration.outbox._schema import effect_deps, effect_row, effects, write
 from integration.outbox.model import DEAD_REASONS, EffectRow
+from integration.outbox.receipts import link
 
 __all__ = [
     "claim",
@@ -117,7 +118,7 @@ def _held(effect_id: int, owner: str) -> Any:
 _HELD = and_(
     _e.id == bindparam("effect_id"), _e.lease_owner == bindparam("owner"), _e.status == "pending"
 )
-_PAYLOAD_HELD = select(_e.payload).where(_HELD)
+_PAYLOAD_HELD = select(_e.payload, _e.system).where(_HELD)
 _DELIVERED = {
     "status": "delivered", "delivered_at": bindparam("at"), "attempts": _e.attempts + 1,
     "result": bindparam("result"), "next_attempt_at": None, **_NO_LEASE,
@@ -134,16 +135,20 @@ def mark_delivered(
 ) -> bool:
     held = {"effect_id": effect_id, "owner": owner}
     with write(engine) as conn:
-        payload = conn.execute(_PAYLOAD_HELD, held).scalar()
-        if payload is None:
+        held_row = conn.execute(_PAYLOAD_HELD, held).first()
+        if held_row is None:
             return False
-        verdict = {**held, "at": clock(), "result": json.dumps(result, default=str)}
+        payload, system = held_row
+        now = clock()
+        verdict = {**held, "at": now, "result": json.dumps(result, default=str)}
         fields = json.loads(payload)
         if fields.get("card_sealed"):
             unsealed = json.dumps({**fields, "card_sealed": None}, sort_keys=True)
             done = conn.execute(_MARK_DELIVERED_UNSEALED, {**verdict, "unsealed": unsealed})
         else:
             done = conn.execute(_MARK_DELIVERED, verdict)
+        if done.rowcount == 1 and system == "messaging" and result.get("sid"):
+            link(conn, str(result["sid"]), effect_id, now)  # for its status callbacks
         return done.rowcount == 1
 
 

@@ -2,7 +2,8 @@
 
 Depth, oldest age and dead letters are gauges set from the store's counts whenever
 ``/metrics`` or ``/outbox`` is read (the store is the truth, and it survives restarts);
-delivery latency and attempts are histograms observed as each effect is delivered.
+delivery latency and attempts are histograms observed as each effect is delivered;
+Twilio's status callbacks are counted as they arrive.
 """
 
 from __future__ import annotations
@@ -44,6 +45,36 @@ class OutboxMetrics:
             "outbox_retries", "Delivery attempts that failed and were rescheduled",
             ["system", "reason"], **on,
         )  # fmt: skip
+
+        # Twilio's message status callbacks (integration/service/webhook_routes.py).
+        self.callbacks_received = Counter(
+            "message_status_callbacks", "Signed, well-formed status callbacks, by status",
+            ["status"], **on,
+        )  # fmt: skip
+        self.callbacks_duplicated = Counter(
+            "message_status_callbacks_duplicated", "Callbacks for a status already recorded", **on
+        )
+        self.callbacks_out_of_order = Counter(
+            "message_status_callbacks_out_of_order",
+            "Callbacks behind the recorded status (ignored: status never moves back)", **on,
+        )  # fmt: skip
+        self.callbacks_unmatched = Counter(
+            "message_status_callbacks_unmatched",
+            "Callbacks for a message no delivered effect has sent (yet)", **on,
+        )  # fmt: skip
+        self.callbacks_refused = Counter(
+            "message_status_callbacks_refused",
+            "Callbacks refused: bad_signature (403) or bad_request (400)", ["reason"], **on,
+        )  # fmt: skip
+
+    def observe_callback(self, status: str, verdict: str, matched: bool) -> None:
+        self.callbacks_received.labels(status).inc()
+        if verdict == "duplicate":
+            self.callbacks_duplicated.inc()
+        elif verdict == "out_of_order":
+            self.callbacks_out_of_order.inc()
+        if not matched:
+            self.callbacks_unmatched.inc()
 
     def observe_delivery(self, system: str, latency_s: float, attempts: int) -> None:
         self.delivered.labels(system).inc()

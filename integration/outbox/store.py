@@ -101,6 +101,10 @@ class OutboxStore:
         if engine is not None:
             await loop.run_in_executor(None, engine.dispose)
 
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(engine, *args)`` in the store's threads, for tables kept beside the outbox's."""
+        return await self._run(fn, *args)
+
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._engine is None or self._pool is None:
             raise RuntimeError("OutboxStore used before start() or after aclose()")

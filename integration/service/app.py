@@ -17,6 +17,7 @@ from integration.errors import InvalidInput
 from integration.service.calls import CALL_ID_PATTERN, new_call_id
 from integration.service.outbox_routes import outbox_router
 from integration.service.tool_routes import tool_router
+from integration.service.webhook_routes import webhook_router
 from integration.systemmap.routes import system_map_router
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ def create_app(integration: Integration) -> FastAPI:
 
     app.include_router(outbox_router(integration))
     app.include_router(tool_router(integration))
+    app.include_router(webhook_router(integration))
     app.include_router(system_map_router(integration.system_map, integration.policies))
 
     @app.get("/health", summary="Liveness")

@@ -30,9 +30,17 @@ def outbox_router(integration: Integration) -> APIRouter:
     router = APIRouter()
     store = integration.outbox
 
-    def views(rows: list[EffectRow]) -> list[dict[str, Any]]:
+    async def views(rows: list[EffectRow]) -> list[dict[str, Any]]:
+        """Each effect as shown, with ``delivery_status``: for a text Twilio accepted, the
+        latest status its callbacks reported (None before the first, and for other kinds)."""
         now = integration.wall_clock()
-        return [row.view(now) for row in rows]
+        shown = [row.view(now) for row in rows]
+        sids = {row.id: _message_sid(row) for row in rows}
+        statuses = await integration.receipts.statuses([s for s in sids.values() if s])
+        for row, view in zip(rows, shown, strict=True):
+            sid = sids[row.id]
+            view["delivery_status"] = statuses.get(sid) if sid else None
+        return shown
 
     @router.post(
         "/calls/{call_id}/end",
@@ -91,7 +99,7 @@ def outbox_router(integration: Integration) -> APIRouter:
             )  # fmt: skip
         body = {
             "call_id": call_id,
-            "effects": views(result.effects),
+            "effects": await views(result.effects),
             "manual_payment": result.manual_payment,
         }
         return JSONResponse(status_code=201 if result.created else 200, content=body)
@@ -113,14 +121,14 @@ def outbox_router(integration: Integration) -> APIRouter:
         limit: int = Query(100, ge=1, le=1000),
     ) -> dict[str, Any]:
         rows = await store.effects(status=status, system=system, call_id=call_id, limit=limit)
-        return {"effects": views(rows)}
+        return {"effects": await views(rows)}
 
     @router.get("/outbox/dead", summary="Dead letters: effects that could not be delivered")
     async def dead_letters(
         system: str | None = None, limit: int = Query(100, ge=1, le=1000)
     ) -> dict[str, Any]:
         rows = await store.effects(status="dead", system=system, limit=limit)
-        return {"effects": views(rows)}
+        return {"effects": await views(rows)}
 
     @router.post("/outbox/dead/replay", summary="Replay every dead letter of one system")
     async def replay_system(system: str = Query(..., min_length=1)) -> dict[str, Any]:
@@ -149,3 +157,8 @@ def outbox_router(integration: Integration) -> APIRouter:
         return {"payments": await store.manual_payments(limit)}
 
     return router
+
+
+def _message_sid(row: EffectRow) -> str | None:
+    sid = row.result.get("sid") if row.system == "messaging" and row.result else None
+    return sid if isinstance(sid, str) else None

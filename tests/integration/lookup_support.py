@@ -15,6 +15,7 @@ from integration.bootstrap import Integration, build
 from integration.policies.models import DEFAULT_POLICY_FILE
 from integration.service.app import create_app
 from integration.settings import IntegrationSettings
+from loadtests._stack import free_port
 from mocks.settings import MockSettings
 
 
@@ -34,6 +35,9 @@ def quick_policies(tmp_path: Path, **systems: dict[str, Any]) -> Path:
 def serve_layer(
     mocks_url: str, mock_settings: MockSettings, tmp_path: Path, **overrides: Any
 ) -> Iterator[tuple[Integration, httpx.Client]]:
+    # The port is chosen before the layer is built, so the status callbacks it asks Twilio
+    # for (http://127.0.0.1:<port>/webhooks/twilio/status) reach this very server.
+    overrides.setdefault("port", free_port())
     settings = IntegrationSettings(
         mocks_url=mocks_url,
         database_url=mock_settings.resolved_database_url,
@@ -41,7 +45,7 @@ def serve_layer(
         **overrides,
     )
     layer = build(settings)
-    handle = serve_in_thread(create_app(layer))
+    handle = serve_in_thread(create_app(layer), port=settings.port)
     try:
         with httpx.Client(base_url=handle.url, timeout=30) as http:
             yield layer, http

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from collections.abc import Iterator
@@ -210,12 +211,22 @@ def _query_ms(engine: Engine) -> float:
 
 
 def test_slow_makes_queries_measurably_slower(control: httpx.Client, patient: Engine) -> None:
-    calm = statistics.mean(_query_ms(patient) for _ in range(8))
-    body = {"seconds": 3, "hold_ms": 80, "every_ms": 100}
+    # Queries back to back would fall into step with the holds (each one released at the
+    # end of a hold, the next landing in the gap); a pause of a random part of the cycle
+    # before each one samples the cycle evenly.
+    pauses = random.Random(11)
+
+    def sampled_ms() -> float:
+        time.sleep(pauses.uniform(0, 0.1))
+        return _query_ms(patient)
+
+    calm = statistics.mean(sampled_ms() for _ in range(12))
+    body = {"seconds": 5, "hold_ms": 80, "every_ms": 100}
     control.post("/_chaos/database/slow", json=body).raise_for_status()
-    slowed = statistics.mean(_query_ms(patient) for _ in range(8))
+    slowed = statistics.mean(sampled_ms() for _ in range(12))
     control.delete("/_chaos/database").raise_for_status()
-    # Four fifths of queries land inside an 80 ms hold and wait out the rest of it.
+    # Four fifths of queries land inside an 80 ms hold and wait out the rest of it: 32 ms
+    # on average.
     assert slowed > calm + 15, (calm, slowed)
 
 

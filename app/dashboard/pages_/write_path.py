@@ -208,6 +208,8 @@ def _recent() -> None:
                 "system": display_name(str(e.get("system", ""))),
                 "status": e.get("status"),
                 "attempts": e.get("attempts"),
+                # A text's fate after Twilio took it, from its status callbacks.
+                "carrier": e.get("delivery_status") or "",
                 "age": fmt.age(e.get("age_s")),
                 "last error": e.get("last_error") or "",
             }

@@ -1,0 +1,179 @@
+"""Carrier receipts: what Twilio's status callbacks say became of each text the outbox sent.
+
+One row per message sid in the outbox's database (``outbox_message_status``), so the
+record survives restarts. ``record`` applies one callback under the ordering rules of
+``message_status`` in one transaction; ``link`` ties a sid to the messaging effect that
+sent it, inside the dispatcher's delivered verdict, so a callback that came first (before
+the send's answer was processed) is kept unmatched and matched then. Blocking SQL runs in
+the outbox store's worker threads, like the rest of the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from integration.outbox._schema import effects, message_status, read, write
+from integration.outbox.message_status import Verdict, judge
+from integration.outbox.model import iso_or_none
+
+if TYPE_CHECKING:
+    from integration.outbox.store import OutboxStore
+
+__all__ = ["MessageReceipts", "Receipt", "link"]
+
+_m = message_status.c
+_e = effects.c
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One callback's verdict and the message's recorded status after it."""
+
+    message_sid: str
+    status: str | None
+    verdict: Verdict
+    effect_id: int | None
+
+    @property
+    def matched(self) -> bool:
+        return self.effect_id is not None
+
+
+class MessageReceipts:
+    def __init__(self, store: OutboxStore, *, wall_clock: Callable[[], float]) -> None:
+        self._store = store
+        self._wall = wall_clock
+
+    async def record(self, message_sid: str, status: str, error_code: str | None) -> Receipt:
+        """Apply one callback. ValueError for a status ``message_status`` does not know."""
+        return await self._store.run(_record, self._wall(), message_sid, status, error_code)
+
+    async def statuses(self, message_sids: Sequence[str]) -> dict[str, str | None]:
+        """The recorded status of each of these messages that has a row."""
+        if not message_sids:
+            return {}
+        rows = await self._store.run(_find, tuple(message_sids), None, None, False, None)
+        return {row["message_sid"]: row["status"] for row in rows}
+
+    async def find(
+        self,
+        *,
+        call_id: str | None = None,
+        message_sid: str | None = None,
+        unmatched: bool = False,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Messages with their status and callback counts, most recently changed first."""
+        return await self._store.run(_find, None, call_id, message_sid, unmatched, limit)
+
+
+# -- in the outbox store's worker threads ---------------------------------------------------
+
+_SELECT_FOR_UPDATE = (
+    select(message_status).where(_m.message_sid == bindparam("sid")).with_for_update()
+)
+_UPDATE = update(message_status).where(_m.message_sid == bindparam("sid"))
+
+
+def _record(engine: Engine, now: float, sid: str, status: str, error_code: str | None) -> Receipt:
+    judge(None, (), status)  # an unknown status raises before any write
+    try:
+        with write(engine) as conn:
+            return _apply(conn, now, sid, status, error_code)
+    except IntegrityError:
+        # A database with several writers let another callback insert this sid first
+        # (SQLite has one writer, so never there): once more, updating that row.
+        with write(engine) as conn:
+            return _apply(conn, now, sid, status, error_code)
+
+
+def _apply(conn: Connection, now: float, sid: str, status: str, error_code: str | None) -> Receipt:
+    row = conn.execute(_SELECT_FOR_UPDATE, {"sid": sid}).first()
+    if row is None:
+        conn.execute(insert(message_status).values(
+            message_sid=sid, effect_id=None, status=status, error_code=error_code,
+            seen=json.dumps([status]), callbacks=1, duplicates=0, out_of_order=0,
+            first_at=now, updated_at=now,
+        ))  # fmt: skip
+        return Receipt(sid, status, "advanced", None)
+    m = row._mapping
+    seen: list[str] = json.loads(m["seen"])
+    verdict = judge(m["status"], seen, status)
+    values: dict[str, Any] = {"callbacks": _m.callbacks + 1, "updated_at": now}
+    if verdict == "duplicate":
+        values["duplicates"] = _m.duplicates + 1
+    else:
+        values["seen"] = json.dumps([*seen, status])
+    if verdict == "out_of_order":
+        values["out_of_order"] = _m.out_of_order + 1
+    if verdict == "advanced":
+        values.update(status=status, error_code=error_code)
+    conn.execute(_UPDATE.values(**values), {"sid": sid})
+    return Receipt(sid, status if verdict == "advanced" else m["status"], verdict, m["effect_id"])
+
+
+def link(conn: Connection, sid: str, effect_id: int, now: float) -> None:
+    """Tie ``sid`` to the effect that sent it, in the caller's transaction (the delivered
+    verdict's). A row a callback made first is matched; otherwise one waits for callbacks."""
+    if conn.execute(_UPDATE.values(effect_id=effect_id), {"sid": sid}).rowcount:
+        return
+    try:
+        # A savepoint: on a database with several writers a callback may insert the row
+        # between the update and this insert, and that must not undo the verdict around it.
+        with conn.begin_nested():
+            conn.execute(insert(message_status).values(
+                message_sid=sid, effect_id=effect_id, status=None, error_code=None, seen="[]",
+                callbacks=0, duplicates=0, out_of_order=0, first_at=now, updated_at=now,
+            ))  # fmt: skip
+    except IntegrityError:
+        conn.execute(_UPDATE.values(effect_id=effect_id), {"sid": sid})
+
+
+def _find(
+    engine: Engine,
+    sids: tuple[str, ...] | None,
+    call_id: str | None,
+    sid: str | None,
+    unmatched: bool,
+    limit: int | None,
+) -> list[dict[str, Any]]:
+    query = select(message_status, _e.call_id, _e.name).select_from(
+        message_status.outerjoin(effects, _e.id == _m.effect_id)
+    )
+    if sids is not None:
+        query = query.where(_m.message_sid.in_(sids))
+    if sid is not None:
+        query = query.where(_m.message_sid == sid)
+    if call_id is not None:
+        query = query.where(_e.call_id == call_id)
+    if unmatched:
+        query = query.where(_m.effect_id.is_(None))
+    query = query.order_by(_m.updated_at.desc(), _m.message_sid)
+    if limit is not None:
+        query = query.limit(limit)
+    with read(engine) as conn:
+        return [_view(row._mapping) for row in conn.execute(query)]
+
+
+def _view(m: Any) -> dict[str, Any]:
+    return {
+        "message_sid": m["message_sid"],
+        "status": m["status"],
+        "error_code": m["error_code"],
+        "seen": json.loads(m["seen"]),
+        "callbacks": m["callbacks"],
+        "duplicates": m["duplicates"],
+        "out_of_order": m["out_of_order"],
+        "matched": m["effect_id"] is not None,
+        "effect_id": m["effect_id"],
+        "call_id": m["call_id"],
+        "effect": m["name"],
+        "first_at": iso_or_none(m["first_at"]),
+        "updated_at": iso_or_none(m["updated_at"]),
+    }
