@@ -408,16 +408,22 @@ def test_a_barge_in_cancels_a_slow_read_but_never_a_write(
     ]
     for thread in threads:
         thread.start()
-    time.sleep(0.4)
+    # The caller speaks once the read is on its way (2.5 s at the source); on a busy machine
+    # the tool may take a moment to start it, and a barge-in before that cancels nothing.
     began = time.monotonic()
-    barged = slow_reads.post(f"/calls/{call_id}/barge-in")
-    assert barged.status_code == 200 and barged.json()["cancelled"] == 1
+    while True:
+        barged = slow_reads.post(f"/calls/{call_id}/barge-in")
+        assert barged.status_code == 200
+        if barged.json()["cancelled"] == 1 or time.monotonic() - began > 1.5:
+            break
+        time.sleep(0.05)
+    assert barged.json()["cancelled"] == 1, "no read was in flight within 1.5 s"
     for thread in threads:
         thread.join(10)
     read, write = results["read"], results["write"]
     assert read["status"] == "failed" and read["data"] == {"cancelled": True} and read["say"] == ""
-    assert read["latency_ms"] < 1500  # it stopped at the barge-in, not at the source's answer
-    assert time.monotonic() - began < 2.0
+    assert read["latency_ms"] < 2000  # it stopped at the barge-in, not at the source's answer
+    assert time.monotonic() - began < 2.4  # nor did anything wait for that answer (2.5 s)
     assert write["status"] == "ok", write  # the text was still sent, once
     stored = slow_reads.get("/outbox/effects", params={"call_id": call_id}).json()["effects"]
     [message] = [e for e in stored if e["id"] in write["effects"]]
