@@ -1,8 +1,9 @@
 """One thing that happened in the layer, as a flat immutable value.
 
-Every source attempt, refusal, lookup, tool call and outbox delivery becomes an ``Event``:
-the in-memory stream serves it to the dashboard, the store keeps it on disk, and both
-speak this one shape so a reader never has to care where an event came from.
+Every source attempt, refusal, lookup, tool call, outbox delivery and vendor callback
+becomes an ``Event``: the in-memory stream serves it to the dashboard, the store keeps it
+on disk, and both speak this one shape so a reader never has to care where an event came
+from.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ __all__ = ["EVENT_KINDS", "AttemptLike", "Event", "utc_now_iso"]
 
 # The kinds the layer emits today; ``kind`` stays a plain string so a new part of the
 # layer can add one without touching this module.
-EVENT_KINDS = ("attempt", "cache", "lookup", "call", "tool", "outbox")
+EVENT_KINDS = ("attempt", "cache", "lookup", "call", "tool", "outbox", "callback")
 
 
 class AttemptLike(Protocol):

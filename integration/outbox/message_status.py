@@ -8,7 +8,9 @@ Twilio posts one callback per status change, but late, twice, or out of order: a
 
 A status already seen for a message is a duplicate (Twilio's ``I-Twilio-Idempotency-Token``
 is the message and status too); one that ranks below the recorded status, or another
-final status once one is recorded, is out of order and changes nothing.
+final status once one is recorded, is out of order and changes nothing. A text that was not
+delivered (undelivered, failed, canceled) stays so: a ``read`` after it contradicts it and
+is out of order too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ STATUS_RANK = MappingProxyType({
 })  # fmt: skip
 MESSAGE_STATUSES = frozenset(STATUS_RANK)
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank >= 4)
+_NOT_DELIVERED = frozenset({"undelivered", "failed", "canceled"})
 
 
 def judge(current: str | None, seen: Collection[str], incoming: str) -> Verdict:
@@ -42,6 +45,8 @@ def judge(current: str | None, seen: Collection[str], incoming: str) -> Verdict:
         raise ValueError(f"unknown message status {incoming!r}")
     if incoming in seen or incoming == current:
         return "duplicate"
+    if current in _NOT_DELIVERED:
+        return "out_of_order"
     if current is None or rank > STATUS_RANK.get(current, -1):
         return "advanced"
     return "out_of_order"

@@ -39,6 +39,7 @@ class Receipt:
     status: str | None
     verdict: Verdict
     effect_id: int | None
+    call_id: str | None = None
 
     @property
     def matched(self) -> bool:
@@ -75,8 +76,11 @@ class MessageReceipts:
 
 # -- in the outbox store's worker threads ---------------------------------------------------
 
+_CALL_OF_EFFECT = select(_e.call_id).where(_e.id == _m.effect_id).scalar_subquery()
 _SELECT_FOR_UPDATE = (
-    select(message_status).where(_m.message_sid == bindparam("sid")).with_for_update()
+    select(message_status, _CALL_OF_EFFECT.label("call_id"))
+    .where(_m.message_sid == bindparam("sid"))
+    .with_for_update(of=message_status)
 )
 _UPDATE = update(message_status).where(_m.message_sid == bindparam("sid"))
 
@@ -115,7 +119,8 @@ def _apply(conn: Connection, now: float, sid: str, status: str, error_code: str 
     if verdict == "advanced":
         values.update(status=status, error_code=error_code)
     conn.execute(_UPDATE.values(**values), {"sid": sid})
-    return Receipt(sid, status if verdict == "advanced" else m["status"], verdict, m["effect_id"])
+    recorded = status if verdict == "advanced" else m["status"]
+    return Receipt(sid, recorded, verdict, m["effect_id"], m["call_id"])
 
 
 def link(conn: Connection, sid: str, effect_id: int, now: float) -> None:

@@ -4,8 +4,9 @@ Twilio posts a form (``MessageSid``, ``MessageStatus``, ``ErrorCode``...) to the
 ``StatusCallback`` the messaging client asked for, signed with the account's auth token in
 ``X-Twilio-Signature``, and retries any answer that is not 2xx. So an unsigned or forged
 post is a 403 and a malformed one a 400 naming the field (no retry fixes either), and any
-other is recorded and answered 200 at once: duplicates and late statuses are counted and
-change nothing (``integration/outbox/message_status.py`` has the ordering rules).
+other is recorded, published as a ``callback`` event and answered 200 at once: duplicates
+and late statuses are counted and change nothing (``integration/outbox/message_status.py``
+has the ordering rules).
 """
 
 from __future__ import annotations
@@ -86,6 +87,13 @@ def webhook_router(integration: Integration) -> APIRouter:
             raise refuse(400, "bad_request", f"ErrorCode: {error_code!r} is not a number")
         receipt = await integration.receipts.record(sid, status, error_code)
         metrics.observe_callback(status, receipt.verdict, receipt.matched)
+        integration.sink.emit(
+            "callback", call_id=receipt.call_id, system="messaging", operation="status_callback",
+            outcome=receipt.verdict, detail={
+                "message_sid": sid, "status": status, "recorded": receipt.status,
+                "error_code": error_code, "effect_id": receipt.effect_id,
+            },
+        )  # fmt: skip
         return {
             "message_sid": sid,
             "status": receipt.status,  # the recorded status after this callback

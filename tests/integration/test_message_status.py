@@ -103,6 +103,13 @@ def test_texts_show_their_final_status_through_duplicated_reordered_callbacks(
     assert failed == ("undelivered", "30003", 1)
     assert metric(api, "switchboard_message_status_callbacks_duplicated_total") == 6
     assert metric(api, "switchboard_message_status_callbacks_out_of_order_total") == 2
+    # Each callback is an event too: its verdict, and the call once the text is matched.
+    events = api.get("/events", params={"kind": "callback"}).json()["events"]
+    of_delivered = [e for e in events if e["detail"]["message_sid"] == sids["message_1"]]
+    verdicts = sorted(e["outcome"] for e in of_delivered)
+    assert verdicts == ["advanced"] * 2 + ["duplicate"] * 3 + ["out_of_order"]
+    assert of_delivered[-1]["call_id"] == call_id
+    assert of_delivered[-1]["detail"]["effect_id"] == texts["message_1"]["id"]
     served_at = str(api.base_url).rstrip("/")
     assert layer.settings.status_callback_url == f"{served_at}/webhooks/twilio/status"
 
@@ -149,3 +156,8 @@ def test_callbacks_must_be_signed_and_well_formed(served: tuple[Integration, htt
     assert post(late, twilio_signature(url, late.items(), token)).json()["status"] == "delivered"
     [kept] = api.get("/messages/status", params={"unmatched": True}).json()["messages"]
     assert (kept["message_sid"], kept["status"], kept["matched"]) == (sid, "delivered", False)
+    # Only the two accepted posts are events; the refused ones left no trace there.
+    events = api.get("/events", params={"kind": "callback"}).json()["events"]
+    assert [(e["outcome"], e["call_id"], e["detail"]["recorded"]) for e in events] == [
+        ("advanced", None, "delivered"), ("out_of_order", None, "delivered"),
+    ]  # fmt: skip

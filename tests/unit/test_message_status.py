@@ -61,6 +61,9 @@ def replay(*arrivals: str) -> list[tuple[str, str | None]]:
         (["accepted", "queued", "delivered", "read", "delivered"],
          [("advanced", "accepted"), ("advanced", "queued"), ("advanced", "delivered"),
           ("advanced", "read"), ("duplicate", "read")]),
+        # A text that failed stays failed: a read after it contradicts it.
+        (["sent", "failed", "read"],
+         [("advanced", "sent"), ("advanced", "failed"), ("out_of_order", "failed")]),
         (["read", "delivered", "sent"],
          [("advanced", "read"), ("out_of_order", "read"), ("out_of_order", "read")]),
     ],
