@@ -96,7 +96,9 @@ def _storm(base: str, headers: Mapping[str, str]) -> None:
 
 
 def _upstream(base: str, headers: Mapping[str, str]) -> int:
-    stats = httpx.get(f"{base}/_chaos/stats", headers=dict(headers), timeout=10).json()
+    # A generous timeout: right after an overloaded phase the mocks may still be working
+    # through its backlog, and the run must not end there.
+    stats = httpx.get(f"{base}/_chaos/stats", headers=dict(headers), timeout=60).json()
     return sum(int(s.get("requests", 0)) for s in stats["systems"].values())
 
 

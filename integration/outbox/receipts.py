@@ -2,14 +2,20 @@
 
 One row per message sid in the outbox's database (``outbox_message_status``), so the
 record survives restarts. ``record`` applies one callback under the ordering rules of
-``message_status`` in one transaction; ``link`` ties a sid to the messaging effect that
-sent it, inside the dispatcher's delivered verdict, so a callback that came first (before
-the send's answer was processed) is kept unmatched and matched then. Blocking SQL runs in
-the outbox store's worker threads, like the rest of the outbox.
+``message_status``; ``link`` ties a sid to the messaging effect that sent it, inside the
+dispatcher's delivered verdict, so a callback that came first (before the send's answer
+was processed) is kept unmatched and matched then. Blocking SQL runs in the outbox store's
+worker threads, like the rest of the outbox.
+
+Callbacks are committed in groups: every text brings two or three, and SQLite admits one
+writer, which the dispatcher and the ends of calls need too. Callbacks that arrive while a
+group is being written wait for the next one and share its transaction, in arrival order,
+so at low rates each is its own group and nothing waits for a timer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,14 +52,41 @@ class Receipt:
         return self.effect_id is not None
 
 
+_Callback = tuple[str, str, str | None]  # message sid, status, error code
+
+
 class MessageReceipts:
     def __init__(self, store: OutboxStore, *, wall_clock: Callable[[], float]) -> None:
         self._store = store
         self._wall = wall_clock
+        self._waiting: list[tuple[_Callback, asyncio.Future[Receipt]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def record(self, message_sid: str, status: str, error_code: str | None) -> Receipt:
-        """Apply one callback. ValueError for a status ``message_status`` does not know."""
-        return await self._store.run(_record, self._wall(), message_sid, status, error_code)
+        """Apply one callback, committed when this returns. ValueError for a status
+        ``message_status`` does not know (before anything is written)."""
+        judge(None, (), status)
+        answer: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((message_sid, status, error_code), answer))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_groups())
+        return await answer
+
+    async def _write_groups(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                receipts = await self._store.run(
+                    _record_group, self._wall(), [callback for callback, _ in group]
+                )
+            except Exception as exc:  # each waiting callback answers with the failure
+                for _, answer in group:
+                    if not answer.done():
+                        answer.set_exception(exc)
+                continue
+            for (_, answer), receipt in zip(group, receipts, strict=True):
+                if not answer.done():
+                    answer.set_result(receipt)
 
     async def statuses(self, message_sids: Sequence[str]) -> dict[str, str | None]:
         """The recorded status of each of these messages that has a row."""
@@ -85,16 +118,16 @@ _SELECT_FOR_UPDATE = (
 _UPDATE = update(message_status).where(_m.message_sid == bindparam("sid"))
 
 
-def _record(engine: Engine, now: float, sid: str, status: str, error_code: str | None) -> Receipt:
-    judge(None, (), status)  # an unknown status raises before any write
+def _record_group(engine: Engine, now: float, group: list[_Callback]) -> list[Receipt]:
     try:
         with write(engine) as conn:
-            return _apply(conn, now, sid, status, error_code)
+            return [_apply(conn, now, *callback) for callback in group]
     except IntegrityError:
-        # A database with several writers let another callback insert this sid first
-        # (SQLite has one writer, so never there): once more, updating that row.
+        # A database with several writers let another callback insert one of these sids
+        # first (SQLite has one writer, so never there): the group rolled back, so once
+        # more, updating that row.
         with write(engine) as conn:
-            return _apply(conn, now, sid, status, error_code)
+            return [_apply(conn, now, *callback) for callback in group]
 
 
 def _apply(conn: Connection, now: float, sid: str, status: str, error_code: str | None) -> Receipt:

@@ -34,7 +34,9 @@ def build_control_router(service: MessagingService) -> APIRouter:
         delivery.settings = settings
         return settings.model_dump()
 
-    @router.get("/callbacks/log", summary="Every status callback attempt, oldest first")
+    @router.get(
+        "/callbacks/log", summary="Status callback attempts (the newest 100,000), oldest first"
+    )
     def callback_log(
         message_sid: str | None = Query(None, description="only this message's callbacks"),
     ) -> dict[str, Any]:

@@ -4,6 +4,8 @@ restart), the signature against Twilio's own validator, and the callback URL set
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -158,6 +160,30 @@ async def test_callback_before_the_send_is_kept_unmatched_then_matched(
         assert kept == ("undelivered", "30003", "call-2")
     finally:
         await reopened.aclose()
+
+
+async def test_callbacks_arriving_together_share_one_transaction_in_arrival_order(
+    store: OutboxStore,
+) -> None:
+    ticks = itertools.count(5_000)  # the wall clock is read once per group written
+    receipts = MessageReceipts(store, wall_clock=lambda: float(next(ticks)))
+    arrivals = ["queued", "queued", "delivered", "sent", "read", "delivered"]
+    texts = [f"SM{n:032x}" for n in range(20)]
+    together = [receipts.record(SID, status, None) for status in arrivals]
+    together += [receipts.record(sid, "sent", None) for sid in texts]
+    answered = await asyncio.gather(*together)
+    # The same verdicts as one by one, in the order they arrived.
+    assert [(r.verdict, r.status) for r in answered[: len(arrivals)]] == replay(*arrivals)
+    assert all(r.verdict == "advanced" for r in answered[len(arrivals) :])
+    rows = await receipts.find(limit=100)
+    assert len(rows) == 21
+    assert {row["first_at"] for row in rows} == {rows[0]["first_at"]}  # one group, one commit
+    [text] = await receipts.find(message_sid=SID)
+    assert (text["status"], text["callbacks"], text["duplicates"]) == ("read", 6, 2)
+    # Alone, a callback is its own group at once: nothing waits for a timer.
+    assert (await receipts.record(texts[0], "delivered", None)).status == "delivered"
+    [moved] = await receipts.find(message_sid=texts[0])
+    assert moved["updated_at"] > moved["first_at"]
 
 
 # -- the signature and the callback URL -----------------------------------------------------
