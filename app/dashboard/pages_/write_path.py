@@ -125,9 +125,10 @@ def _bars(names: list[str], systems: dict[str, Any]) -> go.Figure:
         )
     figure.update_layout(
         barmode="stack",
-        height=80 + 34 * len(names),
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "y": -0.15},
+        height=100 + 34 * len(names),
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        # Above the bars: below them, the legend ran into the axis title.
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         yaxis={"autorange": "reversed"},
         xaxis={"title": "effects"},
     )
