@@ -142,8 +142,9 @@ class CallbackSender:
     """Posts callbacks with an aiohttp session that the service opens at startup.
 
     aiohttp, as the integration layer's transport: every text brings two or three callbacks,
-    and at a hundred calls a second httpx's stock pool took the mocks' event loop for itself
-    (``make bench-transport`` measures the two).
+    and with httpx's stock pool a benchmark phase of fifty calls a second left the mocks too
+    busy to answer their own statistics within 10 s (``make bench-transport`` measures the
+    two clients).
     """
 
     def __init__(

@@ -180,7 +180,7 @@ async def test_callbacks_arriving_together_share_one_transaction_in_arrival_orde
     assert {row["first_at"] for row in rows} == {rows[0]["first_at"]}  # one group, one commit
     [text] = await receipts.find(message_sid=SID)
     assert (text["status"], text["callbacks"], text["duplicates"]) == ("read", 6, 2)
-    # Alone, a callback is its own group at once: nothing waits for a timer.
+    # Alone, a callback is a group of its own, written at once.
     assert (await receipts.record(texts[0], "delivered", None)).status == "delivered"
     [moved] = await receipts.find(message_sid=texts[0])
     assert moved["updated_at"] > moved["first_at"]
