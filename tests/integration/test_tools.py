@@ -5,6 +5,7 @@ the scenario results the dashboard reads.
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import time
@@ -352,13 +353,23 @@ def test_escalation_hands_over_the_view_what_failed_and_the_transcript(
 def slow_reads(
     mocks_url: str, mock_settings: MockSettings, tmp_path: Path
 ) -> Iterator[httpx.Client]:
-    """A layer whose eligibility reads may take seconds (so a slow answer is not a timeout)."""
+    """A layer whose eligibility reads may take seconds (so a slow answer is not a timeout).
+
+    Its server shares this process with the mocks and with everything earlier tests left
+    on the heap; a full collection of that heap can stop every thread for longer than the
+    budgets' slack. So the heap so far is frozen out of collections first: the timings
+    below are the layer's, not the test process's garbage collector's."""
+    gc.collect()
+    gc.freeze()
     patient = policies(
         tmp_path, eligibility={"timeout": {"per_attempt_ms": 3000},
                                "hedge": {"enabled": False}, "breaker": {"slow_call_ms": 2900}},
     )  # fmt: skip
-    with serve_layer(mocks_url, mock_settings, tmp_path, policies_file=patient) as (_, api):
-        yield api
+    try:
+        with serve_layer(mocks_url, mock_settings, tmp_path, policies_file=patient) as (_, api):
+            yield api
+    finally:
+        gc.unfreeze()
 
 
 def test_a_slow_read_past_the_filler_threshold_says_a_filler_was_needed(
