@@ -6,7 +6,6 @@ then starts one part of the stack in the foreground.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -16,7 +15,9 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from app.bench_commands import register as register_bench_commands
 from app.design_commands import register as register_design_commands
+from app.traffic_commands import register as register_traffic_commands
 from mocks.settings import MockSettings
 
 __all__ = ["cli", "main"]
@@ -267,234 +268,8 @@ def dataset(
         typer.echo(f"  {name:<32} {rate:>6.1%}")
 
 
-# -- simulated traffic and scenarios ---------------------------------------------------------
-
-IntegrationUrlOpt = Annotated[
-    str | None, typer.Option(help="Where the integration service answers [default: :8000].")
-]
-MocksUrlOpt = Annotated[
-    str | None, typer.Option(help="Where the mock enterprise answers [default: :8100].")
-]
-
-
-def _simulator_settings(**overrides: Any) -> Any:
-    from app.simulator.settings import SimulatorSettings
-
-    try:
-        return SimulatorSettings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-
-
-def _parsed(parse: Any, value: str, flag: str) -> float:
-    try:
-        return float(parse(value))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=flag) from exc
-
-
-def _mix(text: str | None) -> dict[str, float] | None:
-    """``book_appointment=2,make_payment=1`` -> weights (None: the default mix)."""
-    if not text:
-        return None
-    mix: dict[str, float] = {}
-    for part in text.split(","):
-        name, _, weight = part.partition("=")
-        try:
-            mix[name.strip()] = float(weight) if weight else 1.0
-        except ValueError:
-            raise typer.BadParameter(
-                f"{part!r}: write journey=weight", param_hint="--mix"
-            ) from None
-    return mix
-
-
-@cli.command()
-def simulate(
-    rate: Annotated[str, typer.Option(help="Calls started per second: 5/s, 300/min or 2.")] = "5/s",
-    duration: Annotated[
-        str, typer.Option(help="How long calls arrive: 60s, 2m, 1m30s, or forever.")
-    ] = "60s",
-    integration_url: IntegrationUrlOpt = None,
-    mocks_url: MocksUrlOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of arrivals and scripts.")] = None,
-    concurrency: Annotated[
-        int | None, typer.Option(min=1, max=1000, help="Calls under way at most [default: 64].")
-    ] = None,
-    mix: Annotated[
-        str | None,
-        typer.Option(help="Journey weights, e.g. make_payment=3,eligibility=1 [default: all]."),
-    ] = None,
-    think_ms: Annotated[
-        float | None, typer.Option(min=0, help="A caller's pause before speaking [250].")
-    ] = None,
-    transcripts: Annotated[
-        Path | None, typer.Option(help="Write every call (transcript, tools, verdict) as JSONL.")
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", help="No progress line (background traffic).")
-    ] = False,
-) -> None:
-    """Drive scripted calls at the integration service (Poisson arrivals); show progress and a
-    summary. Journeys: book_appointment, loan_status, make_payment, eligibility,
-    complaint_escalation."""
-    from app.simulator.command import run_simulation
-    from app.simulator.engine import SimulationConfig
-    from app.simulator.journeys import DEFAULT_MIX
-    from app.simulator.units import parse_duration, parse_rate
-
-    per_s = _parsed(parse_rate, rate, "--rate")
-    forever = duration.strip().lower() in ("forever", "inf")
-    seconds = math.inf if forever else _parsed(parse_duration, duration, "--duration")
-    if seconds <= 0:
-        raise typer.BadParameter("must be above 0", param_hint="--duration")
-    settings = _simulator_settings(integration_url=integration_url, mocks_url=mocks_url,
-                                   concurrency=concurrency, think_ms=think_ms)  # fmt: skip
-    weights = _mix(mix)
-    try:
-        config = SimulationConfig(
-            integration_url=settings.integration_url, rate_per_s=per_s, duration_s=seconds,
-            seed=seed, concurrency=settings.concurrency, pacing=settings.pacing(),
-            mix=weights or DEFAULT_MIX,
-        )  # fmt: skip
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--mix") from exc
-    try:
-        run_simulation(config, mocks_url=settings.mocks_url, transcripts=transcripts, quiet=quiet)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-
-
-scenario = typer.Typer(
-    help="Scripted incidents: faults on a timeline, simulated calls through them, a scorecard.",
-    no_args_is_help=True,
-)
-cli.add_typer(scenario, name="scenario")
-
-
-@scenario.command("list")
-def scenario_list(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show each timeline and expectation.")
-    ] = False,
-) -> None:
-    """The shipped scenarios (app/scenarios/catalog), with their length and what they test."""
-    from app.scenarios.command import catalog_table
-    from app.scenarios.library import ScenarioError
-
-    try:
-        typer.echo(catalog_table(verbose=verbose))
-    except ScenarioError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-
-
-@scenario.command("run")
-def scenario_run(
-    name: Annotated[
-        str,
-        typer.Argument(
-            metavar="NAME", help="A scenario name (see `scenario list`) or a YAML file."
-        ),
-    ],
-    speed: Annotated[
-        float, typer.Option(min=0.01, max=1000, help="Run the timeline N times faster.")
-    ] = 1.0,
-    integration_url: IntegrationUrlOpt = None,
-    mocks_url: MocksUrlOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of arrivals and scripts.")] = None,
-    chaos_token: Annotated[
-        str | None, typer.Option(help="Bearer token of the mocks' control plane.")
-    ] = None,
-    save: Annotated[
-        Path | None, typer.Option(help="Also write the scorecard to this JSON file.")
-    ] = None,
-    post: Annotated[
-        bool, typer.Option(help="Keep the result on the integration service (for the dashboard).")
-    ] = True,
-    transcripts: Annotated[
-        Path | None, typer.Option(help="Write every call (transcript, tools, verdict) as JSONL.")
-    ] = None,
-) -> None:
-    """Run one scenario against the running stack and print its scorecard; exits 1 when an
-    expectation fails, 2 when the scenario or the stack is not usable."""
-    from app.scenarios.command import run_named
-    from app.scenarios.library import ScenarioError
-    from app.scenarios.runner import RunOptions, ScenarioSetupError
-
-    settings = _simulator_settings(integration_url=integration_url, mocks_url=mocks_url,
-                                   chaos_token=chaos_token)  # fmt: skip
-    options = RunOptions(
-        integration_url=settings.integration_url, mocks_url=settings.mocks_url,
-        chaos_token=settings.chaos_token, speed=speed, seed=seed, pacing=settings.pacing(),
-        post_results=post,
-    )  # fmt: skip
-    try:
-        run = run_named(name, options, save=save, transcripts=transcripts)
-    except (ScenarioError, ScenarioSetupError) as exc:
-        typer.echo(f"scenario: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    raise typer.Exit(0 if run.passed else 1)
-
-
-bench = typer.Typer(
-    help="Benchmarks: each starts its own stack on free loopback ports and runs bounded. "
-    "Without a command: whole calls against mocks + integration service (`bench lookup`: "
-    "the caller lookup alone).",
-    invoke_without_command=True,
-)
-cli.add_typer(bench, name="bench")
-
-
-@bench.callback()
-def bench_calls(
-    ctx: typer.Context,
-    profile: Annotated[
-        str, typer.Option(help="default (fixed latencies) or stormy (10% errors, 2% hangs).")
-    ] = "default",
-    profile_hot_path: Annotated[
-        bool, typer.Option(help="py-spy the integration process at the target rate.")
-    ] = False,
-    scale: Annotated[
-        float, typer.Option(min=0.05, max=5, help="Every phase this many times its length.")
-    ] = 1.0,
-) -> None:
-    """Whole calls (lookup, tools, end) stepped up to 100 calls/s; one table, one run."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from loadtests._bench_profiles import PROFILES
-    from loadtests.bench import BenchConfig, results_path, run
-
-    if profile not in PROFILES:
-        raise typer.BadParameter(f"one of {', '.join(PROFILES)}", param_hint="--profile")
-    hot = Path("bench/out/hot-path.speedscope.json") if profile_hot_path else None
-    config = BenchConfig(profile=profile, scale=scale, hot_path=hot, out=results_path(profile))
-    result = run(config)
-    raise typer.Exit(0 if result["sustained"] is not None else 1)
-
-
-@bench.command("lookup")
-def bench_lookup(
-    seconds: Annotated[
-        float, typer.Option(min=1, max=300, help="How long the layer is driven.")
-    ] = 15.0,
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent callers.")] = 16,
-    customers: Annotated[int, typer.Option(min=1, help="Customers in the mocks' dataset.")] = 1000,
-    keep_quotas: Annotated[
-        bool, typer.Option(help="Keep the shipped client-side quotas of the read sources.")
-    ] = False,
-) -> None:
-    """Caller lookup vs its critical path, the bare graph and a naive baseline, in one run."""
-    from loadtests.bench_lookup import LookupBenchConfig, run
-
-    config = LookupBenchConfig(
-        seconds=seconds, concurrency=concurrency, customers=customers, keep_quotas=keep_quotas
-    )
-    run(config)
-
-
+register_traffic_commands(cli)
+register_bench_commands(cli)
 register_design_commands(cli)
 
 
