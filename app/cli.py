@@ -16,6 +16,7 @@ import typer
 from pydantic import ValidationError
 
 from app.bench_commands import register as register_bench_commands
+from app.cli_options import IntegrationUrlOpt, MocksUrlOpt
 from app.design_commands import register as register_design_commands
 from app.traffic_commands import register as register_traffic_commands
 from mocks.settings import MockSettings
@@ -33,7 +34,7 @@ cli = typer.Typer(
 HostOpt = Annotated[str, typer.Option(help="Interface to bind (loopback by default).")]
 PortOpt = Annotated[int, typer.Option(help="Port of the mock enterprise.")]
 CustomersOpt = Annotated[
-    int | None, typer.Option(help="Customers in the shared dataset [default: 1000].")
+    int | None, typer.Option(help="Customers in the shared dataset (default 1000).")
 ]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed of the dataset and the chaos engine.")]
 FaultsOpt = Annotated[
@@ -103,9 +104,7 @@ def mocks(
 def integration(
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the integration service.")] = 8000,
-    mocks_url: Annotated[
-        str | None, typer.Option(help="Where the mock enterprise answers.")
-    ] = None,
+    mocks_url: MocksUrlOpt = None,
     policies: Annotated[
         Path | None, typer.Option(help="YAML resilience policies.", exists=True)
     ] = None,
@@ -139,12 +138,8 @@ def integration(
 def dashboard(
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
-    integration_url: Annotated[
-        str | None, typer.Option(help="Where the integration service answers.")
-    ] = None,
-    mocks_url: Annotated[
-        str | None, typer.Option(help="Where the mock enterprise answers.")
-    ] = None,
+    integration_url: IntegrationUrlOpt = None,
+    mocks_url: MocksUrlOpt = None,
 ) -> None:
     """Serve the live dashboard (Streamlit) on :8501: flow map, calls, chaos, write path, load."""
     from app.dashboard import MAIN_SCRIPT

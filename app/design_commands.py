@@ -27,7 +27,9 @@ def _load(map_file: Path | None) -> tuple[SystemMap, PolicyBook]:
 
 MapOpt = Annotated[
     Path | None,
-    typer.Option("--map", exists=True, help="The system map [integration/config/system_map.yaml]."),
+    typer.Option(
+        "--map", exists=True, help="The system map (default integration/config/system_map.yaml)."
+    ),
 ]
 
 

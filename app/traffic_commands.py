@@ -10,14 +10,9 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-__all__ = ["register"]
+from app.cli_options import IntegrationUrlOpt, MocksUrlOpt
 
-IntegrationUrlOpt = Annotated[
-    str | None, typer.Option(help="Where the integration service answers [default: :8000].")
-]
-MocksUrlOpt = Annotated[
-    str | None, typer.Option(help="Where the mock enterprise answers [default: :8100].")
-]
+__all__ = ["register"]
 
 
 def _simulator_settings(**overrides: Any) -> Any:
@@ -61,14 +56,15 @@ def simulate(
     mocks_url: MocksUrlOpt = None,
     seed: Annotated[int | None, typer.Option(help="Seed of arrivals and scripts.")] = None,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, max=1000, help="Calls under way at most [default: 64].")
+        int | None, typer.Option(min=1, max=1000, help="Calls under way at most (default 64).")
     ] = None,
     mix: Annotated[
         str | None,
-        typer.Option(help="Journey weights, e.g. make_payment=3,eligibility=1 [default: all]."),
+        typer.Option(help="Journey weights, e.g. make_payment=3,eligibility=1 (default: all)."),
     ] = None,
     think_ms: Annotated[
-        float | None, typer.Option(min=0, help="A caller's pause before speaking [250].")
+        float | None,
+        typer.Option(min=0, help="A caller's pause before speaking, ms (default 250)."),
     ] = None,
     transcripts: Annotated[
         Path | None, typer.Option(help="Write every call (transcript, tools, verdict) as JSONL.")
