@@ -109,12 +109,21 @@ def integration(
         Path | None, typer.Option(help="YAML resilience policies.", exists=True)
     ] = None,
     transport: Annotated[str | None, typer.Option(help="aiohttp (default) or httpx.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes serving the port (one store).")
+    ] = 1,
+    store_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The layer's store (SQLAlchemy URL); default SQLite in the state folder."
+        ),
+    ] = None,
 ) -> None:
-    """Serve the integration service (caller lookup, events, metrics) on :8000."""
-    from app.serving import serve_forever
+    """Serve the integration service (calls, tools, outbox, events, metrics) on :8000."""
+    from sqlalchemy.engine import make_url
+
+    from app.serving import serve_factory
     from integration.bootstrap import build
-    from integration.logs import configure_logging
-    from integration.service.app import create_app
     from integration.settings import IntegrationSettings
 
     overrides: dict[str, Any] = {
@@ -123,15 +132,31 @@ def integration(
         "mocks_url": mocks_url,
         "policies_file": policies,
         "transport": transport,
+        "workers": workers,
+        "store_url": store_url,
     }
+    chosen = {k: v for k, v in overrides.items() if v is not None}
     try:
-        settings = IntegrationSettings(**{k: v for k, v in overrides.items() if v is not None})
-        layer = build(settings)
+        settings = IntegrationSettings(**chosen)
+        build(settings)  # every setting and the system map checked before a worker starts
     except (ValidationError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    configure_logging("INFO")
-    typer.echo(f"integration service on http://{host}:{port} (mocks at {settings.mocks_url})")
-    serve_forever(create_app(layer), host=host, port=port)
+    # The workers read their settings from the environment: the flags travel there.
+    for name, value in chosen.items():
+        os.environ[f"SWITCHBOARD_INTEGRATION_{name.upper()}"] = str(value)
+    store = (
+        make_url(settings.store_url).render_as_string(hide_password=True)
+        if settings.store_url
+        else f"SQLite in {settings.state_dir}"
+    )
+    typer.echo(
+        f"integration service on http://{host}:{port} ({workers} worker"
+        f"{'s' if workers > 1 else ''}, store {store}, mocks at {settings.mocks_url})"
+    )
+    serve_factory(
+        "integration.api.asgi:app_from_environment", host=host, port=port, workers=workers,
+        metrics_dir=settings.state_dir / "metrics" if workers > 1 else None,
+    )  # fmt: skip
 
 
 @cli.command()

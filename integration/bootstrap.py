@@ -3,8 +3,19 @@
     build(settings, *, transport=None, clock=None, sleep=None) -> Integration
 
 Nothing is opened here: transports open their connections on first use inside the
-running loop, and ``Integration.start()`` opens the event store. Tests pass a transport,
-a clock and a sleep; everything else comes from ``settings``.
+running loop, and ``Integration.start()`` opens the store. Tests pass a transport, a
+clock and a sleep; everything else comes from ``settings``. Each use case gets the few
+parts it uses (``start_deps``, ``end_deps``, ``vapi_deps``, the tools' ``ToolDeps``),
+never this whole object.
+
+What each worker keeps to itself, and why (everything else is in the store):
+- breakers, bulkheads, retry budgets and hedge latencies: each worker's view of a source
+  is a fair sample of it, and counting every attempt in the store would cost a write per
+  attempt; a failing source opens every worker's breaker within its window;
+- the in-memory copy of the last good answers (the store holds the shared one);
+- vendor quotas: each worker takes an equal share (``PolicyBook.shared_by``);
+- reads in flight (a barge-in on another worker reaches them through the call's row);
+- the recent-events ring, used only when events are not stored (tests).
 """
 
 from __future__ import annotations
@@ -13,9 +24,13 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from integration.calls.end import EndCallDeps
+from integration.calls.start import StartCallDeps
+from integration.calls.store import CallStore
+from integration.calls.vapi import VapiDeps
 from integration.clients import LayerClients, build_clients
 from integration.clients.writes import WriteClients, build_write_clients
 from integration.events.metrics import Metrics
@@ -30,11 +45,18 @@ from integration.outbox.metrics import OutboxMetrics
 from integration.outbox.receipts import MessageReceipts
 from integration.outbox.store import OutboxStore
 from integration.outbox.vault import CardVault
+from integration.policies.admission import Admission
 from integration.policies.executor import SourceExecutor, build_executors
 from integration.policies.models import PolicyBook
-from integration.service.calls import CallRegistry
 from integration.settings import IntegrationSettings
+from integration.store.credentials import SharedCredential
+from integration.store.database import Database
+from integration.store.last_good import SharedLastGood
+from integration.store.scorecards import Scorecards
+from integration.store.workers import WorkerRegistry, default_worker_name
 from integration.systemmap.model import SystemMap, check_caller_lookup, load_system_map
+from integration.tools import ToolRuntime
+from integration.tools.context import ToolDeps
 from integration.transport import Transport
 from integration.transports import make_transport
 
@@ -44,6 +66,7 @@ __all__ = ["Integration", "build"]
 @dataclass
 class Integration:
     settings: IntegrationSettings
+    worker: str
     policies: PolicyBook
     system_map: SystemMap
     transport: Transport
@@ -51,7 +74,11 @@ class Integration:
     executors: dict[str, SourceExecutor]
     sink: EventSink
     lookup: CallerLookup
-    calls: CallRegistry
+    store: Database
+    event_db: Database
+    calls: CallStore
+    last_good: SharedLastGood
+    crm_token: SharedCredential
     outbox: OutboxStore
     receipts: MessageReceipts
     vault: CardVault
@@ -59,23 +86,54 @@ class Integration:
     write_executors: dict[str, SourceExecutor]
     outbox_metrics: OutboxMetrics
     dispatcher: Dispatcher | None
+    tools: ToolRuntime
+    admission: Admission
+    workers: WorkerRegistry
+    scorecards: Scorecards
     wall_clock: Callable[[], float]
+    started: bool = field(default=False)
 
     async def start(self) -> None:
-        await self.sink.start()
+        await self.store.start()
+        await self.calls.start()
+        await self.last_good.start()
+        await self.crm_token.start()
+        await self.scorecards.start()
         await self.outbox.start()
+        await self.sink.start()
+        await self.workers.start()
         if self.dispatcher is not None:
             await self.dispatcher.start()
+        self.admission.start()
+        self.started = True
 
     async def aclose(self) -> None:
+        await self.admission.aclose()
         if self.dispatcher is not None:
             await self.dispatcher.aclose()
+        await self.tools.aclose()
         for executor in (*self.executors.values(), *self.write_executors.values()):
             await executor.aclose()
         await self.clients.aclose()
         await self.transport.aclose()
-        await self.outbox.aclose()
+        await self.last_good.aclose()
         await self.sink.aclose()
+        await self.workers.aclose()
+        if self.event_db is not self.store:
+            await self.event_db.aclose()
+        await self.store.aclose()
+
+    @property
+    def start_deps(self) -> StartCallDeps:
+        return StartCallDeps(self.lookup, self.calls, self.sink)
+
+    @property
+    def end_deps(self) -> EndCallDeps:
+        return EndCallDeps(self.calls, self.outbox, self.vault, self.dispatcher, self.sink)
+
+    @property
+    def vapi_deps(self) -> VapiDeps:
+        return VapiDeps(self.lookup, self.calls, self.tools, self.sink, self.admission)
 
     def wake_dispatcher(self) -> None:
         if self.dispatcher is not None:
@@ -85,6 +143,15 @@ class Integration:
         if self.dispatcher is None:
             return {"dispatcher": None}
         return self.dispatcher.summary()
+
+    def snapshot(self) -> dict[str, Any]:
+        """What this worker publishes with its heartbeat: its breakers and its dispatcher."""
+        return {
+            "systems": {name: ex.snapshot() for name, ex in self.executors.items()},
+            "write_breakers": {name: ex.breaker.state for name, ex in self.write_executors.items()},
+            "delivery": self.delivery_summary(),
+            "admission": self.admission.snapshot(),
+        }
 
 
 def build(
@@ -96,12 +163,14 @@ def build(
     wall_clock: Callable[[], float] | None = None,
     durable_events: bool = True,
 ) -> Integration:
-    """``durable_events=False`` keeps events in memory only (the outbox is always on disk:
-    point ``events_url`` at ``sqlite://`` for a throwaway one)."""
+    """``durable_events=False`` keeps events in memory only (the calls and the outbox are
+    always in the store: point ``store_url`` at ``sqlite://`` for a throwaway one)."""
     clock = clock or time.monotonic
     wall_clock = wall_clock or time.time
     sleep = sleep or asyncio.sleep
-    system_map, policies = load_system_map(settings.policies_file)
+    worker = settings.worker_name or default_worker_name()
+    system_map, book = load_system_map(settings.policies_file)
+    policies = book.shared_by(settings.workers)
     check_caller_lookup(
         system_map,
         {name: system for name, (system, _) in STEPS.items()},
@@ -109,9 +178,21 @@ def build(
         set(ESSENTIAL),
     )
     transport = transport or make_transport(settings.transport, settings.max_connections)
-    store = EventStore(settings.resolved_events_url) if durable_events else None
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    sink = EventSink(EventStream(settings.events_memory), Metrics(), store)
+    store = Database(
+        settings.resolved_store_url, synchronous=settings.outbox_synchronous, name="layer"
+    )
+    event_db = (
+        store
+        if settings.resolved_events_url == settings.resolved_store_url
+        else Database(settings.resolved_events_url, synchronous="NORMAL", threads=1, name="events")
+    )
+    sink = EventSink(
+        EventStream(settings.events_memory),
+        Metrics(),
+        EventStore(event_db) if durable_events else None,
+    )
+    last_good = SharedLastGood(store, wall_clock=wall_clock)
     systems = sorted({system for system, _ in STEPS.values()})
     executors = build_executors(
         policies,
@@ -120,9 +201,13 @@ def build(
         sleep=sleep,
         rng=random.Random(settings.seed),
         on_attempt=sink.record_attempt,
+        shared_cache=last_good,
     )
+    crm_token = SharedCredential(store, "crm_oauth", worker, wall_clock=wall_clock)
     database_bulkhead = policies.for_system("database").bulkhead.max_concurrent
-    clients = build_clients(settings, transport, clock=clock, database_threads=database_bulkhead)
+    clients = build_clients(
+        settings, transport, clock=clock, database_threads=database_bulkhead, crm_token=crm_token
+    )
     lookup = CallerLookup(
         clients,
         executors,
@@ -143,10 +228,11 @@ def build(
         settings.card_key.get_secret_value() if settings.card_key else None,
         settings.state_dir / "card.key",
     )
-    outbox = OutboxStore(
-        settings.resolved_outbox_url, wall_clock=wall_clock, synchronous=settings.outbox_synchronous
-    )
+    outbox = OutboxStore(store, wall_clock=wall_clock)
     outbox_metrics = OutboxMetrics(sink.metrics.registry)
+    calls = CallStore(store, wall_clock=wall_clock, worker=worker)
+    registry = WorkerRegistry(store, worker, wall_clock=wall_clock)
+    registry.on_forget = lambda gone: Metrics.process_gone(gone.pid)
     dispatcher = (
         Dispatcher(
             outbox,
@@ -154,18 +240,44 @@ def build(
             context=DeliveryContext(write_clients, vault.open),
             executors=write_executors,
             policy=policies.outbox,
-            owner=settings.dispatcher_owner,
+            owner=worker,
             rng=random.Random(settings.seed + 2),
             clock=clock,
             wall_clock=wall_clock,
             on_event=sink.emit,
             metrics=outbox_metrics,
+            find_dead=registry.dead,
+            forget=registry.forget,
         )
         if settings.dispatcher
         else None
     )
-    return Integration(
+    payments = write_executors.get("payments")
+    tool_deps = ToolDeps(
+        crm=clients.crm,
+        eligibility=clients.eligibility_api,
+        calendar=write_clients.calendar,
+        vault=vault,
+        outbox=outbox,
+        calls=calls,
+        payments_breaker=payments.breaker if payments is not None else None,
+        delivery=dispatcher,
+        wall_clock=wall_clock,
+    )
+    tools = ToolRuntime(
+        tool_deps,
+        calls,
+        read_executors=executors,
+        policies=policies,
+        clock=clock,
+        on_attempt=sink.record_attempt,
+        emit=sink.emit,
+        seed=settings.seed,
+        shared_workers=settings.workers > 1,
+    )
+    integration = Integration(
         settings=settings,
+        worker=worker,
         policies=policies,
         system_map=system_map,
         transport=transport,
@@ -173,7 +285,11 @@ def build(
         executors=executors,
         sink=sink,
         lookup=lookup,
-        calls=CallRegistry(),
+        store=store,
+        event_db=event_db,
+        calls=calls,
+        last_good=last_good,
+        crm_token=crm_token,
         outbox=outbox,
         receipts=MessageReceipts(outbox, wall_clock=wall_clock),
         vault=vault,
@@ -181,5 +297,11 @@ def build(
         write_executors=write_executors,
         outbox_metrics=outbox_metrics,
         dispatcher=dispatcher,
+        tools=tools,
+        admission=Admission(policies.admission, clock),
+        workers=registry,
+        scorecards=Scorecards(store, wall_clock=wall_clock),
         wall_clock=wall_clock,
     )
+    registry.publish(integration.snapshot)
+    return integration

@@ -45,7 +45,19 @@ class IntegrationSettings(BaseSettings):
     # The mock enterprise's SQL database, read directly (same default as the mocks').
     database_url: str = "sqlite:///.state/enterprise.db"
     state_dir: Path = Path(".state")
-    events_url: str | None = None  # SQLAlchemy URL; default: SQLite file in state_dir
+    # The layer's own state (calls, last good answers, credentials, outbox, events, who is
+    # alive): one SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db, shared by every
+    # worker. Unset: SQLite files in state_dir (layer.db, and events.db for the events,
+    # whose batches would otherwise hold the writer lock that calls and the outbox need).
+    store_url: str | None = None
+    workers: int = Field(
+        1, ge=1, le=64, description="worker processes serving this port on this host: each "
+        "takes an equal share of every vendor quota",
+    )  # fmt: skip
+    worker_name: str | None = Field(
+        None, min_length=1, max_length=128,
+        description="this worker's name in the store (default host:pid:tag)",
+    )  # fmt: skip
     # The system map: resilience policies, owners, SLAs and flows (integration/config/).
     policies_file: Path = DEFAULT_POLICY_FILE
     transport: Literal["aiohttp", "httpx"] = "aiohttp"
@@ -58,17 +70,10 @@ class IntegrationSettings(BaseSettings):
     events_memory: int = Field(50_000, ge=100, description="events kept in memory for /events")
     seed: int = 42  # jitter and hedging draw from a seeded source, so runs replay
     # ---- the write path (outbox) ----
-    # An SQLAlchemy URL like ``events_url``; default: SQLite file ``state_dir/outbox.db``
-    # (its own file, so the event writer's batches never hold the outbox's write lock).
-    outbox_url: str | None = None
     dispatcher: bool = Field(True, description="deliver the outbox from this process")
-    dispatcher_owner: str = Field(
-        "integration-1", min_length=1, max_length=64,
-        description="this dispatcher's name on its leases; a restart under the same name "
-        "takes back what it held at once, two dispatchers need two names",
-    )  # fmt: skip
     outbox_synchronous: Literal["FULL", "NORMAL"] = Field(
-        "FULL", description="SQLite fsync level of what the API acknowledges (ends, tools' "
+        "FULL",
+        description="SQLite fsync level of what the API acknowledges (ends, tools' "
         "writes): FULL survives a power cut, NORMAL a crash; the dispatcher's own bookkeeping "
         "commits at NORMAL",
     )
@@ -110,9 +115,9 @@ class IntegrationSettings(BaseSettings):
         return base + STATUS_CALLBACK_PATH
 
     @property
-    def resolved_outbox_url(self) -> str:
-        return self.outbox_url or f"sqlite:///{self.state_dir / 'outbox.db'}"
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.state_dir / 'layer.db'}"
 
     @property
     def resolved_events_url(self) -> str:
-        return self.events_url or f"sqlite:///{self.state_dir / 'events.db'}"
+        return self.store_url or f"sqlite:///{self.state_dir / 'events.db'}"

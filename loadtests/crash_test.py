@@ -1,22 +1,27 @@
-"""The write path's crash test: kill the integration process while calls end, then count.
+"""The crash test: kill the integration service under load, then count every write.
 
-    python -m loadtests.crash_test [--kills 3] [--rate 20] [--seed 7]
+    python -m loadtests.crash_test [--kills 3] [--rate 20] [--workers 1] [--store sqlite]
 
-Steady traffic (start a call, end it with effects for five systems) runs against
-``python -m app integration`` while the process is killed with SIGKILL at random moments
-and started again, ``--kills`` times. A client whose request died with the process asks
-again once the service is back, as a voice platform would. Afterwards the outbox is left
-to drain and every effect the API acknowledged is looked up in the mocks' ledgers by its
-idempotency key: applied once is right; missing is lost; twice is a duplicate.
+Steady traffic (start a call, one tool, end it with effects for five systems) runs
+against ``python -m app integration`` while it is killed with SIGKILL at random moments,
+``--kills`` times. With one worker the process is killed and started again; with
+``--workers N`` one worker at a time is killed (in turn) and uvicorn's supervisor starts
+its replacement while the others keep serving. A client whose request died with a process
+asks again, as a voice platform would. Afterwards the outbox is left to drain and every
+effect the API acknowledged is looked up in the mocks' ledgers by its idempotency key:
+applied once is right; missing is lost; twice is a duplicate. Calls whose worker was
+killed between their start and their end, and that ended all the same, are counted too.
 
-Run alone, it starts the mocks too; the test suite hands in its own (tests/integration/
-test_outbox_crash.py).
+``--store postgres`` runs the layer on a throwaway PostgreSQL server
+(``loadtests.postgres``); the default is SQLite in the state folder. Run alone, it starts
+the mocks too; the test suite hands in its own (tests/integration/test_outbox_crash.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -52,15 +57,20 @@ class CrashReport:
     lost: list[str] = field(default_factory=list)
     dead: int = 0
     kills: int = 0
-    answers_after_restart: int = 0  # ends whose answer died with the process, asked again
+    answers_after_restart: int = 0  # requests whose answer died with a process, asked again
+    through_a_kill: int = 0  # calls whose worker died mid-call, ended all the same
     drain_s: float = 0.0
+    workers: int = 1
+    store: str = "sqlite"
 
     def table(self) -> str:
         rows = [
+            ("workers, store", f"{self.workers}, {self.store}"),
             ("kills (SIGKILL) and restarts", self.kills),
             ("calls started / ended and acknowledged",
              f"{self.calls_started} / {self.calls_acknowledged}"),
-            ("ends asked again after a kill", self.answers_after_restart),
+            ("requests asked again after a kill", self.answers_after_restart),
+            ("calls that lived through their worker's kill", self.through_a_kill),
             ("effects acknowledged", self.effects_acknowledged),
             ("effects applied (mocks' ledgers)", self.applied),
             ("duplicates", len(self.duplicates)),
@@ -91,6 +101,8 @@ class CrashTest:
         rate_per_s: float = 20.0,
         seed: int = 7,
         uptime_s: tuple[float, float] = (0.8, 2.0),
+        workers: int = 1,
+        store_url: str | None = None,
     ) -> None:
         self.mocks_url = mocks_url.rstrip("/")
         self.phones = list(phones)
@@ -109,6 +121,12 @@ class CrashTest:
         self._process: subprocess.Popen[bytes] | None = None
         self._log = state_dir / "integration.log"
         self._slot = 0
+        self.workers = workers
+        self.store_url = store_url
+        self.report.workers = workers
+        self.report.store = "postgres" if store_url and "postgres" in store_url else "sqlite"
+        self._kills: list[tuple[str, float]] = []  # (worker, when) of each worker killed
+        self._calls: dict[str, tuple[float, float]] = {}  # call id -> (started, ended)
 
     # -- the integration process -------------------------------------------------------
 
@@ -122,10 +140,13 @@ class CrashTest:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        args = ["integration", "--port", str(self.port), "--workers", str(self.workers)]
+        if self.store_url:
+            args += ["--store-url", self.store_url]
         with self._log.open("ab") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "app", "integration", "--port", str(self.port)],
-                env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "app", *args], env=self._env(), stdout=log,
+                stderr=subprocess.STDOUT,
             )  # fmt: skip
 
     async def _start(self) -> None:
@@ -136,18 +157,43 @@ class CrashTest:
                 if self._process.poll() is not None:
                     raise RuntimeError(f"integration exited; see {self._log}")
                 try:
-                    if (await http.get(f"{self.url}/health")).status_code == 200:
+                    if len(await self._live_workers(http)) == self.workers:
                         return
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.05)
         raise TimeoutError("the integration service did not come up in 60 s")
 
-    def _kill(self) -> None:
+    async def _live_workers(self, http: httpx.AsyncClient) -> list[str]:
+        answer = await http.get(f"{self.url}/workers")
+        return [w["worker"] for w in answer.json()["workers"]] if answer.status_code == 200 else []
+
+    async def _kill(self) -> None:
+        """One process gone with SIGKILL: the service, or one of its workers in turn."""
         assert self._process is not None
-        self._process.send_signal(signal.SIGKILL)
-        self._process.wait()
-        self.report.kills += 1
+        if self.workers == 1:
+            async with httpx.AsyncClient(timeout=5) as http:
+                [worker] = await self._live_workers(http)
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait()
+            self._kills.append((worker, time.monotonic()))
+            self.report.kills += 1
+            await self._start()
+            return
+        async with httpx.AsyncClient(timeout=5) as http:  # a new connection: any worker
+            live = sorted(await self._live_workers(http))
+            victim = live[self.report.kills % len(live)]
+            os.kill(_pid_of(victim), signal.SIGKILL)
+            self._kills.append((victim, time.monotonic()))
+            self.report.kills += 1
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # the supervisor starts its replacement
+                await asyncio.sleep(0.1)
+                with contextlib.suppress(httpx.TransportError):
+                    now = await self._live_workers(http)
+                    if len(now) == self.workers and victim not in now:
+                        return
+        raise TimeoutError("the killed worker was not replaced in 60 s")
 
     def stop(self) -> None:
         if self._process is not None:
@@ -174,31 +220,40 @@ class CrashTest:
             ],
         }  # fmt: skip
 
+    async def _ask(
+        self, http: httpx.AsyncClient, path: str, body: dict[str, Any]
+    ) -> httpx.Response | None:
+        """POST, asked once more after the service is back if a process died under it."""
+        for asked in range(2):
+            try:
+                return await http.post(path, json=body)
+            except httpx.TransportError:
+                if asked:
+                    return None
+                self.report.answers_after_restart += 1
+                await self._back_up(http)
+        return None
+
     async def _one_call(self, http: httpx.AsyncClient, n: int) -> None:
         phone = self.phones[n % len(self.phones)]
         call_id = f"crash-{self.run_id}-{n}"  # unique per run: keys never meet old ones
-        try:
-            started = await http.post("/calls", json={"phone": phone, "call_id": call_id})
-        except httpx.TransportError:
-            return  # the process died under the lookup: the call never started
-        if started.status_code != 201:
+        started = await self._ask(http, "/calls", {"phone": phone, "call_id": call_id})
+        # 409 on the second ask: the first started the call before its answer was lost.
+        if started is None or started.status_code not in (201, 409):
             return
         self.report.calls_started += 1
-        outcome = self._outcome(n)
-        for asked in range(2):
-            try:
-                ended = await http.post(f"/calls/{call_id}/end", json=outcome)
-            except httpx.TransportError:
-                if asked:
-                    return
-                self.report.answers_after_restart += 1
-                await self._back_up(http)
-                continue
-            if ended.status_code in (200, 201):
-                self.report.calls_acknowledged += 1
-                for effect in ended.json()["effects"]:
-                    self.acknowledged[effect["idempotency_key"]] = effect["system"]
-            return  # 404 after a restart: the end was never committed nor acknowledged
+        began = time.monotonic()
+        await asyncio.sleep(self.rng.uniform(0.05, 0.4))  # the caller talks
+        await self._ask(
+            http, f"/calls/{call_id}/tools/check_eligibility",
+            {"arguments": {"product": "LOAN-AUTO"}},
+        )  # fmt: skip
+        ended = await self._ask(http, f"/calls/{call_id}/end", self._outcome(n))
+        if ended is not None and ended.status_code in (200, 201):
+            self.report.calls_acknowledged += 1
+            self._calls[call_id] = (began, time.monotonic())
+            for effect in ended.json()["effects"]:
+                self.acknowledged[effect["idempotency_key"]] = effect["system"]
 
     async def _back_up(self, http: httpx.AsyncClient) -> None:
         while True:
@@ -225,8 +280,7 @@ class CrashTest:
     async def _killer(self) -> None:
         for _ in range(self.kills):
             await asyncio.sleep(self.rng.uniform(*self.uptime_s))
-            self._kill()
-            await self._start()
+            await self._kill()
 
     # -- verdict ------------------------------------------------------------------------
 
@@ -249,6 +303,14 @@ class CrashTest:
         self.report.lost.extend(counted.lost)
         self.report.effects_acknowledged = counted.acknowledged
 
+    async def _count_survivors(self) -> None:
+        """Calls whose starting worker was killed while they were under way."""
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
+            for call_id, (began, ended) in self._calls.items():
+                worker = (await http.get(f"/calls/{call_id}")).json().get("worker")
+                if any(w == worker and began < at < ended for w, at in self._kills):
+                    self.report.through_a_kill += 1
+
     async def run(self) -> CrashReport:
         await self._start()
         try:
@@ -260,6 +322,7 @@ class CrashTest:
             await traffic
             await self._drain()
             self._count()
+            await self._count_survivors()
         finally:
             self.stop()
         return self.report
@@ -278,6 +341,22 @@ def _mocks(customers: int, seed: int, state_dir: Path) -> Iterator[tuple[str, li
         yield url, phones
 
 
+def _pid_of(worker: str) -> int:
+    """A worker's process id, from its name in the store (``host:pid:tag``)."""
+    return int(worker.split(":")[1])
+
+
+@contextmanager
+def _store(kind: str) -> Iterator[str | None]:
+    if kind == "sqlite":
+        yield None
+        return
+    from loadtests.postgres import temporary_postgres
+
+    with temporary_postgres() as server:
+        yield server.url
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m loadtests.crash_test", description=__doc__.split("\n")[0]
@@ -286,18 +365,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="calls started per second")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--state-dir", type=Path, default=Path(".state/crash-test"))
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (1-8)")
+    parser.add_argument(
+        "--store", choices=("sqlite", "postgres", "both"), default="sqlite",
+        help="the layer's store: SQLite in the state folder, or a throwaway PostgreSQL",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    shutil.rmtree(args.state_dir, ignore_errors=True)  # a run starts from an empty outbox
-    mocks_state = args.state_dir / "mocks"
-    with _mocks(1000, 42, mocks_state) as (url, phones):
-        test = CrashTest(
-            url, phones=phones, state_dir=args.state_dir / "integration",
-            database_url=f"sqlite:///{mocks_state / 'enterprise.db'}",
-            kills=args.kills, rate_per_s=args.rate, seed=args.seed,
-        )  # fmt: skip
-        report = asyncio.run(test.run())
-    print(report.table())
-    return 0 if report.exactly_once else 1
+    if not 1 <= args.workers <= 8:
+        parser.error("--workers must be between 1 and 8")
+    stores = ("sqlite", "postgres") if args.store == "both" else (args.store,)
+    passed = True
+    for kind in stores:
+        shutil.rmtree(args.state_dir, ignore_errors=True)  # a run starts from an empty outbox
+        mocks_state = args.state_dir / "mocks"
+        print(f"crash test: {args.workers} worker(s) on {kind}, {args.kills} kills, "
+              f"{args.rate:g} calls/s...", flush=True)  # fmt: skip
+        with _mocks(1000, 42, mocks_state) as (url, phones), _store(kind) as store_url:
+            test = CrashTest(
+                url, phones=phones, state_dir=args.state_dir / "integration",
+                database_url=f"sqlite:///{mocks_state / 'enterprise.db'}",
+                kills=args.kills, rate_per_s=args.rate, seed=args.seed, workers=args.workers,
+                store_url=store_url,
+            )  # fmt: skip
+            report = asyncio.run(test.run())
+        print(report.table(), flush=True)
+        passed = passed and report.exactly_once
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,12 @@
 The mock enterprise is served once per session by uvicorn on a free loopback port; it is
 started only when a test asks for it (unit tests never do). Integration and contract tests
 get a clean slate before each test from their own autouse ``clean_mocks`` fixture.
+
+The layer's store runs on SQLite and on PostgreSQL: ``store_url`` gives each test that
+asks for it both, a PostgreSQL server (Debian's, started by ``loadtests.postgres`` in a
+temporary folder, once per session) emptied before each test. Where PostgreSQL is not
+installed those runs are skipped, unless ``SWITCHBOARD_REQUIRE_POSTGRES=1`` (CI sets it)
+makes a missing server a failure.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import httpx
 import pytest
 
 from app.serving import ServerHandle, serve_in_thread
+from loadtests.postgres import PostgresServer, find_pg_bin, temporary_postgres
 from mocks.registry import MockEnterprise, build_enterprise
 from mocks.settings import MockSettings
 
@@ -22,6 +29,30 @@ CHAOS_TOKEN = "test-chaos-token"
 CONTROL_HEADERS = {"Authorization": f"Bearer {CHAOS_TOKEN}"}
 TEST_CUSTOMERS = 400
 TEST_SEED = 42
+REQUIRE_POSTGRES = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
+BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the session (only if a test asks for it)."""
+    if find_pg_bin() is None:
+        why = "PostgreSQL is not installed (apt-get install postgresql)"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{why}, and SWITCHBOARD_REQUIRE_POSTGRES=1 requires it")
+        pytest.skip(why)
+    with temporary_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty store: an SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'layer.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    server.reset()
+    return server.url
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from integration.clients._http import AttemptBudget, AttemptState, VendorHttp
 from integration.clients._write import send_write, send_write_json
 from integration.clients.phone_formats import phone_variants
-from integration.clients.tokens import OAuthTokenManager
+from integration.clients.tokens import OAuthTokenManager, SharedToken
 from integration.errors import CredentialsRejected, MalformedResponse, SourceError
 from integration.settings import VendorCredentials
 from integration.transport import Transport
@@ -67,6 +67,7 @@ class SalesforceClient:
         refresh_margin_s: float = 60.0,
         api_version: str = API_VERSION,
         batch_size: int | None = None,
+        shared_token: SharedToken | None = None,
     ) -> None:
         """``base_url`` is the org's instance URL (the mocks: ``<mocks_url>/crm``);
         ``batch_size`` (200-2000) asks for smaller result pages than Salesforce's 2,000."""
@@ -74,6 +75,7 @@ class SalesforceClient:
         self.tokens = OAuthTokenManager(
             self.http, credentials.crm_client_id, credentials.crm_client_secret,
             clock=clock, default_ttl_s=token_ttl_s, refresh_margin_s=refresh_margin_s,
+            shared=shared_token,
         )  # fmt: skip
         self.data_path = f"/services/data/{api_version}"
         self._query_options = (

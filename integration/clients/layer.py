@@ -15,7 +15,7 @@ from integration.clients.eligibility import EligibilityClient
 from integration.clients.erp import ErpClient
 from integration.clients.loans import LoansClient
 from integration.clients.telephony import TwilioCallsClient
-from integration.clients.tokens import OAuthTokenManager
+from integration.clients.tokens import OAuthTokenManager, SharedToken
 from integration.settings import IntegrationSettings
 from integration.transport import Transport
 
@@ -68,6 +68,7 @@ def build_clients(
     *,
     clock: Callable[[], float] = time.monotonic,
     database_threads: int = 20,
+    crm_token: SharedToken | None = None,
 ) -> LayerClients:
     """Each vendor's base URL is its prefix on the mock enterprise; against real vendors
     these are the instance URL, Twilio's API root and so on."""
@@ -75,7 +76,7 @@ def build_clients(
     creds = settings.credentials
     crm = SalesforceClient(
         transport, f"{base}/crm", creds, clock=clock, token_ttl_s=settings.crm_token_ttl_s,
-        refresh_margin_s=settings.crm_token_refresh_margin_s,
+        refresh_margin_s=settings.crm_token_refresh_margin_s, shared_token=crm_token,
     )  # fmt: skip
     return LayerClients(
         crm=crm,

@@ -9,6 +9,12 @@ Single flight: at most one token request is ever in the air. It runs as its own 
 a caller that gives up (its attempt timed out, its call was cancelled) does not cancel it
 for the others. ``invalidate(stale)`` refreshes only while the stale token is still the
 current one: 200 requests that all got a 401 with the same token cause one refresh.
+
+Across workers (``shared``, the store every worker of the service uses): before asking
+the vendor, a worker looks for a token another worker already got, and only the one that
+takes the refresh in the store asks; the others wait for its token. So a 401 storm over
+all the workers is still one refresh, and a worker that starts uses the token already
+there.
 """
 
 from __future__ import annotations
@@ -17,17 +23,32 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from integration.clients._http import VendorHttp
 from integration.errors import MalformedResponse, SourceError, SourceTimeout
 
-__all__ = ["OAuthTokenManager"]
+__all__ = ["OAuthTokenManager", "SharedToken"]
 
 log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/services/oauth2/token"
 OPERATION = "oauth_token"
+
+
+class SharedToken(Protocol):
+    """One credential every worker shares (``integration.store.credentials``)."""
+
+    async def load(self) -> tuple[str, float] | None:
+        """The stored token and the seconds it has left, if any."""
+        ...
+
+    async def take_refresh(self, stale: str | None, hold_s: float) -> bool:
+        """True when this worker should ask the vendor: nobody else is asking, and the
+        stored token is ``stale`` (or missing). False: load, or wait and load."""
+        ...
+
+    async def save(self, token: str, ttl_s: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +78,8 @@ class OAuthTokenManager:
         refresh_margin_s: float = 60.0,
         request_timeout_s: float = 3.0,
         background_retry_s: float = 5.0,
+        shared: SharedToken | None = None,
+        shared_poll_s: float = 0.05,
     ) -> None:
         self.http = http
         self.clock = clock
@@ -71,6 +94,10 @@ class OAuthTokenManager:
             "client_secret": client_secret,
         }
         self._current: _Token | None = None
+        self._stale: str | None = None  # the token the refresh in the air replaces
+        self._shared = shared
+        self._shared_poll_s = shared_poll_s
+        self.adopted = 0  # tokens taken from another worker instead of asked for
         self._inflight: asyncio.Task[_Token] | None = None
         self._quiet_until = float("-inf")  # no early refresh before this (one just failed)
 
@@ -87,9 +114,9 @@ class OAuthTokenManager:
             return held.value
         if held is not None and now < held.expires_at:
             if now >= self._quiet_until:
-                self._refresh()
+                self._refresh(held.value)
             return held.value
-        return await self._wait(self._refresh(), timeout_s)
+        return await self._wait(self._refresh(held.value if held else None), timeout_s)
 
     async def invalidate(self, stale: str, timeout_s: float) -> str:
         """The source refused ``stale``: a new token (one refresh however many ask)."""
@@ -97,7 +124,7 @@ class OAuthTokenManager:
         if held is not None and held.value != stale:
             return held.value  # someone else's refresh already replaced it
         self._current = None  # nobody else should send a token the source has refused
-        return await self._wait(self._refresh(), timeout_s)
+        return await self._wait(self._refresh(stale), timeout_s)
 
     async def settle(self) -> None:
         """Wait until no token request is in the air (its outcome is already recorded)."""
@@ -113,20 +140,54 @@ class OAuthTokenManager:
 
     # -- the one request in the air -----------------------------------------------------
 
-    def _refresh(self) -> asyncio.Task[_Token]:
+    def _refresh(self, stale: str | None) -> asyncio.Task[_Token]:
         if self._inflight is None or self._inflight.done():
-            self.refresh_count += 1
+            self._stale = stale
             self._inflight = asyncio.get_running_loop().create_task(self._fetch())
             self._inflight.add_done_callback(self._settled)
         return self._inflight
 
     async def _fetch(self) -> _Token:
+        if self._shared is not None:
+            adopted = await self._from_others()
+            if adopted is not None:
+                return adopted
+        self.refresh_count += 1
         attempt = _TokenAttempt(self.request_timeout_s)
         body = await self.http.send_json(OPERATION, attempt, "POST", TOKEN_PATH, data=self._form)
         value, ttl = _read_token(body, self.default_ttl_s, attempt)
         token = _Token(value, self.clock() + ttl)
         self._current = token
+        if self._shared is not None:
+            try:
+                await self._shared.save(value, ttl)
+            except Exception:  # the others ask for their own; this worker has its token
+                log.warning("sharing the crm token failed", exc_info=True)
         return token
+
+    async def _from_others(self) -> _Token | None:
+        """A token another worker got (waiting while one is getting it), or None when this
+        worker should ask the vendor itself."""
+        assert self._shared is not None
+        gives_up = self.clock() + self.request_timeout_s
+        while True:
+            try:
+                found = await self._shared.load()
+                if found is not None:
+                    value, left_s = found
+                    if value != self._stale and left_s > self.refresh_margin_s:
+                        self.adopted += 1
+                        token = _Token(value, self.clock() + left_s)
+                        self._current = token
+                        return token
+                if await self._shared.take_refresh(self._stale, self.request_timeout_s):
+                    return None
+            except Exception:  # the store is out of reach: ask the vendor directly
+                log.warning("reading the shared crm token failed", exc_info=True)
+                return None
+            if self.clock() >= gives_up:  # the worker refreshing never came back
+                return None
+            await asyncio.sleep(self._shared_poll_s)
 
     def _settled(self, task: asyncio.Task[_Token]) -> None:
         if task.cancelled():

@@ -1,16 +1,21 @@
 """Prometheus metrics of the layer, in a registry of their own.
 
 Each ``Metrics`` owns its ``CollectorRegistry`` (not the process-wide default), so tests
-and several builds in one process never collide over metric names. Label children are
+and several builds in one process never collide over metric names. When the service runs
+as several workers, prometheus-client's multiprocess mode keeps each worker's values in
+files under ``PROMETHEUS_MULTIPROC_DIR`` and ``render`` adds them up, so any worker
+answers for all of them (gauges read from the store take the most recent value; the
+breaker gauge the highest among live workers). Label children are
 cached per label tuple: ``labels()`` takes a lock and a dict lookup in prometheus-client,
 and ``observe_attempt`` runs once per source attempt.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from integration.events.model import AttemptLike
@@ -46,7 +51,7 @@ class Metrics:
         )  # fmt: skip
         self.breaker_state = Gauge(
             "breaker_state", "Circuit breaker per system: 0 closed, 1 half-open, 2 open",
-            by_system, **on,
+            by_system, multiprocess_mode="livemax", **on,
         )  # fmt: skip
         self.cache_hits = Counter(
             "cache_hits", "Answers served from the last good value instead of the source",
@@ -66,7 +71,25 @@ class Metrics:
         self.lookups_past_deadline = Counter(
             "lookups_past_deadline", "Lookups that answered after their deadline", **on
         )
-        self.calls_in_flight = Gauge("calls_in_flight", "Calls started and not yet ended", **on)
+        self.refusals = Counter(
+            "admission_refusals", "Call starts turned away at once because the worker was too "
+            "busy to answer them in time, by route and reason (queue, limit)",
+            ["route", "reason"], **on,
+        )  # fmt: skip
+        self.admission_limit = Gauge(
+            "admission_limit", "Call starts the workers would take in flight now (summed)",
+            multiprocess_mode="livesum", **on,
+        )  # fmt: skip
+        self.loop_lag = Gauge(
+            "event_loop_lag_seconds", "How late the busiest worker's event loop runs",
+            multiprocess_mode="livemax", **on,
+        )  # fmt: skip
+        self.calls_in_flight = Gauge(
+            "calls_in_flight",
+            "Calls started and not yet ended",
+            multiprocess_mode="mostrecent",
+            **on,
+        )
         self._attempt_children: dict[tuple[str, str, str], Any] = {}
         self._system_children: dict[str, tuple[Any, Any, Any, Any]] = {}
         # The breaker changes state rarely; setting the gauge only on a change saves a lock.
@@ -114,12 +137,20 @@ class Metrics:
         if past_deadline:
             self.lookups_past_deadline.inc()
 
-    def call_started(self) -> None:
-        self.calls_in_flight.inc()
+    @staticmethod
+    def process_gone(pid: int) -> None:
+        """A worker of this host died: its live-only gauges stop counting."""
+        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+            multiprocess.mark_process_dead(pid)
 
-    def call_ended(self) -> None:
-        self.calls_in_flight.dec()
+    def observe_refusal(self, route: str, reason: str) -> None:
+        self.refusals.labels(route, reason).inc()
 
     def render(self) -> tuple[bytes, str]:
-        """The exposition text and its content type, for a ``/metrics`` endpoint."""
+        """The exposition text and its content type, for a ``/metrics`` endpoint: every
+        worker's, added up, when several share the port."""
+        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged)
+            return generate_latest(merged), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -102,10 +102,16 @@ class CallerLookup:
         deadline_ms: float | None = None,
         call_id: str | None = None,
         product: str | None = None,
+        queued_ms: float = 0.0,
     ) -> CallerView:
+        """``queued_ms``: how long the request waited before it was looked at, spent out
+        of the deadline (never more than three quarters of it: a lookup with no time at
+        all could only answer that everything is missing)."""
         e164 = normalize_phone(phone)
         budget_ms = deadline_ms or self.default_deadline_ms
-        run = _Run(call_id, Deadline(budget_ms / 1000, self.clock), self.clock())
+        queued_ms = min(max(0.0, queued_ms), budget_ms * 0.75)
+        left_s = (budget_ms - queued_ms) / 1000
+        run = _Run(call_id, Deadline(left_s, self.clock), self.clock())
         history = self._spawn(
             run, "call_history", e164, lambda a: self.clients.call_history(a, e164)
         )
@@ -138,6 +144,7 @@ class CallerLookup:
             orders=results["orders"],
             recommendation=recommend(provenance, duplicates),
             deadline_ms=budget_ms,
+            queued_ms=round(queued_ms, 2),
             elapsed_ms=round((self.clock() - run.started_at) * 1000, 2),
             steps=sorted(run.steps.values(), key=lambda s: s.started_ms),
         )
@@ -190,7 +197,7 @@ class CallerLookup:
             # The source answered: no cached copy should contradict what it said.
             return self._finish(run, name, None, "missing", exc.reason, exc.injected_fault)
         except SourceError as exc:
-            return self._fall_back(run, name, key, exc.reason, exc.injected_fault)
+            return await self._fall_back(run, name, key, exc.reason, exc.injected_fault)
         return self._finish(run, name, value, "live", None, _last_fault(tried))
 
     async def _settle(
@@ -202,6 +209,7 @@ class CallerLookup:
         """Wait for ``tasks`` until the deadline; whatever is late falls back to the cache."""
         if tasks:
             await asyncio.wait(tasks.values(), timeout=run.deadline.remaining())
+        late: dict[str, Awaitable[Sourced[Any]]] = {}
         for name, task in tasks.items():
             reason = "timeout"
             if task.done() and not task.cancelled():
@@ -214,13 +222,16 @@ class CallerLookup:
             task.cancel()
             key = run.cache_keys.get(name, "")
             fault = _last_fault(run.attempts.get(name, []))
-            results[name] = self._fall_back(run, name, key, reason, fault)
+            late[name] = self._fall_back(run, name, key, reason, fault)
+        if late:  # side by side: a store read for one must not wait behind another's
+            for name, sourced in zip(late, await asyncio.gather(*late.values()), strict=True):
+                results[name] = sourced
 
-    def _fall_back(
+    async def _fall_back(
         self, run: _Run, name: str, key: str, reason: str, fault: str | None
     ) -> Sourced[Any]:
         system, operation = STEPS[name]
-        cached = self.executors[system].last_good(operation, key) if key else None
+        cached = await self.executors[system].recall(operation, key) if key else None
         if cached is None:
             return self._finish(run, name, None, "missing", reason, fault)
         if self.on_cache_hit is not None:

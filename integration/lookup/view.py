@@ -79,7 +79,8 @@ class CallerView(BaseModel):
     loans: Sourced[list[dict[str, Any]]]
     orders: Sourced[list[dict[str, Any]]]
     recommendation: Recommendation
-    deadline_ms: float
+    deadline_ms: float  # as the caller asked for it
+    queued_ms: float = 0.0  # the wait before the lookup began, spent out of the deadline
     elapsed_ms: float
     steps: list[StepTiming]
 

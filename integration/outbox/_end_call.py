@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from integration.errors import InvalidInput
@@ -29,11 +29,10 @@ from integration.outbox._schema import (
     effect_row,
     effects,
     manual_payments,
-    read,
-    write,
 )
 from integration.outbox.model import EffectRow, EffectSpec, idempotency_key, iso_or_none
 from integration.outbox.vault import ManualPaymentIn
+from integration.store.database import Database
 
 __all__ = [
     "LIVE",
@@ -49,6 +48,7 @@ __all__ = [
 ]
 
 Clock = Callable[[], float]
+Lease = tuple[str, float]  # the dispatcher's name, and how long its lease lasts
 EndRows = tuple[bool, bool, list[EffectRow], dict[str, Any] | None]
 LIVE = "live"  # the fingerprint of a call that has tool effects and has not ended yet
 _e = effects.c
@@ -59,7 +59,7 @@ class CallEnded(ValueError):
 
 
 def end_call(
-    engine: Engine,
+    db: Database,
     clock: Clock,
     call_id: str,
     phone: str | None,
@@ -68,11 +68,12 @@ def end_call(
     outcome_json: dict[str, Any],
     specs: Sequence[EffectSpec],
     manual: ManualPaymentIn | None,
+    lease: Lease | None = None,
 ) -> EndRows:
     payloads = _checked(call_id, specs, manual)
     outcome = json.dumps(outcome_json, sort_keys=True)
     try:
-        with write(engine, durable=True) as conn:
+        with db.write(durable=True) as conn:
             found = existing_call(conn, call_id, fingerprint)
             if found is not None:
                 return found
@@ -95,12 +96,12 @@ def end_call(
                 _refuse_taken(conn, call_id, specs, manual)
             else:
                 conn.execute(insert(calls).values(call_id=call_id, **ended))
-            _insert(conn, call_id, specs, payloads, manual, now)
+            _insert(conn, call_id, specs, payloads, manual, now, lease=lease)
             return True, False, _call_effects(conn, call_id), _manual_of(conn, call_id)
     except IntegrityError:
         # Another end_call for this call committed between our check and our insert
         # (possible where the database has no single write lock): its effects stand.
-        with write(engine, durable=True) as conn:
+        with db.write(durable=True) as conn:
             found = existing_call(conn, call_id, fingerprint)
         if found is None:
             raise
@@ -108,18 +109,19 @@ def end_call(
 
 
 def add_effects(
-    engine: Engine,
+    db: Database,
     clock: Clock,
     call_id: str,
     phone: str | None,
     customer_id: str | None,
     specs: Sequence[EffectSpec],
     manual: ManualPaymentIn | None,
+    lease: Lease | None = None,
 ) -> list[EffectRow]:
     """Effects for a call still in progress (its tools' writes), in one transaction; the
     call's row is made ``LIVE`` if it has none. Raises CallEnded once the call has ended,
     ValueError for a name the call already used or an unknown dependency."""
-    with write(engine, durable=True) as conn:
+    with db.write(durable=True) as conn:
         stored = conn.execute(select(calls.c.fingerprint).where(calls.c.call_id == call_id)).first()
         if stored is not None and stored.fingerprint != LIVE:
             raise CallEnded(f"call {call_id!r} has ended: its effects are settled")
@@ -135,7 +137,7 @@ def add_effects(
             )  # fmt: skip
         else:
             _refuse_taken(conn, call_id, specs, manual)
-        ids = _insert(conn, call_id, specs, payloads, manual, now, earlier=existing)
+        ids = _insert(conn, call_id, specs, payloads, manual, now, earlier=existing, lease=lease)
         rows = conn.execute(select(effects).where(_e.id.in_(ids)).order_by(_e.id))
         return [effect_row(r) for r in rows]
 
@@ -149,17 +151,22 @@ def _insert(
     now: float,
     *,
     earlier: dict[str, int] | None = None,
+    lease: Lease | None = None,
 ) -> list[int]:
     """Effects, their dependency edges (on each other or on ``earlier`` effects of the
-    call, by name) and the manual payment; the new effects' ids."""
+    call, by name) and the manual payment; the new effects' ids. With ``lease`` (owner,
+    seconds), those that wait for nothing are leased to that dispatcher as they are
+    written: it delivers them at once, without a claim."""
     ids: dict[str, int] = dict(earlier or {})
     new: list[int] = []
     for spec, payload in zip(specs, payloads, strict=True):
+        owner, until = (lease[0], now + lease[1]) if lease and not spec.depends_on else (None, None)
         inserted = conn.execute(_INSERT_EFFECT, {
             "call_id": call_id, "name": spec.name, "system": spec.system, "kind": spec.kind,
             "payload": payload, "depends_on": json.dumps(list(spec.depends_on)),
             "idempotency_key": idempotency_key(call_id, spec.name), "status": "pending",
-            "attempts": 0, "created_at": now, "next_attempt_at": now,
+            "attempts": 0, "created_at": now, "next_attempt_at": now, "lease_owner": owner,
+            "lease_until": until,
         })  # fmt: skip
         ids[spec.name] = int(inserted.scalar_one())
         new.append(ids[spec.name])
@@ -270,14 +277,14 @@ def manual_view(row: Any) -> dict[str, Any]:
     return {**{k: m[k] for k in shown}, "created_at": iso_or_none(m["created_at"])}
 
 
-def manual_payment_views(engine: Engine, limit: int) -> list[dict[str, Any]]:
+def manual_payment_views(db: Database, limit: int) -> list[dict[str, Any]]:
     query = select(manual_payments).order_by(manual_payments.c.id.desc()).limit(limit)
-    with read(engine) as conn:
+    with db.read() as conn:
         return [manual_view(r) for r in conn.execute(query)]
 
 
-def call_view(engine: Engine, call_id: str) -> dict[str, Any] | None:
-    with read(engine) as conn:
+def call_view(db: Database, call_id: str) -> dict[str, Any] | None:
+    with db.read() as conn:
         row = conn.execute(select(calls).where(calls.c.call_id == call_id)).first()
     if row is None:
         return None

@@ -13,12 +13,13 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from integration.outbox._schema import effect_deps, effect_row, effects, write
+from integration.outbox._schema import effect_deps, effect_row, effects
 from integration.outbox.model import DEAD_REASONS, EffectRow
 from integration.outbox.receipts import link
+from integration.store.database import Database
 
 __all__ = [
     "claim",
@@ -63,11 +64,15 @@ def due_filter(now: Any) -> Any:
 
 
 _DUE = due_filter(bindparam("now"))
+# On PostgreSQL the candidates are locked as they are read, skipping rows another worker's
+# claim holds: workers claiming at once take different effects instead of queueing on
+# each other's rows (SQLite ignores the clause: its one writer claims alone).
 _DUE_OF_SYSTEM = (
     select(_e.id)
     .where(_DUE, _e.system == bindparam("system"))
     .order_by(func.coalesce(_e.next_attempt_at, _e.created_at), _e.id)
     .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True, of=effects)
 )
 # Compare-and-set in one statement: each row is leased only if still due as it is written
 # (another database may have let a second dispatcher take or settle it since the select).
@@ -90,11 +95,11 @@ _TAKEN = (
 
 
 def claim(
-    engine: Engine, clock: Clock, owner: str, limits: Mapping[str, int], lease_s: float
+    db: Database, clock: Clock, owner: str, limits: Mapping[str, int], lease_s: float
 ) -> list[EffectRow]:
     if lease_s <= 0:
         raise ValueError("lease_s must be above zero")
-    with write(engine) as conn:
+    with db.write() as conn:
         now = clock()
         candidates: list[int] = []
         for system, limit in limits.items():
@@ -131,10 +136,10 @@ _MARK_DELIVERED_UNSEALED = (
 
 
 def mark_delivered(
-    engine: Engine, clock: Clock, effect_id: int, owner: str, result: dict[str, Any]
+    db: Database, clock: Clock, effect_id: int, owner: str, result: dict[str, Any]
 ) -> bool:
     held = {"effect_id": effect_id, "owner": owner}
-    with write(engine) as conn:
+    with db.write() as conn:
         held_row = conn.execute(_PAYLOAD_HELD, held).first()
         if held_row is None:
             return False
@@ -153,7 +158,7 @@ def mark_delivered(
 
 
 def mark_retry(
-    engine: Engine,
+    db: Database,
     effect_id: int,
     owner: str,
     error: str,
@@ -163,13 +168,13 @@ def mark_retry(
     values: dict[str, Any] = {"next_attempt_at": next_attempt_at, "last_error": error, **_NO_LEASE}
     if count_attempt:
         values["attempts"] = _e.attempts + 1
-    with write(engine) as conn:
+    with db.write() as conn:
         done = conn.execute(update(effects).where(_held(effect_id, owner)).values(**values))
         return done.rowcount == 1
 
 
 def mark_dead(
-    engine: Engine, effect_id: int, owner: str, error: str, reason: str, count_attempt: bool
+    db: Database, effect_id: int, owner: str, error: str, reason: str, count_attempt: bool
 ) -> list[int]:
     if reason not in DEAD_REASONS:
         raise ValueError(f"dead reason must be one of {DEAD_REASONS}, not {reason!r}")
@@ -179,7 +184,7 @@ def mark_dead(
     }  # fmt: skip
     if count_attempt:
         values["attempts"] = _e.attempts + 1
-    with write(engine) as conn:
+    with db.write() as conn:
         name = conn.execute(select(_e.name).where(_held(effect_id, owner))).scalar()
         if name is None:
             return []
@@ -215,8 +220,8 @@ def _dependents(conn: Connection, parents: Sequence[int], condition: Any) -> lis
     return list(conn.execute(query).scalars())
 
 
-def release_leases(engine: Engine, owner: str) -> int:
-    with write(engine) as conn:
+def release_leases(db: Database, owner: str) -> int:
+    with db.write() as conn:
         done = conn.execute(
             update(effects)
             .where(_e.lease_owner == owner, _e.status == "pending")
@@ -228,8 +233,8 @@ def release_leases(engine: Engine, owner: str) -> int:
 # -- replaying dead letters -----------------------------------------------------------------
 
 
-def replay(engine: Engine, clock: Clock, effect_id: int) -> list[int]:
-    with write(engine) as conn:
+def replay(db: Database, clock: Clock, effect_id: int) -> list[int]:
+    with db.write() as conn:
         status = conn.execute(select(_e.status).where(_e.id == effect_id)).scalar()
         if status is None:
             raise KeyError(effect_id)
@@ -244,10 +249,10 @@ def replay(engine: Engine, clock: Clock, effect_id: int) -> list[int]:
         return _revive(conn, clock(), [effect_id])
 
 
-def supersede(engine: Engine, effect_id: int) -> bool:
+def supersede(db: Database, effect_id: int) -> bool:
     """Mark a dead letter as taken on another way (it will never replay); False if it is
     not dead."""
-    with write(engine) as conn:
+    with db.write() as conn:
         done = conn.execute(
             update(effects).where(_e.id == effect_id, _e.status == "dead")
             .values(dead_reason="superseded")
@@ -255,8 +260,8 @@ def supersede(engine: Engine, effect_id: int) -> bool:
         return bool(done.rowcount)
 
 
-def replay_system(engine: Engine, clock: Clock, system: str) -> list[int]:
-    with write(engine) as conn:
+def replay_system(db: Database, clock: Clock, system: str) -> list[int]:
+    with db.write() as conn:
         roots = conn.execute(
             select(_e.id).where(_e.system == system, _e.status == "dead",
                                 _e.dead_reason.not_in(("dependency_dead", "superseded")))

@@ -1,26 +1,13 @@
-"""The outbox's tables and how its database is opened (SQLite or any SQLAlchemy URL).
-
-SQLite files run in WAL mode (readers never block the dispatcher's writes) with
-``synchronous=FULL`` by default: a call's end is acknowledged only after its commit is on
-disk, and FULL is the level at which that commit survives a power cut, not only a crash.
-Write transactions begin with ``BEGIN IMMEDIATE`` so the write lock is taken up front:
-two dispatchers (threads or processes) queue on the busy timeout instead of both reading
-the same due effects and one failing on upgrade.
-"""
+"""The outbox's tables. How the database is opened and how its transactions behave on
+SQLite and PostgreSQL is ``integration.store.database``'s business."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     Column,
-    Connection,
-    Engine,
     Float,
     ForeignKey,
     Index,
@@ -30,30 +17,19 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    event,
 )
-from sqlalchemy.engine import make_url
 
 from integration.outbox.model import EffectRow
-from integration.sqlengine import make_engine
 
 __all__ = [
-    "SYNCHRONOUS_LEVELS",
     "calls",
     "effect_deps",
     "effect_row",
     "effects",
-    "is_memory",
     "manual_payments",
     "message_status",
-    "open_engine",
-    "read",
-    "write",
+    "metadata",
 ]
-
-SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
-_WRITE = "outbox_write"
-_DURABLE = "outbox_durable"
 
 metadata = MetaData()
 
@@ -135,91 +111,6 @@ message_status = Table(
     Column("updated_at", Float, nullable=False),
     Index("ix_outbox_message_status_effect", "effect_id"),
 )
-
-
-def is_memory(url: str) -> bool:
-    parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
-
-
-def open_engine(url: str, *, synchronous: str, busy_timeout_ms: int) -> Engine:
-    """An engine for ``url`` with the outbox's tables created."""
-    level = synchronous.upper()
-    if level not in SYNCHRONOUS_LEVELS:
-        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}")
-    engine, sqlite = make_engine(url, busy_timeout_ms=busy_timeout_ms)
-    if sqlite:
-        _sqlite_setup(engine, level, busy_timeout_ms)
-    metadata.create_all(engine)
-    return engine
-
-
-def _sqlite_setup(engine: Engine, level: str, busy_timeout_ms: int) -> None:
-    _write_locks[engine] = (threading.RLock(), busy_timeout_ms / 1000)
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, record: Any) -> None:
-        # The driver's own transaction handling would issue a plain deferred BEGIN late;
-        # switched off so ``_begin`` below decides how every transaction starts.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={level}")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-        record.info["synchronous"] = level
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        options = conn.get_execution_options()
-        if options.get(_WRITE, False):
-            # Only a transaction the API acknowledges waits for the disk at the configured
-            # level; the dispatcher's bookkeeping (claims, verdicts) commits at NORMAL, which
-            # in WAL mode survives any crash of the process. A power cut could lose its
-            # last verdicts, and then those effects are sent again under the same
-            # idempotency keys: applied once all the same.
-            want = level if options.get(_DURABLE, False) else "NORMAL"
-            info = conn.connection.info
-            if info.get("synchronous") != want:
-                conn.exec_driver_sql(f"PRAGMA synchronous={want}")
-                info["synchronous"] = want
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
-
-
-# One lock per SQLite engine that write transactions queue on within this process. SQLite
-# lets one writer in at a time; the others, left to its busy handler, sleep 1, 2, 5, 10,
-# 25... ms between tries, so under load most of a write's time went on those naps (and an
-# outbox write sits on a caller's turn). Here the next writer starts the moment the last
-# one commits. Other processes still meet the busy timeout, as before.
-_write_locks: WeakKeyDictionary[Engine, tuple[threading.RLock, float]] = WeakKeyDictionary()
-
-
-@contextmanager
-def write(engine: Engine, *, durable: bool = False) -> Iterator[Connection]:
-    """A transaction that will write: on SQLite it holds the write lock from its start.
-    ``durable``: one the API acknowledges (it commits at the store's synchronous level)."""
-    lock, wait_s = _write_locks.get(engine, (None, 0.0))
-    # Past the busy timeout, go on regardless and let SQLite say "database is locked".
-    queued = lock.acquire(timeout=wait_s) if lock is not None else False
-    try:
-        with engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True, _DURABLE: durable})
-            with conn.begin():
-                yield conn
-    finally:
-        if queued:
-            assert lock is not None
-            lock.release()
-
-
-@contextmanager
-def read(engine: Engine) -> Iterator[Connection]:
-    """A read transaction: one consistent snapshot for every query in it."""
-    with engine.connect() as conn, conn.begin():
-        yield conn
 
 
 def effect_row(row: Any) -> EffectRow:

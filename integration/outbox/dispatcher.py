@@ -4,7 +4,9 @@ What a delivery goes through, in order:
 
 1. Claim. Effects are claimed under a lease (``OutboxStore.claim``), at most as many per
    system as that system's bulkhead allows minus those already in flight here, and none
-   for a system whose breaker is open: an outage is waited out, not hammered.
+   for a system whose breaker is open: an outage is waited out, not hammered. Effects
+   written by this worker (a tool's write, a call's end) that wait for nothing come
+   leased to it already and are ``adopt``ed at once, without a claim.
 2. Dependencies. A claimed effect's dependencies are already delivered (the store only
    hands out effects whose dependencies are); ``${name.field}`` placeholders in its
    payload are filled from their results.
@@ -26,7 +28,12 @@ What a delivery goes through, in order:
 
 Nothing is dropped: an effect is pending, delivered or dead, and every change is a row
 in the store before anything is said about it. A live call's tool that waits for its own
-effect ``watch``es it: the event is set after each verdict on that effect is stored.
+effect ``watch``es it: the event is set after each verdict on that effect is stored, and
+``latest`` has the effect as that verdict left it.
+
+Several workers may share one store. Each dispatcher is named for its worker; leases held
+by a worker that died (``find_dead``) are handed back every ``reap_every_s``, so its
+effects are delivered by the others without waiting for the leases to run out.
 """
 
 from __future__ import annotations
@@ -36,8 +43,9 @@ import contextlib
 import logging
 import random
 import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from integration.errors import (
@@ -70,6 +78,8 @@ _REJECTED = (Rejected, NotFound)
 _COALESCE_S = 0.005
 # Time for the rate limiter's queue on top of the attempt's own timeout.
 _QUOTA_HEADROOM_S = 1.0
+# Effects whose latest state this dispatcher remembers for the tools waiting on them.
+_KNOWN = 4096
 
 EventCallback = Callable[..., Any]
 
@@ -89,6 +99,9 @@ class Dispatcher:
         wall_clock: Callable[[], float] = time.time,
         on_event: EventCallback | None = None,
         metrics: OutboxMetrics | None = None,
+        find_dead: Callable[[], Awaitable[list[str]]] | None = None,
+        forget: Callable[[str], Awaitable[None]] | None = None,
+        reap_every_s: float = 2.0,
     ) -> None:
         self.store = store
         self.deliveries = deliveries
@@ -111,17 +124,29 @@ class Dispatcher:
         # (seconds from the call's end to applied, attempts) of recent deliveries
         self._recent: deque[tuple[float, int]] = deque(maxlen=2000)
         self._watchers: dict[int, set[asyncio.Event]] = defaultdict(set)
+        self._held: set[int] = set()  # effects being delivered here now
+        self._known: OrderedDict[int, EffectRow] = OrderedDict()
+        self._find_dead = find_dead
+        self._forget = forget
+        self._reap_every_s = reap_every_s
+        self._next_reap = 0.0
+        self.reaped = 0  # leases taken back from workers that died
 
     # -- lifecycle --------------------------------------------------------------------
 
+    @property
+    def lease_s(self) -> float:
+        return self.policy.lease_s
+
     async def start(self) -> None:
-        """Take back leases an earlier run of this owner left (it crashed mid-delivery),
-        then deliver in the background until ``aclose``."""
+        """Take back leases an earlier run of this owner left (it crashed mid-delivery)
+        and those of workers that died, then deliver in the background until ``aclose``."""
         if self._runner is not None:
             return
         released = await self.store.release_leases(self.owner)
         if released:
             log.info("took back %d effects leased before a restart", released)
+        await self.reap()
         self._stopping = False
         self._wake = asyncio.Event()
         self._runner = asyncio.create_task(self._run(), name=f"outbox-dispatcher-{self.owner}")
@@ -146,8 +171,32 @@ class Dispatcher:
             if not waiting:
                 del self._watchers[effect_id]
 
-    def _verdict(self, *effect_ids: int) -> None:
+    def latest(self, effect_id: int) -> EffectRow | None:
+        """The effect as this dispatcher last left it (None: not one it handled lately)."""
+        return self._known.get(effect_id)
+
+    def adopt(self, rows: Sequence[EffectRow]) -> None:
+        """Deliver now the effects among ``rows`` that were written leased to this
+        dispatcher (the rest are claimed as usual once they are due)."""
+        if self._stopping or self._runner is None:
+            return  # the leases run out, and whoever claims next delivers them
+        for row in rows:
+            if row.status == "pending" and row.lease_owner == self.owner:
+                self._start(row)
+
+    def _remember(self, row: EffectRow) -> None:
+        self._known[row.id] = row
+        self._known.move_to_end(row.id)
+        while len(self._known) > _KNOWN:
+            self._known.popitem(last=False)
+
+    def _verdict(self, row: EffectRow | None, *effect_ids: int) -> None:
+        if row is not None:
+            self._remember(row)
+            effect_ids = (row.id, *effect_ids)
         for effect_id in effect_ids:
+            if row is None or effect_id != row.id:
+                self._known.pop(effect_id, None)  # changed by a cascade: read it again
             for event in self._watchers.get(effect_id, ()):
                 event.set()
 
@@ -166,10 +215,29 @@ class Dispatcher:
             await asyncio.gather(*late, return_exceptions=True)
         await self.store.release_leases(self.owner)
 
+    async def reap(self) -> int:
+        """Hand back the leases of workers that died; how many effects were freed."""
+        if self._find_dead is None:
+            return 0
+        freed = 0
+        for worker in await self._find_dead():
+            released = await self.store.release_leases(worker)
+            if released:
+                log.warning("took back %d effects leased by %s, which died", released, worker)
+            freed += released
+            if self._forget is not None:
+                await self._forget(worker)
+        self.reaped += freed
+        return freed
+
     async def _run(self) -> None:
         assert self._wake is not None
         while not self._stopping:
             try:
+                if self._find_dead is not None and self._clock() >= self._next_reap:
+                    self._next_reap = self._clock() + self._reap_every_s
+                    if await self.reap():
+                        self.wake()
                 await self.pump()
             except Exception:  # the store is locked or gone for a moment: try again later
                 self.failed_pumps += 1
@@ -226,12 +294,21 @@ class Dispatcher:
         if not limits:
             return 0
         rows = await self.store.claim(self.owner, limits=limits, lease_s=self.policy.lease_s)
+        started = 0
         for row in rows:
-            self.in_flight[row.system] += 1
-            task = asyncio.create_task(self._deliver(row), name=f"deliver-{row.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return len(rows)
+            started += self._start(row)
+        return started
+
+    def _start(self, row: EffectRow) -> bool:
+        if row.id in self._held:
+            return False
+        self._held.add(row.id)
+        self._remember(row)
+        self.in_flight[row.system] += 1
+        task = asyncio.create_task(self._deliver(row), name=f"deliver-{row.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
 
     async def drain(
         self, timeout_s: float = 30.0, sleep: Callable[[float], Awaitable[None]] | None = None
@@ -260,6 +337,7 @@ class Dispatcher:
             log.exception("delivering effect %d (%s) failed in the dispatcher", row.id, row.kind)
         finally:
             self.in_flight[row.system] -= 1
+            self._held.discard(row.id)
             self.wake()  # a free slot, and maybe dependents that just became due
 
     async def _attempt(self, row: EffectRow) -> None:
@@ -316,8 +394,11 @@ class Dispatcher:
         if not await self.store.mark_delivered(row.id, self.owner, result):
             log.warning("effect %d was delivered after its lease moved on", row.id)
             return
-        self._verdict(row.id)
         attempts = row.attempts + 1
+        self._verdict(replace(
+            row, status="delivered", attempts=attempts, result=result,
+            delivered_at=self._wall(), next_attempt_at=None, lease_owner=None, lease_until=None,
+        ))  # fmt: skip
         self.delivered += 1
         self._recent.append((self._wall() - row.created_at, attempts))
         if self._metrics is not None:
@@ -326,11 +407,12 @@ class Dispatcher:
 
     async def _put_back(self, row: EffectRow, refused: SourceError) -> None:
         next_at = self._wall() + self.policy.breaker_wait_s
+        error = _describe(refused)
         await self.store.mark_retry(
-            row.id, self.owner, error=_describe(refused), next_attempt_at=next_at,
-            count_attempt=False,
-        )  # fmt: skip
-        self._verdict(row.id)
+            row.id, self.owner, error=error, next_attempt_at=next_at, count_attempt=False
+        )
+        self._verdict(replace(row, last_error=error, next_attempt_at=next_at,
+                              lease_owner=None, lease_until=None))  # fmt: skip
         self._emit(row, refused.reason, row.attempts, None, status="waiting")
 
     async def _retry_or_dead(self, row: EffectRow, error: BaseException, message: str) -> None:
@@ -350,7 +432,10 @@ class Dispatcher:
             await self._dead(row, "expired", message, attempts)
             return
         await self.store.mark_retry(row.id, self.owner, error=message, next_attempt_at=next_at)
-        self._verdict(row.id)
+        self._verdict(
+            replace(row, attempts=attempts, last_error=message, next_attempt_at=next_at,
+                    lease_owner=None, lease_until=None)
+        )  # fmt: skip
         self._emit(
             row, reason, attempts, None, status="retry", next_attempt_in_s=round(delay or 0.0, 3)
         )
@@ -364,7 +449,12 @@ class Dispatcher:
         )
         if not dead:
             return
-        self._verdict(row.id, *dead)
+        self._verdict(
+            replace(row, status="dead", dead_reason=reason, last_error=message,
+                    attempts=attempts if sent else row.attempts, next_attempt_at=None,
+                    lease_owner=None, lease_until=None),
+            *dead,
+        )  # fmt: skip
         log.warning("effect %d (%s of call %s) is a dead letter: %s: %s",
                     row.id, row.kind, row.call_id, reason, message)  # fmt: skip
         self._emit(row, reason, attempts, None, status="dead", error=message,

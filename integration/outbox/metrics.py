@@ -23,13 +23,17 @@ class OutboxMetrics:
     def __init__(self, registry: CollectorRegistry, namespace: str = "switchboard") -> None:
         on: dict[str, Any] = {"namespace": namespace, "registry": registry}
         by_system = ["system"]
+        # Set from the store's counts: the same truth in every worker, the newest wins.
+        newest: dict[str, Any] = {**on, "multiprocess_mode": "mostrecent"}
         self.depth = Gauge(
-            "outbox_depth", "Effects not yet delivered (dead excluded)", by_system, **on
+            "outbox_depth", "Effects not yet delivered (dead excluded)", by_system, **newest
         )
         self.oldest_age = Gauge(
-            "outbox_oldest_pending_age_seconds", "Age of the oldest undelivered effect", **on
+            "outbox_oldest_pending_age_seconds", "Age of the oldest undelivered effect", **newest
         )
-        self.dead = Gauge("outbox_dead_letters", "Effects in the dead-letter list", by_system, **on)
+        self.dead = Gauge(
+            "outbox_dead_letters", "Effects in the dead-letter list", by_system, **newest
+        )
         self.delivered = Counter(
             "outbox_delivered", "Effects delivered by this process", by_system, **on
         )

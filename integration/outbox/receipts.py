@@ -21,12 +21,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from integration.outbox._schema import effects, message_status, read, write
+from integration.outbox._schema import effects, message_status
 from integration.outbox.message_status import Verdict, judge
 from integration.outbox.model import iso_or_none
+from integration.store.database import Database
 
 if TYPE_CHECKING:
     from integration.outbox.store import OutboxStore
@@ -118,15 +119,15 @@ _SELECT_FOR_UPDATE = (
 _UPDATE = update(message_status).where(_m.message_sid == bindparam("sid"))
 
 
-def _record_group(engine: Engine, now: float, group: list[_Callback]) -> list[Receipt]:
+def _record_group(db: Database, now: float, group: list[_Callback]) -> list[Receipt]:
     try:
-        with write(engine) as conn:
+        with db.write() as conn:
             return [_apply(conn, now, *callback) for callback in group]
     except IntegrityError:
         # A database with several writers let another callback insert one of these sids
         # first (SQLite has one writer, so never there): the group rolled back, so once
         # more, updating that row.
-        with write(engine) as conn:
+        with db.write() as conn:
             return [_apply(conn, now, *callback) for callback in group]
 
 
@@ -174,7 +175,7 @@ def link(conn: Connection, sid: str, effect_id: int, now: float) -> None:
 
 
 def _find(
-    engine: Engine,
+    db: Database,
     sids: tuple[str, ...] | None,
     call_id: str | None,
     sid: str | None,
@@ -195,7 +196,7 @@ def _find(
     query = query.order_by(_m.updated_at.desc(), _m.message_sid)
     if limit is not None:
         query = query.limit(limit)
-    with read(engine) as conn:
+    with db.read() as conn:
         return [_view(row._mapping) for row in conn.execute(query)]
 
 

@@ -6,35 +6,27 @@ crash before it returns leaves nothing half-written. Dispatchers ``claim`` due e
 under a lease and report each verdict fenced on that lease; dead letters can be replayed.
 
 Written by hand (no library keeps a fenced, dependency-aware outbox); SQLAlchemy Core does
-the SQL, so any URL works, and all blocking work runs on a small pool of threads owned by
-the store, never on the event loop.
+the SQL, so SQLite and PostgreSQL both work, and all blocking work runs in the database's
+own threads (``integration.store.database``), never on the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from integration.outbox import _end_call, _leases
-from integration.outbox._end_call import CallEnded, call_view, manual_payment_views
+from integration.outbox._end_call import CallEnded, Lease, call_view, manual_payment_views
 from integration.outbox._leases import due_filter
-from integration.outbox._schema import (
-    effect_row,
-    effects,
-    is_memory,
-    open_engine,
-    read,
-)
+from integration.outbox._schema import effect_row, effects, metadata
 from integration.outbox.model import EFFECT_STATUSES, EffectRow, EffectSpec
 from integration.outbox.vault import ManualPaymentIn
+from integration.store.database import Database
 
 __all__ = ["CallEnded", "EndResult", "OutboxStore"]
 
@@ -52,64 +44,22 @@ class EndResult:
 
 
 class OutboxStore:
-    def __init__(
-        self,
-        url: str,
-        *,
-        wall_clock: Callable[[], float] = time.time,
-        synchronous: str = "FULL",
-        busy_timeout_ms: int = 10_000,
-    ) -> None:
-        self.url = url
+    def __init__(self, db: Database, *, wall_clock: Callable[[], float] = time.time) -> None:
+        self.db = db
         self._wall = wall_clock
-        self._synchronous = synchronous
-        self._busy_timeout_ms = busy_timeout_ms
-        self._engine: Engine | None = None
-        self._pool: ThreadPoolExecutor | None = None
 
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the database and create the tables (idempotent)."""
-        if self._engine is not None:
-            return
-        # An in-memory database is one shared connection: one thread may use it at a time.
-        workers = 1 if is_memory(self.url) else 4
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="outbox-store")
-        opener = functools.partial(
-            open_engine,
-            self.url,
-            synchronous=self._synchronous,
-            busy_timeout_ms=self._busy_timeout_ms,
-        )
-        try:
-            self._engine = await asyncio.get_running_loop().run_in_executor(self._pool, opener)
-        except BaseException:
-            self._pool.shutdown(wait=False)
-            self._pool = None
-            raise
-
-    async def aclose(self) -> None:
-        engine, self._engine = self._engine, None
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        # Work already handed to the pool finishes (a call's end is never cut short); the
-        # waiting happens off the event loop.
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, pool.shutdown)
-        if engine is not None:
-            await loop.run_in_executor(None, engine.dispose)
+        """Open the database (if nobody has yet) and create the outbox's tables."""
+        await self.db.start(metadata)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(engine, *args)`` in the store's threads, for tables kept beside the outbox's."""
-        return await self._run(fn, *args)
+        """``fn(db, *args)`` in the database's threads, for tables kept beside the outbox's."""
+        return await self.db.run(fn, *args)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._engine is None or self._pool is None:
-            raise RuntimeError("OutboxStore used before start() or after aclose()")
-        job = functools.partial(fn, self._engine, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, job)
+        return await self.db.run(fn, *args)
 
     # -- the write path ---------------------------------------------------------------
 
@@ -123,12 +73,15 @@ class OutboxStore:
         outcome_json: dict[str, Any],
         effects: Sequence[EffectSpec],
         manual_payment: ManualPaymentIn | None,
+        lease: Lease | None = None,
     ) -> EndResult:
         """Commit the call's end with its effects; for a call already ended, what it had.
-        ``outcome_json`` must already be redacted (``outcome.redacted_outcome``)."""
+        ``outcome_json`` must already be redacted (``outcome.redacted_outcome``).
+        ``lease``: (owner, seconds) leases the effects that wait for nothing to that
+        dispatcher as they are written."""
         created, conflict, rows, manual = await self._run(
             _end_call.end_call, self._wall, call_id, phone, customer_id, fingerprint,
-            outcome_json, tuple(effects), manual_payment,
+            outcome_json, tuple(effects), manual_payment, lease,
         )  # fmt: skip
         return EndResult(created, conflict, rows, manual)
 
@@ -140,13 +93,14 @@ class OutboxStore:
         phone: str | None,
         customer_id: str | None,
         manual_payment: ManualPaymentIn | None = None,
+        lease: Lease | None = None,
     ) -> list[EffectRow]:
         """A live call's tool writes, committed before this returns (the call's row is made
         if need be; ``end_call`` adds to it later). CallEnded after the end, ValueError for
         a name already used, InvalidInput (``payment``) for a second manual card."""
         return await self._run(
             _end_call.add_effects, self._wall, call_id, phone, customer_id, tuple(effects),
-            manual_payment,
+            manual_payment, lease,
         )  # fmt: skip
 
     async def due_counts(self) -> dict[str, int]:
@@ -244,20 +198,20 @@ class OutboxStore:
 # -- in the worker threads ------------------------------------------------------------------
 
 
-def _due_counts(engine: Engine, now: float) -> dict[str, int]:
+def _due_counts(db: Database, now: float) -> dict[str, int]:
     query = select(_e.system, func.count()).where(due_filter(now)).group_by(_e.system)
-    with read(engine) as conn:
+    with db.read() as conn:
         return {system: int(n) for system, n in conn.execute(query)}
 
 
-def _get(engine: Engine, effect_id: int) -> EffectRow | None:
-    with read(engine) as conn:
+def _get(db: Database, effect_id: int) -> EffectRow | None:
+    with db.read() as conn:
         row = conn.execute(select(effects).where(_e.id == effect_id)).first()
     return effect_row(row) if row is not None else None
 
 
 def _effects(
-    engine: Engine,
+    db: Database,
     now: float,
     status: str | None,
     system: str | None,
@@ -277,46 +231,46 @@ def _effects(
         query = query.where(_e.system == system)
     if call_id is not None:
         query = query.where(_e.call_id == call_id)
-    with read(engine) as conn:
+    with db.read() as conn:
         return [effect_row(r) for r in conn.execute(query.order_by(_e.id.desc()).limit(limit))]
 
 
-def _named(engine: Engine, call_id: str, name: str) -> EffectRow | None:
+def _named(db: Database, call_id: str, name: str) -> EffectRow | None:
     query = select(effects).where(_e.call_id == call_id, _e.name == name)
-    with read(engine) as conn:
+    with db.read() as conn:
         row = conn.execute(query).first()
     return effect_row(row) if row is not None else None
 
 
-def _names(engine: Engine, call_id: str) -> list[str]:
-    with read(engine) as conn:
+def _names(db: Database, call_id: str) -> list[str]:
+    with db.read() as conn:
         return list(conn.execute(select(_e.name).where(_e.call_id == call_id)).scalars())
 
 
-def _retrying(engine: Engine, system: str) -> bool:
+def _retrying(db: Database, system: str) -> bool:
     waiting = select(_e.id).where(
         _e.status == "pending", _e.system == system, _e.last_error.is_not(None)
     )
-    with read(engine) as conn:
+    with db.read() as conn:
         return conn.execute(waiting.limit(1)).first() is not None
 
 
-def _results_for(engine: Engine, call_id: str, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+def _results_for(db: Database, call_id: str, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     query = select(_e.name, _e.result).where(
         _e.call_id == call_id, _e.name.in_(names), _e.status == "delivered"
     )
-    with read(engine) as conn:
+    with db.read() as conn:
         return {name: _json(result) or {} for name, result in conn.execute(query)}
 
 
-def _stats(engine: Engine, now: float) -> dict[str, Any]:
+def _stats(db: Database, now: float) -> dict[str, Any]:
     shown = case(((_e.status == "pending") & (_e.lease_until > now), "in_flight"), else_=_e.status)
     query = (
         select(_e.system, shown.label("shown"), func.count(), func.min(_e.created_at))
         .group_by(_e.system, shown)
         .order_by(_e.system)
     )
-    with read(engine) as conn:
+    with db.read() as conn:
         rows = conn.execute(query).all()
     systems: dict[str, dict[str, Any]] = {}
     total = _empty_counts()

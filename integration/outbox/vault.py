@@ -18,6 +18,8 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from integration.redaction import luhn_ok
+
 __all__ = [
     "CardDetails",
     "CardVault",
@@ -26,17 +28,6 @@ __all__ = [
     "card_brand",
     "luhn_ok",
 ]
-
-
-def luhn_ok(digits: str) -> bool:
-    """The mod-10 checksum every payment card number carries (catches most typos)."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
 
 
 def card_brand(digits: str) -> str:

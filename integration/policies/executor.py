@@ -31,7 +31,8 @@ This docstring is the one place that says what a call goes through, in order.
    injected ``sleep``. After it the retry asks the breaker again (refused → the last error,
    ``retry_suppressed="breaker"``) and the rate limit again (no quota in time → the last
    error, ``retry_suppressed="deadline"``).
-8. Success. The value is stored as last-known-good when ``cache_key`` is given; the retry
+8. Success. The value is stored as last-known-good when ``cache_key`` is given (in this
+   worker's memory, and noted for the store every worker shares when there is one); the retry
    budget counts one success per call; the latency tracker records each successful
    attempt's own latency (not the call's, so the hedge delay tracks one request).
 9. Records. Every attempt, and every refusal (steps 1-4, and a breaker refusal of a retry),
@@ -52,7 +53,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from integration.errors import (
     BreakerOpen,
@@ -76,12 +77,22 @@ __all__ = [
     "Attempt",
     "AttemptRecord",
     "CachedValue",
+    "SharedCache",
     "SourceExecutor",
     "build_executors",
 ]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class SharedCache(Protocol):
+    """Last good answers every worker shares (``integration.store.last_good``)."""
+
+    def remember(self, system: str, operation: str, key: str, value: Any) -> None: ...
+    async def recall(
+        self, system: str, operation: str, key: str, max_staleness_s: float
+    ) -> CachedValue | None: ...
 
 
 @dataclass
@@ -135,8 +146,10 @@ class SourceExecutor:
         sleep: Callable[[float], Awaitable[None]],
         rng: random.Random,
         on_attempt: Callable[[AttemptRecord], None] | None = None,
+        shared_cache: SharedCache | None = None,
     ) -> None:
         self.system = system
+        self.shared_cache = shared_cache
         self.policy = policy
         self._clock = clock
         self._sleep = sleep
@@ -178,11 +191,23 @@ class SourceExecutor:
             self.bulkhead.release()
         if cache_key is not None:
             self.cache.store(operation, cache_key, value)
+            if self.shared_cache is not None and self.policy.cache.enabled:
+                self.shared_cache.remember(self.system, operation, cache_key, value)
         self.budget.record_success()
         return value
 
     def last_good(self, operation: str, cache_key: str) -> CachedValue | None:
+        """This worker's own last good answer (no waiting)."""
         return self.cache.get(operation, cache_key)
+
+    async def recall(self, operation: str, cache_key: str) -> CachedValue | None:
+        """The last good answer: this worker's own, else the newest any worker stored."""
+        found = self.cache.get(operation, cache_key)
+        if found is not None or self.shared_cache is None or not self.policy.cache.enabled:
+            return found
+        return await self.shared_cache.recall(
+            self.system, operation, cache_key, self.policy.cache.max_staleness_s
+        )
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -297,8 +322,11 @@ class SourceExecutor:
                 value = await call.fn(attempt)
         except TimeoutError:
             error = SourceTimeout(
-                self.system, call.operation, f"no answer within {attempt.timeout_s * 1000:.0f} ms",
-                status=attempt.status, injected_fault=attempt.injected_fault,
+                self.system,
+                call.operation,
+                f"no answer within {attempt.timeout_s * 1000:.0f} ms",
+                status=attempt.status,
+                injected_fault=attempt.injected_fault,
             )
         except SourceError as exc:
             error = exc
@@ -323,21 +351,48 @@ class SourceExecutor:
         raise error
 
     def _record(
-        self, call: _Call[Any], attempt: Attempt, started: float, state: str, outcome: str,
+        self,
+        call: _Call[Any],
+        attempt: Attempt,
+        started: float,
+        state: str,
+        outcome: str,
         error: SourceError | None = None,
     ) -> None:
         status = error.status if error is not None and error.status is not None else attempt.status
         fault = (error.injected_fault if error is not None else None) or attempt.injected_fault
-        self._emit(AttemptRecord(
-            self.system, call.operation, call.call_id, attempt.number, attempt.hedge, started,
-            (self._clock() - started) * 1000, outcome, status, fault, state,
-        ))
+        self._emit(
+            AttemptRecord(
+                self.system,
+                call.operation,
+                call.call_id,
+                attempt.number,
+                attempt.hedge,
+                started,
+                (self._clock() - started) * 1000,
+                outcome,
+                status,
+                fault,
+                state,
+            )
+        )
 
     def _refused(self, call: _Call[Any], started: float, error: SourceError) -> SourceError:
-        self._emit(AttemptRecord(
-            self.system, call.operation, call.call_id, call.numbers + 1, False, started,
-            (self._clock() - started) * 1000, error.reason, None, None, self.breaker.state,
-        ))
+        self._emit(
+            AttemptRecord(
+                self.system,
+                call.operation,
+                call.call_id,
+                call.numbers + 1,
+                False,
+                started,
+                (self._clock() - started) * 1000,
+                error.reason,
+                None,
+                None,
+                self.breaker.state,
+            )
+        )
         return error
 
     def _emit(self, record: AttemptRecord) -> None:
@@ -357,13 +412,19 @@ def build_executors(
     sleep: Callable[[float], Awaitable[None]],
     rng: random.Random,
     on_attempt: Callable[[AttemptRecord], None] | None = None,
+    shared_cache: SharedCache | None = None,
 ) -> dict[str, SourceExecutor]:
     """One executor per system. Each gets its own rng seeded from ``rng``, so one system's
     retries do not shift another's jitter and a seeded run replays system by system."""
     return {
         system: SourceExecutor(
-            system, book.for_system(system), clock=clock, sleep=sleep,
-            rng=random.Random(rng.getrandbits(64)), on_attempt=on_attempt,
+            system,
+            book.for_system(system),
+            clock=clock,
+            sleep=sleep,
+            rng=random.Random(rng.getrandbits(64)),
+            on_attempt=on_attempt,
+            shared_cache=shared_cache,
         )
         for system in systems
     }

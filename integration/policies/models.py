@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "BreakerPolicy",
@@ -142,25 +142,74 @@ class OutboxPolicy(_Policy):
     )
 
 
+class AdmissionPolicy(_Policy):
+    """When a worker turns a new call away at once instead of letting it queue. Calls
+    already under way are always served: the headroom this keeps is theirs."""
+
+    max_queue_ms: float = Field(
+        default=100, gt=0,
+        description="refuse new calls while the event loop runs this late (the wait a new "
+        "request would have before being looked at)",
+    )  # fmt: skip
+    target_lag_ms: float = Field(
+        default=10, gt=0, description="while the loop is always this late, the limit shrinks"
+    )
+    initial_limit: int = Field(default=64, ge=1, description="call starts in flight at first")
+    min_limit: int = Field(default=8, ge=1)
+    max_limit: int = Field(default=512, ge=1)
+    sample_ms: float = Field(default=5, gt=0, description="how often the loop's lag is measured")
+    window_ms: float = Field(default=100, gt=0, description="the lag is the worst over this")
+    retry_after_s: int = Field(default=1, ge=0, le=60, description="sent with a refusal")
+
+    @model_validator(mode="after")
+    def _limits_ordered(self) -> AdmissionPolicy:
+        if not self.min_limit <= self.initial_limit <= self.max_limit:
+            raise ValueError("min_limit <= initial_limit <= max_limit")
+        return self
+
+
 class PolicyBook(_Policy):
     """The policies of every system; ``for_system`` falls back to the defaults."""
 
     defaults: SystemPolicy = SystemPolicy()
     systems: dict[str, SystemPolicy] = Field(default_factory=dict)
     outbox: OutboxPolicy = OutboxPolicy()
+    admission: AdmissionPolicy = AdmissionPolicy()
 
     def for_system(self, system: str) -> SystemPolicy:
         return self.systems.get(system, self.defaults)
+
+    def shared_by(self, workers: int) -> PolicyBook:
+        """The book for one of ``workers`` processes sharing the vendors' quotas: each takes
+        an equal share of every rate limit (at least one request), so together they never
+        exceed it. A static split rather than a shared bucket: counting every request in
+        the store would cost a transaction per request, and workers behind one port get
+        requests evenly enough that an equal share wastes little of the quota."""
+        if workers <= 1:
+            return self
+
+        def share(policy: SystemPolicy) -> SystemPolicy:
+            limit = policy.rate_limit
+            if limit is None:
+                return policy
+            requests = max(1, limit.requests // workers)
+            return policy.model_copy(update={"rate_limit": limit.model_copy(
+                update={"requests": requests})})  # fmt: skip
+
+        return self.model_copy(update={
+            "defaults": share(self.defaults),
+            "systems": {name: share(p) for name, p in self.systems.items()},
+        })  # fmt: skip
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> PolicyBook:
         """Validate ``{"defaults": {...}, "systems": {name: partial}}``, merging partials."""
         defaults_raw = raw.get("defaults") or {}
-        unknown = set(raw) - {"defaults", "systems", "outbox"} - _MAP_KEYS
+        unknown = set(raw) - {"defaults", "systems", "outbox", "admission"} - _MAP_KEYS
         if unknown:
             raise ValueError(
                 f"unknown top-level keys {sorted(unknown)}; expected defaults, systems, "
-                "outbox, teams, flows"
+                "outbox, admission, teams, flows"
             )
         defaults = SystemPolicy.model_validate(defaults_raw)
         systems: dict[str, SystemPolicy] = {}
@@ -174,15 +223,17 @@ class PolicyBook(_Policy):
                     f"systems.{name}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
                     for e in exc.errors()
                 )
-        try:
-            outbox = OutboxPolicy.model_validate(raw.get("outbox") or {})
-        except ValidationError as exc:
-            errors.extend(
-                f"outbox.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-            )
+        parts: dict[str, Any] = {}
+        for key, model in (("outbox", OutboxPolicy), ("admission", AdmissionPolicy)):
+            try:
+                parts[key] = model.model_validate(raw.get(key) or {})
+            except ValidationError as exc:
+                errors.extend(
+                    f"{key}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+                )
         if errors:
             raise ValueError("invalid policies:\n  " + "\n  ".join(errors))
-        return cls(defaults=defaults, systems=systems, outbox=outbox)
+        return cls(defaults=defaults, systems=systems, **parts)
 
 
 def _policy_part(entry: dict[str, Any]) -> dict[str, Any]:

@@ -116,6 +116,7 @@ class Flow(_Strict):
 class SystemMap(_Strict):
     defaults: dict[str, Any] = Field(default_factory=dict)
     outbox: dict[str, Any] = Field(default_factory=dict)
+    admission: dict[str, Any] = Field(default_factory=dict)
     teams: dict[str, Team]
     systems: dict[str, SystemEntry]
     flows: dict[str, Flow]

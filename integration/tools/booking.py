@@ -22,6 +22,7 @@ from integration.outbox.outcome import is_email
 from integration.policies.executor import Attempt
 from integration.tools._say import spoken_time
 from integration.tools._verdict import source_of
+from integration.tools.admitted import Booking
 from integration.tools.args import BookAppointmentArgs
 from integration.tools.context import ToolContext
 from integration.tools.result import FieldSource, Outcome
@@ -38,7 +39,7 @@ async def book_appointment(ctx: ToolContext, args: BookAppointmentArgs) -> Outco
     end = start + timedelta(minutes=args.duration_minutes)
     now = ctx.now()
     when = spoken_time(start, now)
-    calendar = ctx.integration.write_clients.calendar
+    calendar = ctx.deps.calendar
     requested = {"start": start.isoformat(), "end": end.isoformat(), "topic": args.topic}
 
     async def free_busy(attempt: Attempt) -> list[BusySpan]:
@@ -168,4 +169,4 @@ def _task(ctx: ToolContext, args: BookAppointmentArgs, start: datetime) -> dict[
 
 def _remember(ctx: ToolContext, effect: str, start: datetime, when: str) -> None:
     """What a confirmation sent later in the call quotes (and waits for)."""
-    ctx.record.extra["last_booking"] = {"effect": effect, "start": start.isoformat(), "when": when}
+    ctx.remember_booking(Booking(effect=effect, start=start.isoformat(), when=when))

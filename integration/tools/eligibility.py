@@ -37,12 +37,10 @@ async def check_eligibility(ctx: ToolContext, args: CheckEligibilityArgs) -> Out
     # The lookup's key for the same request, so its check is the one replayed, not repeated.
     key = f"{ctx.call_id}:{customer_id}:{args.product}" + (f":{amount}" if amount else "")
     cache_key = f"{customer_id}:{args.product}" if amount is None else None
-    clients = ctx.integration.clients
+    api = ctx.deps.eligibility
 
     async def check(attempt: Attempt) -> dict[str, Any]:
-        return await clients.eligibility_api.check(
-            attempt, customer_id, args.product, key, amount_cents=amount
-        )
+        return await api.check(attempt, customer_id, args.product, key, amount_cents=amount)
 
     try:
         decision = await ctx.read(_SYSTEM, _OPERATION, check, cache_key=cache_key)
@@ -56,11 +54,7 @@ async def check_eligibility(ctx: ToolContext, args: CheckEligibilityArgs) -> Out
             {"eligibility": FieldSource(status="missing", system=_SYSTEM, reason="rejected")},
         )
     except SourceError as exc:
-        cached = (
-            ctx.runtime.read_executor(_SYSTEM).last_good(_OPERATION, cache_key)
-            if cache_key
-            else None
-        )
+        cached = await ctx.last_good(_SYSTEM, _OPERATION, cache_key) if cache_key else None
         if cached is None:
             return _unanswerable(args.product, exc.reason, "I can't check that right now")
         source = FieldSource(

@@ -20,10 +20,9 @@ from integration.tools.result import Outcome
 __all__ = ["escalate_to_human", "what_failed"]
 
 
-
 async def escalate_to_human(ctx: ToolContext, args: EscalateArgs) -> Outcome:
-    record, view = ctx.record, ctx.view
-    contact = ctx.contact
+    view, contact = ctx.view, ctx.contact
+    transcript, tools = await ctx.history()
     caller_view = view.model_dump(mode="json")
     handover: dict[str, Any] = {
         "id": "ho_" + secrets.token_hex(6),
@@ -38,13 +37,11 @@ async def escalate_to_human(ctx: ToolContext, args: EscalateArgs) -> Outcome:
             "recommendation": view.recommendation.model_dump(mode="json"),
         },
         "caller_view": caller_view,
-        "what_failed": what_failed(caller_view, record.tools),
-        "transcript": list(record.transcript),
-        "tools": [
-            {"tool": t["tool"], "status": t["status"], "said": t["say"]} for t in record.tools
-        ],
+        "what_failed": what_failed(caller_view, tools),
+        "transcript": transcript,
+        "tools": [{"tool": t["tool"], "status": t["status"], "said": t["say"]} for t in tools],
     }
-    record.handover = handover
+    ctx.handover = handover
     return Outcome(
         "ok",
         "I'm passing you to a colleague now. They'll have the details of this call, so you "

@@ -40,7 +40,7 @@ async def take_payment(ctx: ToolContext, args: TakePaymentArgs) -> Outcome:
     trouble = await gateway_trouble(ctx)
     if trouble is not None:
         return await _manual(ctx, args, card, trouble)
-    sealed = ctx.integration.vault.seal(card) if card is not None else None
+    sealed = ctx.deps.vault.seal(card) if card is not None else None
     charge = EffectSpec(
         ctx.name("payment"), _SYSTEM, "payments.charge",
         {"amount": args.amount_cents, "currency": args.currency,
@@ -70,7 +70,7 @@ async def take_payment(ctx: ToolContext, args: TakePaymentArgs) -> Outcome:
     if row.status == "dead":  # not declined, and never retried again: a person takes it on
         # From now on the payments team owns this payment: the dead charge must never be
         # replayed as well.
-        await ctx.integration.outbox.supersede(row.id)
+        await ctx.deps.outbox.supersede(row.id)
         return await _manual(ctx, args, card, row.dead_reason or "dead")
     source = FieldSource(status="queued", system=_SYSTEM, reason=reason_of(row) or "pending")
     return Outcome(
@@ -84,9 +84,9 @@ async def take_payment(ctx: ToolContext, args: TakePaymentArgs) -> Outcome:
 
 async def gateway_trouble(ctx: ToolContext) -> str | None:
     """Why charges should not be sent now (None: send them)."""
-    executor = ctx.integration.write_executors.get(_SYSTEM)
-    if executor is not None:
-        snapshot = executor.breaker.snapshot()
+    breaker = ctx.deps.payments_breaker
+    if breaker is not None:
+        snapshot = breaker.snapshot()
         if snapshot["state"] == "open":
             return "breaker_open"
         # Half-open: the charge goes, as one of the probes that can close the breaker (were
@@ -98,7 +98,7 @@ async def gateway_trouble(ctx: ToolContext) -> str | None:
         ):
             return "gateway_failing"
     # Charges waiting for a retry are the gateway failing too, whichever process saw it.
-    if await ctx.integration.outbox.retrying(_SYSTEM):
+    if await ctx.deps.outbox.retrying(_SYSTEM):
         return "gateway_failing"
     return None
 
@@ -121,7 +121,7 @@ async def _manual(
             {**_paid(args, None), "paid": False, "manual": False, "callback": True},
             {"payment": FieldSource(status="missing", system=_SYSTEM, reason=why)},
         )
-    sealed = ctx.integration.vault.seal(card)
+    sealed = ctx.deps.vault.seal(card)
     manual = ManualPaymentIn(
         call_id=ctx.call_id, token=sealed.token, last4=sealed.last4, brand=sealed.brand,
         amount=args.amount_cents, currency=args.currency,

@@ -30,7 +30,7 @@ async def update_lead(ctx: ToolContext, args: UpdateLeadArgs) -> Outcome:
     provenance: dict[str, FieldSource] = {}
     lead_id = args.lead_id
     if lead_id is None:
-        crm, phone = ctx.integration.clients.crm, ctx.view.phone
+        crm, phone = ctx.deps.crm, ctx.view.phone
         if not phone:
             return Outcome(
                 "failed", "Which enquiry should I update? I don't have a number to find it by.",
@@ -82,13 +82,13 @@ async def update_lead(ctx: ToolContext, args: UpdateLeadArgs) -> Outcome:
 
 
 async def send_confirmation(ctx: ToolContext, args: SendConfirmationArgs) -> Outcome:
-    booking = ctx.record.extra.get("last_booking") if args.text is None else None
-    outbox = ctx.integration.outbox
-    waiting_on = await outbox.named(ctx.call_id, booking["effect"]) if booking else None
+    booking = ctx.booking if args.text is None else None
+    outbox = ctx.deps.outbox
+    waiting_on = await outbox.named(ctx.call_id, booking.effect) if booking else None
     if waiting_on is not None and waiting_on.status == "dead":
         booking = None  # the booking fell through since: nothing to confirm
-    after = (booking["effect"],) if booking else ()
-    when = spoken_time(datetime.fromisoformat(booking["start"])) if booking else None
+    after = (booking.effect,) if booking else ()
+    when = spoken_time(datetime.fromisoformat(booking.start)) if booking else None
     text = args.text or (
         f"Your appointment is confirmed for {when}." if when else "Thank you for calling us today."
     )

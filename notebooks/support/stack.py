@@ -25,8 +25,8 @@ from starlette.requests import ClientDisconnect
 
 from app.serving import ServerHandle, serve_in_thread
 from app.simulator.personas import Persona, PersonaBook
+from integration.api.app import create_app
 from integration.bootstrap import Integration, build
-from integration.service.app import create_app
 from integration.settings import IntegrationSettings
 from mocks.dataset.model import Dataset
 from mocks.registry import MockEnterprise, build_enterprise

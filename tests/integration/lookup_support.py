@@ -11,9 +11,9 @@ import httpx
 import yaml
 
 from app.serving import serve_in_thread
+from integration.api.app import create_app
 from integration.bootstrap import Integration, build
 from integration.policies.models import DEFAULT_POLICY_FILE
-from integration.service.app import create_app
 from integration.settings import IntegrationSettings
 from loadtests._stack import free_port
 from mocks.settings import MockSettings

@@ -279,9 +279,9 @@ def test_two_dispatchers_on_one_outbox_never_send_an_effect_twice(
     control.put("/_chaos/systems/analytics", json=slow).raise_for_status()
     with (
         serve_layer(mocks_url, mock_settings, tmp_path, policies_file=policies,
-                    dispatcher_owner="one") as (first, api),
+                    worker_name="one") as (first, api),
         serve_layer(mocks_url, mock_settings, tmp_path, policies_file=policies,
-                    dispatcher_owner="two") as (second, _),
+                    worker_name="two") as (second, _),
     ):  # fmt: skip
         for call_id in calls:
             wait_status(api, call_id, "analytics", "delivered", 30)

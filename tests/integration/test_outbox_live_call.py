@@ -1,10 +1,10 @@
-"""A live call's tool effects in the outbox (a real SQLite file): added before the call ends,
-then joined by the end's effects without changing what ending a call means."""
+"""A live call's tool effects in the outbox (SQLite and PostgreSQL): added before the call
+ends, then joined by the end's effects without changing what ending a call means; those
+written leased to a dispatcher are its own at once."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +12,10 @@ from integration.errors import InvalidInput
 from integration.outbox.model import EffectSpec
 from integration.outbox.store import CallEnded, OutboxStore
 from integration.outbox.vault import ManualPaymentIn
+from integration.store.database import Database
 from tests._support.clocks import ManualClock
-from tests.unit.test_outbox_store import ALL, SPECS, count, end, spec
+from tests._support.stores import count
+from tests.integration.test_outbox_store import ALL, SPECS, end, spec
 
 PHONE = "+14155550100"
 
@@ -23,16 +25,11 @@ def held(call_id: str) -> ManualPaymentIn:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "outbox.db"
-
-
-@pytest.fixture
-async def store(db: Path) -> AsyncIterator[OutboxStore]:
-    opened = OutboxStore(f"sqlite:///{db}", wall_clock=ManualClock(2_000.0))
+async def store(store_url: str) -> AsyncIterator[OutboxStore]:
+    opened = OutboxStore(Database(store_url), wall_clock=ManualClock(2_000.0))
     await opened.start()
     yield opened
-    await opened.aclose()
+    await opened.db.aclose()
 
 
 async def add(
@@ -45,13 +42,14 @@ async def add(
 
 
 async def test_tool_effects_make_a_live_call_that_ending_completes_once(
-    store: OutboxStore, db: Path
+    store: OutboxStore, store_url: str
 ) -> None:
     first = await add(store, "c1", spec("tool_booking_1", "calendar"),
                       spec("tool_booking_task_1", "crm", "tool_booking_1"))  # fmt: skip
     later = await add(store, "c1", spec("tool_message_2", "messaging", "tool_booking_1"))
     assert len(first) == 2 and len(later) == 1
-    assert count(db, "outbox_effect_deps") == 2  # one within a batch, one on an earlier effect
+    # One within a batch, one on an earlier effect.
+    assert count(store_url, "outbox_effect_deps") == 2
     live = await store.call("c1")
     assert live is not None and live["live"] is True and live["ended_at"] is None
     assert live["fingerprint"] is None and live["phone"] == PHONE
@@ -92,3 +90,24 @@ async def test_names_dependencies_and_manual_cards_are_checked_per_call(
     assert call is not None and call["live"] is True
     assert [p["last4"] for p in await store.manual_payments()] == ["4242"]
     assert (await end(store, "c2")).created
+
+
+async def test_effects_written_leased_are_that_dispatchers_at_once(store: OutboxStore) -> None:
+    rows = await store.add_effects(
+        "c1", (spec("tool_booking_1", "calendar"), spec("tool_task_1", "crm", "tool_booking_1")),
+        phone=PHONE, customer_id="C1", lease=("worker-a", 30),
+    )  # fmt: skip
+    booking, task = rows
+    assert (booking.lease_owner, booking.lease_until) == ("worker-a", 2_030.0)
+    assert task.lease_owner is None  # it waits for the booking: claimed when that is delivered
+    assert await store.claim("worker-b", limits=ALL, lease_s=30) == []  # held, and waiting
+    ended = await store.end_call(
+        "c1", phone=PHONE, customer_id="C1", fingerprint="fp", outcome_json={},
+        effects=(spec("analytics", "analytics"),), manual_payment=None, lease=("worker-a", 30),
+    )  # fmt: skip
+    fresh = [e for e in ended.effects if e.name == "analytics"]
+    assert [e.lease_owner for e in fresh] == ["worker-a"]
+    assert await store.release_leases("worker-a") == 2  # a crash hands them all back
+    assert {r.name for r in await store.claim("worker-b", limits=ALL, lease_s=30)} == {
+        "tool_booking_1", "analytics",
+    }  # fmt: skip

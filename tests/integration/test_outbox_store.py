@@ -1,10 +1,10 @@
-"""The outbox store on a real SQLite file: one transaction per call's end, exclusive leases
-fenced on their owner, dependencies, dead letters and replay, and no card in clear."""
+"""The outbox store on real databases, SQLite and PostgreSQL: one transaction per call's
+end, exclusive leases fenced on their owner, dependencies, dead letters and replay, and no
+card in clear."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,15 +12,18 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
-from integration.outbox._schema import open_engine, write
 from integration.outbox.model import EffectSpec
 from integration.outbox.outcome import CallOutcome, outcome_fingerprint, redacted_outcome
 from integration.outbox.plan import plan_effects
 from integration.outbox.store import EndResult, OutboxStore
 from integration.outbox.vault import CardVault, ManualPaymentIn
+from integration.store.database import Database
+from loadtests.postgres import PostgresServer
 from tests._support.clocks import ManualClock
+from tests._support.stores import count, execute, is_sqlite, scalar
 
 ALL = {"calendar": 50, "messaging": 50, "analytics": 50, "crm": 50, "payments": 50}
 
@@ -46,34 +49,29 @@ async def end(
     )  # fmt: skip
 
 
-def count(path: Path, table: str) -> int:
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute(f"select count(*) from {table}").fetchone()[0])
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(1_000.0)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "state" / "outbox.db"
+def url(store_url: str) -> str:
+    return store_url
 
 
 @pytest.fixture
-async def store(db: Path, clock: ManualClock) -> AsyncIterator[OutboxStore]:
-    opened = OutboxStore(f"sqlite:///{db}", wall_clock=clock)
+async def store(url: str, clock: ManualClock) -> AsyncIterator[OutboxStore]:
+    opened = OutboxStore(Database(url), wall_clock=clock)
     await opened.start()
     yield opened
-    await opened.aclose()
+    await opened.db.aclose()
 
 
 # -- ending a call --------------------------------------------------------------------------
 
 
 async def test_end_call_writes_the_call_and_its_effects_together(
-    store: OutboxStore, db: Path
+    store: OutboxStore, url: str
 ) -> None:
     result = await end(store, "call-1")
     assert result.created and not result.conflict and result.manual_payment is None
@@ -85,17 +83,17 @@ async def test_end_call_writes_the_call_and_its_effects_together(
         "pending", 0, 1_000.0, 1_000.0,
     )  # fmt: skip
     assert result.effects[1].depends_on == ("booking",)
-    assert count(db, "outbox_effect_deps") == 1
+    assert count(url, "outbox_effect_deps") == 1
     call = await store.call("call-1")
     assert call is not None and call["outcome"] == {"disposition": "resolved"}
     assert call["fingerprint"] == "fp-1" and call["phone"] == "+14155550100"
     assert await store.call("nope") is None
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+    if is_sqlite(url):
+        assert scalar(url, "pragma journal_mode") == "wal"
 
 
 async def test_the_same_call_again_returns_its_effects_and_flags_another_outcome(
-    store: OutboxStore, db: Path
+    store: OutboxStore, url: str
 ) -> None:
     first = await end(store, "call-1")
     again = await end(store, "call-1")
@@ -104,28 +102,39 @@ async def test_the_same_call_again_returns_its_effects_and_flags_another_outcome
     other = await end(store, "call-1", fp="fp-2", specs=(spec("slack", "slack"),))
     assert not other.created and other.conflict
     assert [e.id for e in other.effects] == [e.id for e in first.effects]
-    assert count(db, "outbox_effects") == 3 and count(db, "outbox_calls") == 1
+    assert count(url, "outbox_effects") == 3 and count(url, "outbox_calls") == 1
 
 
 async def test_a_failure_inside_the_transaction_leaves_nothing_behind(
-    store: OutboxStore, db: Path
+    store: OutboxStore, url: str
 ) -> None:
     # The last insert of the transaction fails in the database itself.
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "create trigger no_manual before insert on outbox_manual_payments "
-            "begin select raise(abort, 'disk says no'); end"
-        )
+    for statement in _REFUSE_MANUAL_PAYMENTS["sqlite" if is_sqlite(url) else "postgres"]:
+        execute(url, statement)
     manual = ManualPaymentIn("call-1", "token", "4242", "visa", 500, "usd")
-    with pytest.raises(IntegrityError, match="disk says no"):
+    with pytest.raises(DBAPIError, match="disk says no"):
         await end(store, "call-1", manual=manual)
     for table in ("outbox_calls", "outbox_effects", "outbox_effect_deps", "outbox_manual_payments"):
-        assert count(db, table) == 0, table
-    with sqlite3.connect(db) as conn:
-        conn.execute("drop trigger no_manual")
+        assert count(url, table) == 0, table
+    on_table = "" if is_sqlite(url) else " on outbox_manual_payments"
+    execute(url, f"drop trigger no_manual{on_table}")
     result = await end(store, "call-1", manual=manual)
     assert result.created and result.manual_payment is not None
     assert result.manual_payment["last4"] == "4242" and "token" not in result.manual_payment
+
+
+_REFUSE_MANUAL_PAYMENTS = {
+    "sqlite": [
+        "create trigger no_manual before insert on outbox_manual_payments "
+        "begin select raise(abort, 'disk says no'); end",
+    ],
+    "postgres": [
+        "create function disk_says_no() returns trigger language plpgsql as "
+        "$$ begin raise exception 'disk says no'; end $$",
+        "create trigger no_manual before insert on outbox_manual_payments "
+        "for each row execute function disk_says_no()",
+    ],
+}
 
 
 @pytest.mark.parametrize(
@@ -138,17 +147,17 @@ async def test_a_failure_inside_the_transaction_leaves_nothing_behind(
     ids=["repeated-name", "unknown-dependency", "cycle"],
 )
 async def test_effects_that_could_never_be_delivered_are_refused(
-    store: OutboxStore, db: Path, specs: tuple[EffectSpec, ...]
+    store: OutboxStore, url: str, specs: tuple[EffectSpec, ...]
 ) -> None:
     with pytest.raises(ValueError):
         await end(store, "call-1", specs=specs)
-    assert count(db, "outbox_calls") == 0
+    assert count(url, "outbox_calls") == 0
 
 
 async def test_concurrent_ends_of_one_call_create_one_set_of_effects(
-    db: Path, clock: ManualClock
+    url: str, clock: ManualClock
 ) -> None:
-    stores = [OutboxStore(f"sqlite:///{db}", wall_clock=clock) for _ in range(2)]
+    stores = [OutboxStore(Database(url), wall_clock=clock) for _ in range(2)]
     for s in stores:
         await s.start()
     try:
@@ -160,19 +169,18 @@ async def test_concurrent_ends_of_one_call_create_one_set_of_effects(
             assert len({tuple(e.id for e in r.effects) for r in results}) == 1
     finally:
         for s in stores:
-            await s.aclose()
-    assert count(db, "outbox_calls") == 5 and count(db, "outbox_effects") == 15
+            await s.db.aclose()
+    assert count(url, "outbox_calls") == 5 and count(url, "outbox_effects") == 15
 
 
 # -- claiming -------------------------------------------------------------------------------
 
 
-def test_two_dispatchers_racing_over_one_file_never_share_an_effect(db: Path) -> None:
-    url = f"sqlite:///{db}"
+def test_two_dispatchers_racing_over_one_store_never_share_an_effect(url: str) -> None:
     specs = tuple(spec(f"e{i}", ("crm", "calendar", "analytics")[i % 3]) for i in range(30))
 
     async def fill() -> list[int]:
-        store = OutboxStore(url)
+        store = OutboxStore(Database(url))
         await store.start()
         try:
             ids: list[int] = []
@@ -180,7 +188,7 @@ def test_two_dispatchers_racing_over_one_file_never_share_an_effect(db: Path) ->
                 ids += [e.id for e in (await end(store, f"call-{n}", specs)).effects]
             return ids
         finally:
-            await store.aclose()
+            await store.db.aclose()
 
     every = asyncio.run(fill())
     claimed: dict[str, list[int]] = {"A": [], "B": []}
@@ -188,7 +196,7 @@ def test_two_dispatchers_racing_over_one_file_never_share_an_effect(db: Path) ->
 
     def dispatcher(owner: str) -> None:
         async def run() -> None:
-            store = OutboxStore(url)  # its own engine and threads, as another process would
+            store = OutboxStore(Database(url))  # its own engine and threads, as another process
             await store.start()
             try:
                 start.wait()
@@ -196,11 +204,11 @@ def test_two_dispatchers_racing_over_one_file_never_share_an_effect(db: Path) ->
                 while rows := await store.claim(owner, limits=limits, lease_s=300):
                     claimed[owner] += [r.id for r in rows]
                     assert all(r.lease_owner == owner for r in rows)
-                    # A real dispatcher delivers between claims; without a pause, SQLite's
-                    # busy handler lets one tight loop take everything.
+                    # A real dispatcher delivers between claims; without a pause, one tight
+                    # loop could take everything before the other starts.
                     await asyncio.sleep(0.005)
             finally:
-                await store.aclose()
+                await store.db.aclose()
 
         asyncio.run(run())
 
@@ -212,9 +220,17 @@ def test_two_dispatchers_racing_over_one_file_never_share_an_effect(db: Path) ->
     both = claimed["A"] + claimed["B"]
     assert sorted(both) == sorted(every)  # each effect claimed exactly once
     assert claimed["A"] and claimed["B"]  # and both really took part
-    with sqlite3.connect(db) as conn:
-        owners = dict(conn.execute("select id, lease_owner from outbox_effects").fetchall())
+    owners = _owners(url)
     assert all(owners[i] == o for o, ids in claimed.items() for i in ids)
+
+
+def _owners(url: str) -> dict[int, str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("select id, lease_owner from outbox_effects")).all())
+    finally:
+        engine.dispose()
 
 
 async def test_claim_respects_each_systems_limit(store: OutboxStore) -> None:
@@ -421,7 +437,7 @@ async def test_effects_are_listed_newest_first_with_filters(store: OutboxStore) 
 
 
 async def test_no_card_number_reaches_the_database_files(
-    store: OutboxStore, db: Path, tmp_path: Path
+    store: OutboxStore, url: str, request: pytest.FixtureRequest
 ) -> None:
     vault = CardVault(Fernet.generate_key())
     cards = {
@@ -456,8 +472,20 @@ async def test_no_card_number_reaches_the_database_files(
     }  # fmt: skip
     assert (payment["last4"], payment["brand"], payment["status"]) == ("4242", "visa", "pending")
 
+    if is_sqlite(url):
+        path = Path(url.removeprefix("sqlite:///"))
+        folder, prefix = path.parent, path.name
+    else:  # every file of the server's cluster: tables, indexes, the write-ahead log
+        server: PostgresServer = request.getfixturevalue("postgres")
+        execute(url, "CHECKPOINT")
+        folder, prefix = server.data_dir, ""
+
     def files() -> dict[str, bytes]:
-        return {p.name: p.read_bytes() for p in db.parent.iterdir() if p.name.startswith(db.name)}
+        return {
+            str(p): p.read_bytes()
+            for p in folder.rglob("*")
+            if p.is_file() and p.name.startswith(prefix)
+        }
 
     def assert_no_card(found: dict[str, bytes]) -> None:
         for number, digits in cards.values():
@@ -467,35 +495,38 @@ async def test_no_card_number_reaches_the_database_files(
         assert b"4242" in b"".join(found.values())  # last4 is there: the search does find things
 
     open_files = files()
-    assert any(name.endswith("-wal") for name in open_files)  # the WAL is searched as well
+    wal = "-wal" if is_sqlite(url) else "pg_wal/"
+    assert any(wal in name for name in open_files)  # the write-ahead log is searched as well
     assert_no_card(open_files)
-    await store.aclose()  # a checkpoint moves the WAL into the main file
+    await store.db.aclose()  # on SQLite, a checkpoint moves the WAL into the main file
     assert_no_card(files())
 
 
 async def test_a_bad_synchronous_level_is_refused(tmp_path: Path) -> None:
-    store = OutboxStore(f"sqlite:///{tmp_path / 'o.db'}", synchronous="SOMETIMES")
     with pytest.raises(ValueError, match="synchronous"):
-        await store.start()
-    with pytest.raises(RuntimeError):
+        Database(f"sqlite:///{tmp_path / 'o.db'}", synchronous="SOMETIMES")
+    store = OutboxStore(Database(f"sqlite:///{tmp_path / 'o.db'}"))
+    with pytest.raises(RuntimeError):  # used before start()
         await store.stats()
 
 
-def test_acknowledged_writes_wait_for_the_disk_and_bookkeeping_does_not(tmp_path: Path) -> None:
-    engine = open_engine(f"sqlite:///{tmp_path / 'o.db'}", synchronous="FULL", busy_timeout_ms=500)
+async def test_acknowledged_writes_wait_for_the_disk_and_bookkeeping_does_not(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'o.db'}", synchronous="FULL", busy_timeout_ms=500)
     levels = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
-    def level(durable: bool) -> str:
-        with write(engine, durable=durable) as conn:
+    def level(db: Database, durable: bool) -> str:
+        with db.write(durable=durable) as conn:
             return levels[conn.exec_driver_sql("PRAGMA synchronous").scalar_one()]
 
+    await db.start()
     try:
         # In either order, on the same pooled connection: each transaction gets its own level.
-        assert [level(True), level(False), level(True), level(False)] == [
-            "FULL", "NORMAL", "FULL", "NORMAL",
-        ]  # fmt: skip
+        found = [await db.run(level, durable) for durable in (True, False, True, False)]
+        assert found == ["FULL", "NORMAL", "FULL", "NORMAL"]
     finally:
-        engine.dispose()
+        await db.aclose()
 
 
 async def test_a_calls_effects_are_found_by_name_and_retries_are_seen_per_system(

@@ -1,0 +1,58 @@
+"""The system map over HTTP, for the dashboard: the map itself, blast radius, design review."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from integration.api.layer import layer_of
+from integration.systemmap.blast import blast_radius
+from integration.systemmap.review import capacity, design_review
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["system map"])
+
+
+@router.get("/system-map", summary="Teams, systems (with their policies) and flows")
+async def the_map(request: Request) -> dict[str, Any]:
+    layer = layer_of(request)
+    system_map, policies = layer.system_map, layer.policies
+    body = system_map.model_dump(mode="json", exclude={"defaults", "outbox", "admission"})
+    for name, entry in body["systems"].items():
+        entry["policy"] = policies.for_system(name).model_dump(mode="json")
+    for name, flow in body["flows"].items():
+        cap = capacity(system_map.flows[name], policies)
+        flow["capacity"] = {
+            "calls_per_hour_limit": cap.calls_per_hour_limit,
+            "bottleneck": cap.bottleneck,
+        }
+    return body
+
+
+@router.get("/system-map/blast-radius", summary="What breaks if a system is down or slow")
+async def blast(
+    request: Request,
+    system: str = Query(..., min_length=1, max_length=64),
+    condition: Literal["down", "slow"] = "down",
+) -> dict[str, Any]:
+    layer = layer_of(request)
+    try:
+        return blast_radius(layer.system_map, layer.policies, system, condition).as_json()
+    except KeyError as exc:
+        raise HTTPException(422, detail=str(exc.args[0])) from None
+
+
+@router.get(
+    "/system-map/flows/{flow}/review",
+    response_class=PlainTextResponse,
+    summary="The eight-question design review of a flow (Markdown)",
+)
+async def review(request: Request, flow: str) -> str:
+    layer = layer_of(request)
+    try:
+        return design_review(layer.system_map, layer.policies, flow)
+    except KeyError as exc:
+        raise HTTPException(404, detail=str(exc.args[0])) from None

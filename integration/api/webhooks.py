@@ -1,0 +1,128 @@
+"""What vendors post back: Twilio's message status callbacks, and the statuses they recorded.
+
+Twilio posts a form (``MessageSid``, ``MessageStatus``, ``ErrorCode``...) to the
+``StatusCallback`` the messaging client asked for, signed with the account's auth token in
+``X-Twilio-Signature``, and retries any answer that is not 2xx. So an unsigned or forged
+post is a 403 and a malformed one a 400 naming the field (no retry fixes either), and any
+other is recorded, published as a ``callback`` event and answered 200 at once: duplicates
+and late statuses are counted and change nothing (``integration/outbox/message_status.py``
+has the ordering rules).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from integration.api.layer import layer_of
+from integration.clients.messaging import valid_twilio_signature
+from integration.outbox.message_status import MESSAGE_STATUSES
+from integration.settings import STATUS_CALLBACK_PATH
+
+if TYPE_CHECKING:
+    from integration.bootstrap import Integration
+
+__all__ = ["router"]
+
+_SID = re.compile(r"^[A-Za-z]{2}[0-9a-fA-F]{32}$")  # SM... for a text, MM... with media
+_ERROR_CODE = re.compile(r"^[0-9]{1,8}$")
+_KNOWN = ", ".join(sorted(MESSAGE_STATUSES))
+_UNSIGNED = (
+    "X-Twilio-Signature is missing: status callbacks are taken only from Twilio, signed "
+    "with the account's auth token"
+)
+_FORGED = (
+    "X-Twilio-Signature does not match this request: signed with another auth token, or "
+    "for a URL other than {url}"
+)
+
+
+router = APIRouter(tags=["vendor callbacks"])
+
+
+@router.post(
+    STATUS_CALLBACK_PATH,
+    summary="Twilio message status callback: record the text's carrier status",
+    responses={
+        400: {"description": "a field is missing or malformed (named)"},
+        403: {"description": "X-Twilio-Signature missing or wrong"},
+    },
+)
+async def twilio_status(request: Request) -> dict[str, Any]:
+    layer = layer_of(request)
+    form = await request.form()
+    params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        raise _refuse(layer, 403, "bad_signature", _UNSIGNED)
+    urls = _signed_urls(layer, request)
+    auth_token = layer.settings.credentials.twilio_auth_token
+    if not valid_twilio_signature(signature, urls, params, auth_token):
+        raise _refuse(layer, 403, "bad_signature", _FORGED.format(url=urls[0]))
+    fields = dict(params)
+    sid = fields.get("MessageSid", "")
+    if not _SID.match(sid):
+        said = f"{sid!r} is not a message sid (SM + 32 hex digits)" if sid else "missing"
+        raise _refuse(layer, 400, "bad_request", f"MessageSid: {said}")
+    status = fields.get("MessageStatus", "")
+    if status not in MESSAGE_STATUSES:
+        said = f"unknown status {status!r} (one of {_KNOWN})" if status else "missing"
+        raise _refuse(layer, 400, "bad_request", f"MessageStatus: {said}")
+    error_code = fields.get("ErrorCode") or None
+    if error_code is not None and not _ERROR_CODE.match(error_code):
+        raise _refuse(layer, 400, "bad_request", f"ErrorCode: {error_code!r} is not a number")
+    receipt = await layer.receipts.record(sid, status, error_code)
+    layer.outbox_metrics.observe_callback(status, receipt.verdict, receipt.matched)
+    layer.sink.emit(
+        "callback",
+        call_id=receipt.call_id,
+        system="messaging",
+        operation="status_callback",
+        outcome=receipt.verdict,
+        detail={
+            "message_sid": sid,
+            "status": status,
+            "recorded": receipt.status,
+            "error_code": error_code,
+            "effect_id": receipt.effect_id,
+        },
+    )
+    return {
+        "message_sid": sid,
+        "status": receipt.status,  # the recorded status after this callback
+        "verdict": receipt.verdict,
+        "matched": receipt.matched,
+    }
+
+
+@router.get("/messages/status", summary="Texts' carrier status, from Twilio's callbacks")
+async def message_statuses(
+    request: Request,
+    call_id: str | None = None,
+    message_sid: str | None = None,
+    unmatched: bool = Query(False, description="only callbacks no sent text matches yet"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> dict[str, Any]:
+    layer = layer_of(request)
+    found = await layer.receipts.find(
+        call_id=call_id, message_sid=message_sid, unmatched=unmatched, limit=limit
+    )
+    return {"status_callback": layer.settings.status_callback_url, "messages": found}
+
+
+def _refuse(layer: Integration, status: int, reason: str, detail: str) -> HTTPException:
+    layer.outbox_metrics.callbacks_refused.labels(reason).inc()
+    return HTTPException(status, detail=detail)
+
+
+def _signed_urls(layer: Integration, request: Request) -> list[str]:
+    """Twilio signs the URL it was given, query included; behind a proxy that is not the
+    URL the request reached, so both are tried."""
+    reached = str(request.url)
+    asked = layer.settings.status_callback_url
+    if asked is None:
+        return [reached]
+    query = request.url.query
+    return [asked + (f"?{query}" if query else ""), reached]

@@ -1,0 +1,136 @@
+"""Admission: refuse a new call at once when this worker could not answer it in time.
+
+A call that waits in a queue is worse than one refused: the caller's deadline is spent
+waiting, the answer comes late anyway, and the work done for it delays everyone behind.
+So a worker measures its own queueing delay and turns new calls away early and cheaply:
+
+- the loop's lag: a timer due every ``sample_ms`` fires late by however long the loop was
+  busy with other work. How late it runs now (the middle of the last three samples, so a
+  single garbage-collection pause does not count) is what a request arriving now waits
+  before anyone looks at it (``queue_ms``). Above ``max_queue_ms``, refuse. Below it, the
+  lookup spends that wait out of its own deadline, so the caller's answer still comes
+  within the deadline they asked for.
+- a concurrency limit on call starts in flight, adapted to the lag (as Netflix's
+  concurrency-limits and Envoy's adaptive concurrency do, here with the loop's lag as the
+  signal rather than request latency, which the lookup's own deadline caps). The signal is
+  the window's *least* lag: a garbage-collection pause makes one sample late, overload
+  makes them all late. While even the least is above ``target_lag_ms`` the limit shrinks
+  by a fifth every window; while starts fill it and the loop keeps up, it grows by a step.
+
+Only starts are refused: a call already admitted is served to its end, and the limit keeps
+the headroom it needs. Everything runs on the event loop's thread, so no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from typing import Any
+
+from integration.policies.models import AdmissionPolicy
+
+__all__ = ["Admission", "Refusal"]
+
+
+class Refusal(str):
+    """Why a call was turned away: ``queue`` (the loop runs late) or ``limit``."""
+
+
+class Admission:
+    def __init__(
+        self, policy: AdmissionPolicy, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.policy = policy
+        self._clock = clock
+        self.limit = policy.initial_limit
+        self.in_flight = 0
+        self.admitted = 0
+        self.refused: Counter[str] = Counter()
+        samples = max(1, round(policy.window_ms / policy.sample_ms))
+        self._lags: deque[float] = deque(maxlen=samples)
+        self._since_adapt = 0
+        self._busy_in_window = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def lag_ms(self) -> float:
+        """The worst lag of the loop over the last window."""
+        return max(self._lags, default=0.0)
+
+    @property
+    def queue_ms(self) -> float:
+        """How late the loop runs now: the wait of a request arriving now."""
+        recent = sorted(list(self._lags)[-3:])
+        return recent[len(recent) // 2] if recent else 0.0
+
+    @property
+    def steady_lag_ms(self) -> float:
+        """The least lag over the last window: how late the loop runs all the time."""
+        return min(self._lags, default=0.0)
+
+    def try_admit(self) -> Refusal | None:
+        """Admit a call start (None; call ``done`` when it is answered) or say why not."""
+        if self.queue_ms > self.policy.max_queue_ms:
+            return self._refuse("queue")
+        if self.in_flight >= self.limit:
+            return self._refuse("limit")
+        self.in_flight += 1
+        self.admitted += 1
+        if self.in_flight >= self.limit:
+            self._busy_in_window = True
+        return None
+
+    def done(self) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+
+    def observe_lag(self, lag_ms: float) -> None:
+        """One sample of the loop's lag; every window's worth, the limit adapts."""
+        self._lags.append(max(0.0, lag_ms))
+        self._since_adapt += 1
+        if self._since_adapt < (self._lags.maxlen or 1):
+            return
+        self._since_adapt = 0
+        policy = self.policy
+        if self.steady_lag_ms > policy.target_lag_ms:
+            self.limit = max(policy.min_limit, int(self.limit * 0.8))
+        elif self._busy_in_window:
+            self.limit = min(policy.max_limit, self.limit + max(1, self.limit // 16))
+        self._busy_in_window = False
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "limit": self.limit,
+            "in_flight": self.in_flight,
+            "queue_ms": round(self.queue_ms, 2),
+            "lag_ms": round(self.lag_ms, 2),
+            "steady_lag_ms": round(self.steady_lag_ms, 2),
+            "admitted": self.admitted,
+            "refused": dict(self.refused),
+        }
+
+    # -- the loop's lag, measured ---------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._measure(), name="admission-lag")
+
+    async def aclose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _measure(self) -> None:
+        period = self.policy.sample_ms / 1000
+        while True:
+            due = self._clock() + period
+            await asyncio.sleep(period)
+            self.observe_lag((self._clock() - due) * 1000)
+
+    def _refuse(self, why: str) -> Refusal:
+        self.refused[why] += 1
+        return Refusal(why)

@@ -1,1 +1,0 @@
-"""The integration service's HTTP API (FastAPI), served on :8000."""
