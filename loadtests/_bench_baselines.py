@@ -16,16 +16,16 @@ from loadtests._lookup_phases import drive, real_callers
 from loadtests.bench_lookup import DEADLINE_MS, STAGGER_S
 
 if TYPE_CHECKING:
-    from loadtests._services import Stack
+    from loadtests._services import Mocks
     from loadtests.bench import BenchConfig
 
 __all__ = ["naive_baseline", "solo_critical_path"]
 
 
 @asynccontextmanager
-async def _layer(s: Stack, state: Path, policies: Path) -> AsyncIterator[Integration]:
+async def _layer(s: Mocks, state: Path, policies: Path) -> AsyncIterator[Integration]:
     settings = IntegrationSettings(
-        mocks_url=s.mocks_url,
+        mocks_url=s.url,
         database_url=s.database_url,
         state_dir=state / "baseline",
         lookup_deadline_ms=DEADLINE_MS,
@@ -40,7 +40,7 @@ async def _layer(s: Stack, state: Path, policies: Path) -> AsyncIterator[Integra
         await layer.aclose()
 
 
-async def solo_critical_path(s: Stack, config: BenchConfig, state: Path) -> dict[str, float]:
+async def solo_critical_path(s: Mocks, config: BenchConfig, state: Path) -> dict[str, float]:
     """Each source's p50 alone (sequential calls), system -> ms."""
     callers = real_callers(config.customers, config.seed)
     print(f"timing each source alone ({config.solo_calls} sequential calls each)...", flush=True)
@@ -50,7 +50,7 @@ async def solo_critical_path(s: Stack, config: BenchConfig, state: Path) -> dict
     return solo
 
 
-async def naive_baseline(s: Stack, config: BenchConfig, state: Path) -> dict[str, Any]:
+async def naive_baseline(s: Mocks, config: BenchConfig, state: Path) -> dict[str, Any]:
     """Every source awaited in turn, no deadline, from ``naive_concurrency`` lines."""
     callers = real_callers(config.customers, config.seed)
     print(f"naive sequential lookups: {config.naive_concurrency} lines for "

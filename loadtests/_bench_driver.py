@@ -43,6 +43,8 @@ class Tally:
     failed_calls: int = 0  # calls with at least one wrong answer
     errors: Counter[str] = field(default_factory=Counter)  # what was wrong, by kind
     late: int = 0
+    refused: int = 0  # starts turned away at once (503): answers, not failures
+    refused_ms: list[float] = field(default_factory=list)
     lookup_ms: list[float] = field(default_factory=list)  # POST /calls, client side
     lookup_server_ms: list[float] = field(default_factory=list)  # the view's elapsed_ms
     lookup_deadline_ms: list[float] = field(default_factory=list)
@@ -65,7 +67,10 @@ class Tally:
 
 def _record(tally: Tally, step_kind: str, name: str, ms: float, reply: Reply) -> None:
     body = reply.body if isinstance(reply.body, dict) else {}
-    if step_kind == "lookup" and reply.status == 201:
+    if step_kind == "lookup" and reply.status == 503:
+        tally.refused += 1
+        tally.refused_ms.append(ms)
+    elif step_kind == "lookup" and reply.status == 201:
         tally.lookup_ms.append(ms)
         view = body.get("view") or {}
         tally.lookup_server_ms.append(float(view.get("elapsed_ms", 0.0)))
@@ -129,6 +134,7 @@ async def drive(
     *,
     progress: Callable[[Tally, float], None] | None = None,
     progress_every_s: float = 3.0,
+    prefix: str = "bench",
 ) -> Tally:
     """Start ``tally.rate`` calls a second for ``tally.seconds``, then wait for them."""
     calls: set[asyncio.Task[None]] = set()
@@ -147,7 +153,7 @@ async def drive(
             tally.late += 1
         n = next(numbers)
         journey = call_journey(
-            pick(rng, JOURNEYS), callers[n % len(callers)], f"bench-{n}", rng, tools
+            pick(rng, JOURNEYS), callers[n % len(callers)], f"{prefix}-{n}", rng, tools
         )
         task = asyncio.create_task(_send(session, base, journey, tally))
         calls.add(task)

@@ -1,19 +1,22 @@
 """The benchmark: whole calls against the real stack, one table from one run.
 
-    python -m app bench [--profile default|stormy] [--profile-hot-path] [--scale 1.0]
+    python -m app bench [--profile default|stormy] [--setups 1-sqlite,2-sqlite,2-postgres]
+                        [--profile-hot-path] [--scale 1.0]
 
-1. Starts the mocks and the integration service as child processes on free ports (state
-   in ``.state/bench``; the vendors' client-side quotas lifted, so the layer is measured,
-   not a quota).
+1. Starts the mocks as a child process on a free port (state in ``.state/bench``; the
+   vendors' client-side quotas lifted, so the layer is measured, not a quota).
 2. Measures the raw client ceiling: plain aiohttp GETs against the same mocks.
 3. Gives each read source the lookup benchmark's fixed latency and times each alone: the
    critical path (``bench_lookup``). ``stormy`` then makes every HTTP system fail 10% of
    requests and hang 2% more.
-4. Drives call journeys (lookup, one to three tools, end) at fixed rates, stepped up
-   through 100 calls/s, over HTTP, open loop; CPU of each process sampled per phase.
-5. Lets the outbox drain and counts every acknowledged write in the mocks' ledgers.
-6. Runs the naive sequential lookup (every source in turn) for comparison.
-7. Prints the table and writes ``bench/results.json``.
+4. For each setup of the integration service (one worker on SQLite, two on SQLite, two on
+   PostgreSQL when a server can be started here), a service of its own: call journeys
+   (lookup, one to three tools, end) at fixed rates stepped up through 100 calls/s, over
+   HTTP, open loop, CPU of each process sampled per phase; the outbox drained and every
+   acknowledged write counted in the mocks' ledgers; then the overload burst (2,000 call
+   starts from 200 clients at once: admitted ones on time, refused ones at once).
+5. Runs the naive sequential lookup (every source in turn) for comparison.
+6. Prints one table, a column per setup, and writes ``bench/results.json``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import json
 import random
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -42,19 +46,41 @@ from loadtests._hot_path import HotPath, print_top
 from loadtests._ledgers import count_writes
 from loadtests._lookup_phases import cpu_seconds, real_callers
 from loadtests._lookup_report import critical_path
-from loadtests._services import Stack, stack
+from loadtests._services import Mocks, Stack, integration_service, mocks_service
 from loadtests.bench_lookup import DEADLINE_MS, LATENCY_MS, lift_quotas, set_latencies
 from loadtests.journeys import Caller
+from loadtests.overload import burst
 from loadtests.transport_ceiling import ENDPOINT
 from loadtests.transport_ceiling import measure as ceiling_run
 
-__all__ = ["BenchConfig", "main", "results_path", "run"]
+__all__ = ["SETUPS", "BenchConfig", "Setup", "held_anywhere", "main", "results_path", "run"]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One way to run the integration service: how many workers, on which store."""
+
+    key: str
+    label: str
+    workers: int
+    store: str  # "sqlite" (files in the state folder) or "postgres" (a throwaway server)
+
+
+SETUPS: dict[str, Setup] = {
+    s.key: s
+    for s in (
+        Setup("1-sqlite", "1 worker, SQLite", 1, "sqlite"),
+        Setup("2-sqlite", "2 workers, SQLite", 2, "sqlite"),
+        Setup("2-postgres", "2 workers, PostgreSQL", 2, "postgres"),
+    )
+}
 
 
 @dataclass(frozen=True)
 class BenchConfig:
     profile: str = "default"
     scale: float = 1.0  # every phase this many times its length
+    setups: tuple[str, ...] = tuple(SETUPS)
     customers: int = 1000
     seed: int = 42
     solo_calls: int = 30
@@ -63,6 +89,8 @@ class BenchConfig:
     ceiling_s: float = 3.0
     ceiling_concurrency: int = 100
     drain_timeout_s: float = 180.0
+    burst_calls: int = 2000
+    burst_concurrency: int = 200
     state_dir: Path = Path(".state/bench")
     out: Path | None = Path("bench/results.json")
     hot_path: Path | None = None  # py-spy's speedscope file, when profiling
@@ -103,8 +131,16 @@ def _upstream(base: str, headers: Mapping[str, str]) -> int:
 
 
 def _cpu(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
+    """CPU seconds of a process and its children (a service's worker processes)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in (process, *process.children(recursive=True)):
+        try:
+            times = each.cpu_times()
+        except psutil.Error:  # gone between the listing and the reading
+            continue
+        total += times.user + times.system
+    return total
 
 
 def _progress(tally: driver.Tally, at_s: float) -> None:
@@ -125,7 +161,9 @@ async def _drain(base: str, timeout_s: float) -> tuple[float, int]:
     raise TimeoutError(f"the outbox did not drain in {timeout_s:.0f} s")
 
 
-async def _phases(s: Stack, config: BenchConfig, profile: BenchProfile) -> dict[str, Any]:
+async def _phases(
+    s: Stack, config: BenchConfig, profile: BenchProfile, setup: Setup
+) -> dict[str, Any]:
     callers = [Caller(c.phone, c.customer_id) for c in real_callers(config.customers, config.seed)]
     rng = random.Random(config.seed)
     numbers = itertools.count()
@@ -152,6 +190,7 @@ async def _phases(s: Stack, config: BenchConfig, profile: BenchProfile) -> dict[
                 http, s.integration_url, tally, callers, tools, rng, numbers,
                 progress=_progress if config.progress_every_s else None,
                 progress_every_s=config.progress_every_s or 3.0,
+                prefix=f"bench-{setup.key}-{int(time.time())}",
             )  # fmt: skip
             upstream = await asyncio.to_thread(_upstream, s.mocks_url, s.control_headers) - upstream
             cpu = {name: _cpu(pid) - before[name] for name, pid in pids.items()}
@@ -168,7 +207,16 @@ async def _phases(s: Stack, config: BenchConfig, profile: BenchProfile) -> dict[
     writes = {"acknowledged": counted.acknowledged, "applied": counted.applied,
               "duplicated": len(counted.duplicates), "lost": len(counted.lost), "dead": dead,
               "drain_s": round(drain_s, 2)}  # fmt: skip
-    return {"phases": phases, "writes": writes, "hot_path": hot}
+    print(f"overload: {config.burst_calls} call starts from {config.burst_concurrency} "
+          "clients at once...", flush=True)  # fmt: skip
+    overload = await burst(
+        s.integration_url, [c.phone for c in callers], calls=config.burst_calls,
+        concurrency=config.burst_concurrency, deadline_ms=DEADLINE_MS,
+        prefix=f"burst-{setup.key}-{int(time.time())}",
+    )  # fmt: skip
+    for line in overload.lines():
+        print(f"  {line}")
+    return {"phases": phases, "writes": writes, "hot_path": hot, "overload": overload.as_json()}
 
 
 def run(config: BenchConfig) -> dict[str, Any]:
@@ -177,33 +225,72 @@ def run(config: BenchConfig) -> dict[str, Any]:
 
     profile = PROFILES[config.profile].scaled(config.scale)
     state = config.state_dir.resolve()
-    shutil.rmtree(state / "integration", ignore_errors=True)  # an empty outbox to start
+    for stale in state.glob("integration*"):  # an empty outbox to start
+        shutil.rmtree(stale, ignore_errors=True)
     state.mkdir(parents=True, exist_ok=True)
-    with stack(state, customers=config.customers, seed=config.seed,
-               policies=lifted_policies(state)) as s:  # fmt: skip
+    setups: dict[str, Any] = {}
+    with mocks_service(state, customers=config.customers, seed=config.seed) as mocks:
+        policies = lifted_policies(state)
         print(f"raw client ceiling: {config.ceiling_concurrency} concurrent GETs for "
               f"{config.ceiling_s:g} s...", flush=True)  # fmt: skip
         ceiling = ceiling_run("uvloop", "aiohttp", _aiohttp(config.ceiling_concurrency),
-                              s.mocks_url + ENDPOINT, config.ceiling_s,
+                              mocks.url + ENDPOINT, config.ceiling_s,
                               config.ceiling_concurrency)  # fmt: skip
-        set_latencies(s.mocks_url)
-        solo = asyncio.run(solo_critical_path(s, config, state))
+        set_latencies(mocks.url)
+        solo = asyncio.run(solo_critical_path(mocks, config, state))
         if profile.storm:
             print("storm: 10% errors and 2% hangs on every HTTP system", flush=True)
-            _storm(s.mocks_url, s.control_headers)
-        measured = asyncio.run(_phases(s, config, profile))
-        naive = asyncio.run(naive_baseline(s, config, state))
-    result = _summarize(config, profile, solo, measured, naive, ceiling.rate)
+            _storm(mocks.url, mocks.control_headers)
+        for key in config.setups:
+            setups[key] = _one_setup(SETUPS[key], mocks, config, profile, state, policies)
+        naive = asyncio.run(naive_baseline(mocks, config, state))
+    result = _summarize(config, profile, solo, setups, naive, ceiling.rate)
     report(result)
-    if measured["hot_path"] and config.hot_path is not None:
-        from loadtests._hot_path import TopEntry
+    for key, measured in setups.items():
+        if measured.get("hot_path") and config.hot_path is not None:
+            from loadtests._hot_path import TopEntry
 
-        print_top([TopEntry(**e) for e in measured["hot_path"]], config.hot_path)
+            print(f"({SETUPS[key].label})")
+            print_top([TopEntry(**e) for e in measured["hot_path"]], config.hot_path)
     if config.out is not None:
         config.out.parent.mkdir(parents=True, exist_ok=True)
         config.out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"figures written to {config.out}")
     return result
+
+
+def _one_setup(
+    setup: Setup,
+    mocks: Mocks,
+    config: BenchConfig,
+    profile: BenchProfile,
+    state: Path,
+    policies: Path,
+) -> dict[str, Any]:
+    print(f"\n== {setup.label} ==", flush=True)
+    with _store(setup.store) as store_url:
+        if setup.store == "postgres" and store_url is None:
+            print("  skipped: no PostgreSQL server can be started here (apt-get install "
+                  "postgresql)", flush=True)  # fmt: skip
+            return {"skipped": "no PostgreSQL server at hand"}
+        folder = state / f"integration-{setup.key}" / "state"
+        with integration_service(
+            mocks, folder, policies=policies, workers=setup.workers, store_url=store_url
+        ) as service:
+            return asyncio.run(_phases(service, config, profile, setup))
+
+
+@contextmanager
+def _store(kind: str) -> Iterator[str | None]:
+    """The store's URL: None for SQLite in the state folder; for PostgreSQL a throwaway
+    server, or None when PostgreSQL is not installed here."""
+    from loadtests.postgres import find_pg_bin, temporary_postgres
+
+    if kind != "postgres" or find_pg_bin() is None:
+        yield None
+        return
+    with temporary_postgres() as server:
+        yield server.url
 
 
 def _aiohttp(concurrency: int) -> Any:
@@ -212,19 +299,28 @@ def _aiohttp(concurrency: int) -> Any:
     return lambda: AiohttpTransport(concurrency)
 
 
-def _summarize(config: BenchConfig, profile: BenchProfile, solo: Mapping[str, float],
-               measured: dict[str, Any], naive: dict[str, Any],
-               ceiling_rate: float) -> dict[str, Any]:  # fmt: skip
-    phases = measured["phases"]
-    target = next(p for p in phases if p["name"] == profile.target.name)
-    held = sustained(phases)
-    ref = held or target  # the fastest phase that held: its figures are the comparable ones
+def _summarize(
+    config: BenchConfig,
+    profile: BenchProfile,
+    solo: Mapping[str, float],
+    setups: Mapping[str, dict[str, Any]],
+    naive: dict[str, Any],
+    ceiling_rate: float,
+) -> dict[str, Any]:
     measured_cp = round(critical_path(solo), 2)
-    per_call = ref["upstream_requests_per_call"] or 1.0
-    naive["over_layer_p50"] = round(naive["p50_ms"] / (ref["lookup_ms"]["p50"] or 1.0), 2)
-    within = sum(p["lookups_within_deadline"]["within"] for p in phases)
-    lookups = sum(p["lookups_within_deadline"]["of"] for p in phases)
-    writes = measured["writes"]
+    configured = {"database": 0.0, **LATENCY_MS}
+    # The most the parallel lookup can gain on the naive one with these latencies: the
+    # sum of every source over the longest chain.
+    naive_bound = round(sum(configured.values()) / critical_path(configured), 2)
+    summaries = {
+        key: _setup_summary(measured, profile, measured_cp, ceiling_rate)
+        for key, measured in setups.items()
+    }
+    first = next((s for s in summaries.values() if "skipped" not in s), None)
+    if first is not None:
+        layer_p50 = first["reference"]["lookup_ms"]["p50"] or 1.0
+        naive["over_layer_p50"] = round(naive["p50_ms"] / layer_p50, 2)
+    naive["bound_for_these_latencies"] = naive_bound
     return {
         "config": {
             **{k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
@@ -233,25 +329,40 @@ def _summarize(config: BenchConfig, profile: BenchProfile, solo: Mapping[str, fl
             "storm": profile.storm,
             "journeys": driver.journey_kinds_note(),
             "phases": [asdict(p) for p in profile.phases],
+            "setups": {key: asdict(SETUPS[key]) for key in setups},
         },
         "solo_p50_ms": dict(solo),
-        "critical_path_ms": {
-            "measured": measured_cp,
-            "configured": critical_path({"database": 0.0, **LATENCY_MS}),
-        },
+        "critical_path_ms": {"measured": measured_cp, "configured": critical_path(configured)},
+        "setups": summaries,
+        "naive": naive,
+        "ceiling": {"requests_per_s": round(ceiling_rate, 1)},
+    }
+
+
+def _setup_summary(
+    measured: dict[str, Any], profile: BenchProfile, critical_ms: float, ceiling_rate: float
+) -> dict[str, Any]:
+    if "skipped" in measured:
+        return {"skipped": measured["skipped"]}
+    phases = measured["phases"]
+    target = next(p for p in phases if p["name"] == profile.target.name)
+    held = sustained(phases)
+    ref = held or target  # the fastest phase that held: its figures are the comparable ones
+    writes = measured["writes"]
+    within = sum(p["lookups_within_deadline"]["within"] for p in phases)
+    lookups = sum(p["lookups_within_deadline"]["of"] for p in phases)
+    per_call = ref["upstream_requests_per_call"] or 1.0
+    return {
         "phases": phases,
         "target_phase": target,
         "sustained": held,
         "sustained_calls_per_hour": held["offered_per_s"] * 3600 if held else 0,
-        "reference_phase": ref["name"],
-        "overhead_p95_ms": round((ref["lookup_ms"]["p95"] or 0.0) - measured_cp, 2),
+        "reference": ref,
+        "overhead_p95_ms": round((ref["lookup_ms"]["p95"] or 0.0) - critical_ms, 2),
+        "share_of_ceiling": round(ref["upstream_requests_per_s"] / ceiling_rate, 3),
+        "ceiling_calls_per_s": round(ceiling_rate / per_call, 1),
         "writes": writes,
-        "naive": naive,
-        "ceiling": {
-            "requests_per_s": round(ceiling_rate, 1),
-            "requests_per_call": per_call,
-            "calls_per_s_equivalent": round(ceiling_rate / per_call, 1),
-        },
+        "overload": measured["overload"],
         "lookups_within_deadline_all_phases": {"within": within, "of": lookups},
         "stormy_pass": writes["lost"] == 0 and writes["duplicated"] == 0 and within == lookups,
         "hot_path": measured["hot_path"],
@@ -264,13 +375,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="phase lengths x this (0-5]")
     parser.add_argument("--profile-hot-path", action="store_true",
                         help="py-spy the integration process at the target rate")  # fmt: skip
+    parser.add_argument("--setups", default=",".join(SETUPS),
+                        help=f"comma-separated, of {', '.join(SETUPS)}")  # fmt: skip
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 5:
         parser.error("--scale must be in (0, 5]")
+    setups = tuple(s.strip() for s in args.setups.split(",") if s.strip())
+    unknown = [s for s in setups if s not in SETUPS]
+    if unknown or not setups:
+        parser.error(f"--setups: {unknown or 'none'} (one or more of {', '.join(SETUPS)})")
     hot = Path("bench/out/hot-path.speedscope.json") if args.profile_hot_path else None
-    config = BenchConfig(profile=args.profile, scale=args.scale, hot_path=hot)
+    config = BenchConfig(profile=args.profile, scale=args.scale, hot_path=hot, setups=setups)
     result = run(replace(config, out=results_path(args.profile)))
-    return 0 if result["sustained"] is not None else 1
+    return 0 if held_anywhere(result) else 1
+
+
+def held_anywhere(result: Mapping[str, Any]) -> bool:
+    """Whether some setup held some rate (the exit status of a run)."""
+    return any(s.get("sustained") for s in result["setups"].values())
 
 
 if __name__ == "__main__":

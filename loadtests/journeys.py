@@ -34,6 +34,7 @@ __all__ = [
     "call_journey",
     "pick",
     "problem",
+    "refused",
     "tool_step_name",
 ]
 
@@ -187,10 +188,18 @@ def _outcome(kind: JourneyKind, caller: Caller) -> dict[str, Any]:
 _TOOL_STATUSES = frozenset({"ok", "degraded", "failed"})
 
 
+def refused(step: Step, reply: Reply) -> bool:
+    """The service turned the call away at its start (503 with Retry-After): too busy to
+    answer in time. An answer, counted apart: the caller was told at once, nothing waited."""
+    return step.kind == "lookup" and reply.status == 503
+
+
 def problem(step: Step, reply: Reply) -> str | None:
     """Why ``reply`` is not an answer ``step`` may get, or None. A tool that answered
-    "failed" is an answer (the caller hears honest words); a 5xx or a body off the
-    contract is not."""
+    "failed" is an answer (the caller hears honest words), and so is a refused start; a
+    5xx or a body off the contract is not."""
+    if refused(step, reply):
+        return None
     if reply.status not in step.ok:
         return f"{step.name}: HTTP {reply.status}"
     body = reply.body if isinstance(reply.body, dict) else {}
