@@ -9,6 +9,8 @@ RATE ?= 5/s
 DURATION ?= 60s
 NAME ?=
 SPEED ?= 1
+WORKERS ?= 1
+STORE ?= both
 
 .DEFAULT_GOAL := help
 .PHONY: crash-test design blast-radius help install install-dev up mocks dashboard dataset simulate scenario test lint typecheck throughput bench-transport bench-lookup loadtest bench notebooks clean
@@ -32,8 +34,8 @@ install: $(STAMP_RUN) ## Create .venv (if missing) and install the runtime requi
 
 install-dev: $(STAMP_DEV) ## Install runtime + test requirements into .venv
 
-up: install ## Install if needed, then start the stack on 127.0.0.1 (mocks :8100, integration :8000, dashboard :8501)
-	$(BIN)/python -m app up
+up: install ## Install if needed, then start the stack on 127.0.0.1 (mocks :8100, integration :8000 with WORKERS=N workers, dashboard :8501)
+	$(BIN)/python -m app up --workers $(WORKERS)
 
 mocks: install ## Serve only the mock enterprise on 127.0.0.1:8100
 	$(BIN)/python -m app mocks
@@ -74,11 +76,11 @@ loadtest: install ## Locust call journeys headless, own stack, thresholds (LOADT
 	$(BIN)/python -m loadtests.run --stack $(LOADTEST_ARGS)
 
 BENCH_ARGS ?=
-bench: install ## Whole calls up to 100/s: one table, bench/results.json (~3 min; BENCH_ARGS="--profile stormy")
+bench: install ## Whole calls up to 100/s for 1 and 2 workers on SQLite and 2 on PostgreSQL, an overload burst: one table, bench/results.json (~10 min)
 	$(BIN)/python -m app bench $(BENCH_ARGS)
 
-crash-test: install ## Kill the integration process with SIGKILL under load; count lost/duplicated effects (~20 s)
-	$(BIN)/python -m loadtests.crash_test --kills 3 --rate 20
+crash-test: install ## SIGKILL the service (WORKERS=2: its workers in turn) under load on STORE=sqlite|postgres|both; count lost/duplicated (~1 min)
+	$(BIN)/python -m loadtests.crash_test --kills 4 --rate 20 --workers $(WORKERS) --store $(STORE)
 
 design: install ## Design review of a flow from the system map: make design FLOW=booking
 	$(BIN)/python -m app design $(or $(FLOW),caller_lookup)

@@ -212,6 +212,9 @@ def up(
     traffic: Annotated[
         str, typer.Option(help="Background simulated calls (e.g. 1/s, 30/min); 0 for none.")
     ] = "1/s",
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes of the integration service.")
+    ] = 1,
 ) -> None:
     """Start the whole stack on 127.0.0.1: mocks :8100, integration :8000, dashboard :8501."""
     from app.supervisor import Part, Supervisor
@@ -225,7 +228,11 @@ def up(
         mocks_args += ["--faults", str(faults)]
     parts = [
         Part("mocks", tuple(mocks_args), "http://127.0.0.1:8100/_mock/health"),
-        Part("integration", ("integration", "--port", "8000"), "http://127.0.0.1:8000/health"),
+        Part(
+            "integration",
+            ("integration", "--port", "8000", "--workers", str(workers)),
+            "http://127.0.0.1:8000/health",
+        ),
         Part(
             "dashboard",
             ("dashboard", "--port", "8501"),

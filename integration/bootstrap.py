@@ -39,7 +39,12 @@ from integration.events.store import EventStore
 from integration.events.stream import EventStream
 from integration.lookup.caller_lookup import CUSTOMER_STEPS, STEPS, CallerLookup
 from integration.lookup.recommend import ESSENTIAL
-from integration.outbox.deliveries import DELIVERIES, SYSTEM_OF_KIND, DeliveryContext
+from integration.outbox.deliveries import (
+    AFTER_DELIVERY,
+    DELIVERIES,
+    SYSTEM_OF_KIND,
+    DeliveryContext,
+)
 from integration.outbox.dispatcher import Dispatcher
 from integration.outbox.metrics import OutboxMetrics
 from integration.outbox.receipts import MessageReceipts
@@ -151,6 +156,7 @@ class Integration:
             "write_breakers": {name: ex.breaker.state for name, ex in self.write_executors.items()},
             "delivery": self.delivery_summary(),
             "admission": self.admission.snapshot(),
+            "store": {"writes": self.store.batched, "write_transactions": self.store.batches},
         }
 
 
@@ -237,6 +243,7 @@ def build(
         Dispatcher(
             outbox,
             deliveries=DELIVERIES,
+            after_delivery=AFTER_DELIVERY,
             context=DeliveryContext(write_clients, vault.open),
             executors=write_executors,
             policy=policies.outbox,

@@ -6,7 +6,8 @@
 Each user is a caller line: it starts calls at a constant rate (``--calls-per-hour``
 divided among ``--users``, through ``constant_throughput``) and each call is one journey
 (``journeys.py``): the lookup, one to three tools, the end. Every step is reported under
-its own name, so Locust's table and CSV show the lookup, each tool and the end apart.
+its own name, so Locust's table and CSV show the lookup, each tool and the end apart; a
+start the service refused as too busy is its own line (``REFUSED``), not a failure.
 ``--shape`` (or ``LOCUST_SHAPE``) picks steady, ramp, spike or soak (``shapes.py``).
 
 ``python -m loadtests.run`` runs this headless with reports and thresholds.
@@ -34,10 +35,14 @@ from loadtests.journeys import (
     call_journey,
     pick,
     problem,
+    refused,
 )
 from loadtests.shapes import PROFILES, SelectedShape
 
-__all__ = ["CallerLine", "SelectedShape"]
+__all__ = ["REFUSED", "CallerLine", "SelectedShape"]
+
+# Where a start the service turned away (503, too busy to answer in time) is counted.
+REFUSED = "POST /calls (refused: too busy)"
 
 _callers: list[Caller] = []
 _loaded: dict[str, tuple[int, int]] = {}
@@ -176,6 +181,8 @@ class CallerLine(FastHttpUser):
                         body = None
                     reply = Reply(response.status_code or 0, body)
                     wrong = problem(step, reply)
+                    if refused(step, reply):  # an answer, counted apart from the starts served
+                        response.request_meta["name"] = REFUSED
                     if wrong is None:
                         response.success()
                     else:

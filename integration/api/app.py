@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
 from integration.api import calls, observe, outbox, system_map, tools, vapi, webhooks
-from integration.api.admission import AdmissionGate
+from integration.api.front import HOT_ROUTES, FrontDoor, invalid_input
 from integration.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -42,13 +42,14 @@ def create_app(layer: Integration) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.layer = layer
-    app.add_middleware(AdmissionGate, admission=layer.admission, metrics=layer.sink.metrics)
     app.add_exception_handler(InvalidInput, _invalid_input)  # type: ignore[arg-type]
     for module in (calls, tools, vapi, outbox, webhooks, observe, system_map):
         app.include_router(module.router)
+    app.add_middleware(
+        FrontDoor, admission=layer.admission, metrics=layer.sink.metrics, routes=HOT_ROUTES
+    )
     return app
 
 
 async def _invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
-    detail = [{"type": exc.reason, "loc": ["body", exc.field], "msg": exc.message}]
-    return JSONResponse(status_code=422, content={"detail": detail})
+    return invalid_input(exc)

@@ -9,24 +9,29 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
+from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 from starlette.requests import Request
 
-from integration.calls.ids import CALL_ID_PATTERN
+from integration.calls.ids import CALL_ID_PATTERN, valid_call_id
 from integration.tools import DEFAULT_FILLER_THRESHOLD_MS, DEFAULT_TURN_BUDGET_MS
 
 __all__ = [
+    "CALL_ID",
     "ScenarioResultIn",
     "StartCall",
     "ToolCallBody",
     "TurnIn",
+    "call_id_of",
     "json_body",
     "problem",
     "validated",
 ]
 
 M = TypeVar("M", bound=BaseModel)
+# The call id in a path: what the hot routes (``front.hot``) match it with.
+CALL_ID = {"call_id": CALL_ID_PATTERN.strip("^$")}
 
 
 class StartCall(BaseModel):
@@ -81,6 +86,17 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     """The OpenAPI request body of a route that reads ``model`` itself (``validated``)."""
     schema = {"schema": model.model_json_schema()}
     return {"requestBody": {"required": True, "content": {"application/json": schema}}}
+
+
+def call_id_of(request: Request) -> str:
+    """The path's call id, or a 422 naming it (ids become idempotency keys: plain ones)."""
+    call_id: str = request.path_params["call_id"]
+    if not valid_call_id(call_id):
+        raise HTTPException(422, detail=[{
+            "type": "string_pattern_mismatch", "loc": ["path", "call_id"],
+            "msg": f"String should match pattern '{CALL_ID_PATTERN}'",
+        }])  # fmt: skip
+    return call_id
 
 
 def problem(status: int, detail: Any) -> JSONResponse:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from integration.api.bodies import StartCall, TurnIn, json_body, validated
+from integration.api.bodies import CALL_ID, StartCall, TurnIn, call_id_of, json_body, validated
+from integration.api.front import hot
 from integration.api.layer import layer_of
 from integration.calls.end import CallEndConflict, UnknownCallToEnd, end_call
 from integration.calls.ids import CALL_ID_PATTERN
@@ -26,8 +27,11 @@ router = APIRouter(tags=["calls"])
 CallId = Path(..., pattern=CALL_ID_PATTERN)
 
 
-@router.post(
+@hot(
+    router,
+    "POST",
     "/calls",
+    starts_a_call=True,
     status_code=201,
     summary="Start a call: look the caller up",
     response_model=None,
@@ -35,6 +39,7 @@ CallId = Path(..., pattern=CALL_ID_PATTERN)
     responses={
         201: {"description": '`{"call_id", "view"}`: the caller view'},
         409: {"description": "a call with this id exists"},
+        503: {"description": "too busy to answer in time: try again after Retry-After"},
     },
 )
 async def start(request: Request) -> Response:
@@ -79,8 +84,18 @@ async def one(request: Request, call_id: str = CallId) -> dict[str, Any]:
     return record.as_json()
 
 
-@router.post("/calls/{call_id}/turns", status_code=201, summary="Add a transcript turn")
-async def turn(request: Request, call_id: str = CallId) -> Any:
+@hot(
+    router,
+    "POST",
+    "/calls/{call_id}/turns",
+    params=CALL_ID,
+    status_code=201,
+    summary="Add a transcript turn",
+    response_model=None,
+    openapi_extra=json_body(TurnIn),
+)
+async def turn(request: Request) -> Response:
+    call_id = call_id_of(request)
     body = await validated(TurnIn, request)
     if isinstance(body, JSONResponse):
         return body
@@ -89,7 +104,7 @@ async def turn(request: Request, call_id: str = CallId) -> Any:
     )
     if count is None:
         raise HTTPException(404, detail=f"no call {call_id!r}")
-    return {"call_id": call_id, "turns": count}
+    return JSONResponse({"call_id": call_id, "turns": count}, status_code=201)
 
 
 @router.post("/calls/{call_id}/barge-in", summary="The caller spoke: cancel tool reads")
@@ -100,17 +115,22 @@ async def barge_in(request: Request, call_id: str = CallId) -> dict[str, Any]:
     return {"call_id": call_id, "cancelled": cancelled}
 
 
-@router.post(
+@hot(
+    router,
+    "POST",
     "/calls/{call_id}/end",
+    params=CALL_ID,
     status_code=201,
     summary="End a call: its effects are durable before this answers",
+    response_model=None,
     openapi_extra=json_body(CallOutcome),
     responses={
         200: {"description": "the same outcome again: the effects already queued"},
         409: {"description": "the call already ended with another outcome"},
     },
 )
-async def end(request: Request, call_id: str = CallId) -> JSONResponse:
+async def end(request: Request) -> Response:
+    call_id = call_id_of(request)
     try:
         outcome = CallOutcome.model_validate_json(await request.body() or b"{}")
     except ValidationError as exc:

@@ -83,6 +83,7 @@ async def workers(request: Request) -> dict[str, Any]:
                 "heartbeat_at": info.heartbeat_at if info else None,
                 "delivery": snapshot.get("delivery"),
                 "admission": snapshot.get("admission"),
+                "store": snapshot.get("store"),
             }
         )
     return {"workers": shown}

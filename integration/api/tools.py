@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
 
-from integration.api.bodies import ToolCallBody, json_body, validated
+from integration.api.bodies import CALL_ID, ToolCallBody, call_id_of, json_body, validated
+from integration.api.front import hot
 from integration.api.layer import layer_of
-from integration.calls.ids import CALL_ID_PATTERN
 from integration.tools import (
     CallHasEnded,
     ToolArgumentsError,
@@ -28,14 +28,17 @@ async def listed() -> dict[str, Any]:
     return {"tools": openai_tools()}
 
 
-@router.post(
+@hot(
+    router,
+    "POST",
     "/calls/{call_id}/tools/{name}",
+    params={**CALL_ID, "name": "[a-z_]{1,40}"},
     summary="Run one tool for a live call",
+    response_model=None,
     openapi_extra=json_body(ToolCallBody),
 )
-async def run(
-    request: Request, name: str, call_id: str = Path(..., pattern=CALL_ID_PATTERN)
-) -> JSONResponse:
+async def run(request: Request) -> Response:
+    call_id, name = call_id_of(request), request.path_params["name"]
     layer = layer_of(request)
     if name not in layer.tools.tools:
         raise HTTPException(404, detail=f"no tool {name!r}; GET /tools lists them")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError
 
+from integration.api.front import hot
 from integration.api.layer import layer_of
 from integration.calls.vapi import answer_tool_calls
 from integration.tools import DEFAULT_FILLER_THRESHOLD_MS, DEFAULT_TURN_BUDGET_MS
@@ -18,23 +19,43 @@ __all__ = ["router"]
 router = APIRouter(tags=["voice platforms"])
 
 
-@router.post("/vapi/webhook", summary="Vapi server messages: answers tool-calls")
-async def webhook(
-    request: Request,
-    turn_budget_ms: float = Query(DEFAULT_TURN_BUDGET_MS, gt=0, le=60_000),
-    filler_threshold_ms: float = Query(DEFAULT_FILLER_THRESHOLD_MS, ge=0, le=60_000),
-) -> Any:
+class _Budgets(BaseModel):
+    turn_budget_ms: float = Field(DEFAULT_TURN_BUDGET_MS, gt=0, le=60_000)
+    filler_threshold_ms: float = Field(DEFAULT_FILLER_THRESHOLD_MS, ge=0, le=60_000)
+
+
+_QUERY = [
+    {"name": name, "in": "query", "required": False, "schema": field}
+    for name, field in _Budgets.model_json_schema()["properties"].items()
+]
+
+
+@hot(
+    router,
+    "POST",
+    "/vapi/webhook",
+    summary="Vapi server messages: answers tool-calls",
+    response_model=None,
+    openapi_extra={"parameters": _QUERY},
+)
+async def webhook(request: Request) -> Response:
+    try:
+        budgets = _Budgets.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        detail = [{"type": e["type"], "loc": ["query", *e["loc"]], "msg": e["msg"]} for e in errors]
+        return JSONResponse(status_code=422, content={"detail": detail})
     try:
         body = json.loads(await request.body() or b"{}")
     except ValueError:
         return JSONResponse(status_code=422, content={"detail": "the body is not JSON"})
     message = parse_tool_calls(body)
     if message is None:
-        return {}  # status updates, transcripts, reports: nothing to answer
+        return JSONResponse({})  # status updates, transcripts, reports: nothing to answer
     results = await answer_tool_calls(
         layer_of(request).vapi_deps,
         message,
-        turn_budget_ms=turn_budget_ms,
-        filler_threshold_ms=filler_threshold_ms,
+        turn_budget_ms=budgets.turn_budget_ms,
+        filler_threshold_ms=budgets.filler_threshold_ms,
     )
-    return answer(results)
+    return JSONResponse(answer(results))

@@ -15,7 +15,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
 
+from integration.api.front import hot
 from integration.api.layer import layer_of
 from integration.clients.messaging import valid_twilio_signature
 from integration.outbox.message_status import MESSAGE_STATUSES
@@ -42,15 +44,18 @@ _FORGED = (
 router = APIRouter(tags=["vendor callbacks"])
 
 
-@router.post(
+@hot(
+    router,
+    "POST",
     STATUS_CALLBACK_PATH,
     summary="Twilio message status callback: record the text's carrier status",
+    response_model=None,
     responses={
         400: {"description": "a field is missing or malformed (named)"},
         403: {"description": "X-Twilio-Signature missing or wrong"},
     },
 )
-async def twilio_status(request: Request) -> dict[str, Any]:
+async def twilio_status(request: Request) -> Response:
     layer = layer_of(request)
     form = await request.form()
     params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
@@ -89,12 +94,12 @@ async def twilio_status(request: Request) -> dict[str, Any]:
             "effect_id": receipt.effect_id,
         },
     )
-    return {
+    return JSONResponse({
         "message_sid": sid,
         "status": receipt.status,  # the recorded status after this callback
         "verdict": receipt.verdict,
         "matched": receipt.matched,
-    }
+    })  # fmt: skip
 
 
 @router.get("/messages/status", summary="Texts' carrier status, from Twilio's callbacks")

@@ -57,14 +57,13 @@ async def end_call(
 ) -> EndedCall:
     """Raises InvalidInput for a value only planning can judge (a text's bad number)."""
     fingerprint = outcome_fingerprint(outcome)
-    record = await deps.calls.get(call_id, origin, with_history=False)
-    if record is None:
+    view = await deps.calls.caller(call_id, origin)
+    if view is None:
         stored = await deps.outbox.call(call_id)
         if stored is None:
             raise UnknownCallToEnd(call_id)
         phone, customer_id, contact_id = stored["phone"], stored["customer_id"], None
     else:
-        view = record.view
         contact = view.contact.value or {}
         phone, customer_id, contact_id = view.phone, view.customer_id, contact.get("contact_id")
     plan = plan_effects(
@@ -85,6 +84,7 @@ async def end_call(
         effects=plan.effects,
         manual_payment=plan.manual_payment,
         lease=(delivery.owner, delivery.lease_s) if delivery is not None else None,
+        with_it=deps.calls.ended_with(call_id) if view is not None else None,
     )
     if result.conflict:
         raise CallEndConflict(call_id)
@@ -92,8 +92,6 @@ async def end_call(
         if delivery is not None:
             delivery.adopt(result.effects)
             delivery.wake()
-        if record is not None:
-            await deps.calls.mark_ended(call_id)
         deps.sink.emit(
             "call",
             call_id=call_id,

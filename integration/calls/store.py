@@ -23,6 +23,7 @@ from cachetools import LRUCache
 from sqlalchemy import (
     BindParameter,
     Column,
+    Connection,
     Float,
     Index,
     Integer,
@@ -37,12 +38,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
 from integration.calls.ids import Origin
 from integration.calls.record import MAX_TOOL_RESULTS, MAX_TURNS, CallRecord, iso_time
 from integration.lookup.view import CallerView
 from integration.store.database import Database
+from integration.store.sql import Sql
 from integration.tools.admitted import Booking, CallHasEnded, ToolStart
 
 __all__ = ["CallExists", "CallStore", "metadata"]
@@ -130,7 +131,7 @@ class CallStore:
     async def create(self, call_id: str, origin: Origin, view: CallerView) -> CallRecord:
         """Store a new call; CallExists when the id is taken (by either origin)."""
         record = CallRecord(call_id, origin, view.phone, self._wall(), view, worker=self.worker)
-        await self.db.run(_create, record, view.model_dump_json())
+        await self.db.run_write(_create, record, view.model_dump_json())
         self._views[call_id] = view
         return record
 
@@ -138,7 +139,7 @@ class CallStore:
         """Admit a tool on a live call: its number and what it reads of the call. None for
         an unknown call (or one of another origin); CallHasEnded once it has ended."""
         cached = self._views.get(call_id)
-        admitted = await self.db.run(_admit_tool, call_id, origin, cached is None)
+        admitted = await self.db.run_write(_admit_tool, call_id, origin, cached is None)
         if admitted is None:
             return None
         view = cached
@@ -164,7 +165,7 @@ class CallStore:
             state["booking"] = orjson.dumps(booking.as_json()).decode()
         if handover is not None:
             state["handover"] = orjson.dumps(handover).decode()
-        await self.db.run(_finish_tool, call_id, seq, orjson.dumps(result).decode(), state)
+        await self.db.run_write(_finish_tool, call_id, seq, orjson.dumps(result).decode(), state)
 
     # -- the conversation -----------------------------------------------------------------
 
@@ -174,18 +175,36 @@ class CallStore:
         """Append a turn (the oldest go past ``MAX_TURNS``); the call's turn count. None for
         an unknown call. ``at_ms`` None: now, since the call started. An ended call still
         takes turns: what was said as it closed belongs in its transcript."""
-        return await self.db.run(_add_turn, call_id, speaker, text, at_ms, self._wall())
+        return await self.db.run_write(_add_turn, call_id, speaker, text, at_ms, self._wall())
 
     async def barge_in(self, call_id: str) -> int | None:
         """Count a barge-in; the call's barge-ins so far (None: no such call)."""
-        return await self.db.run(_barge_in, call_id)
+        return await self.db.run_write(_barge_in, call_id)
 
     async def barge_ins(self, call_ids: Sequence[str]) -> dict[str, int]:
         return await self.db.run(_barge_ins, tuple(call_ids))
 
     async def mark_ended(self, call_id: str) -> bool:
         """The call ended (its outcome is in the outbox); False if it already had."""
-        return await self.db.run(_mark_ended, call_id, self._wall())
+        return await self.db.run_write(_mark_ended, call_id, self._wall())
+
+    def ended_with(self, call_id: str) -> Callable[[Connection], None]:
+        """Marks the call ended, inside another write of this store's (the outbox's end
+        of the call): the two are one transaction."""
+        now = self._wall()
+        return lambda conn: _ENDED.run(conn, {"call_id": call_id, "now": now}).close()
+
+    async def caller(self, call_id: str, origin: str | None = None) -> CallerView | None:
+        """The call's caller view (None: no such call for this origin), read as little as
+        this worker needs: the view itself only when it has not parsed it before."""
+        cached = self._views.get(call_id)
+        found = await self.db.run(_caller, call_id, cached is None)
+        if found is None or (origin is not None and found[0] != origin):
+            return None
+        if cached is None:
+            cached = CallerView.model_validate_json(found[1] or "")
+            self._views[call_id] = cached
+        return cached
 
     # -- reading --------------------------------------------------------------------------
 
@@ -236,17 +255,6 @@ class CallStore:
 
 # -- in the database's threads ----------------------------------------------------------------
 
-_INSERT_CALL = insert(calls)
-_ADMIT = (
-    update(calls)
-    .where(_c.call_id == _CALL)
-    .values(tool_seq=_c.tool_seq + 1)
-    .returning(_c.tool_seq, _c.status, _c.origin, _c.phone, _c.booking, _c.barge_ins)
-)
-_VIEW = select(_c.view).where(_c.call_id == _CALL)
-_STATUS = select(_c.status, _c.origin).where(_c.call_id == _CALL)
-_INSERT_RESULT = insert(tool_results)
-_COUNT_RESULT = update(calls).where(_c.call_id == _CALL).values(tool_count=_c.tool_count + 1)
 _TURNS = select(func.max(turns.c.n)).where(turns.c.call_id == _CALL)
 _INSERT_TURN = insert(turns)
 _LOCK_CALL = select(_c.started_at).where(_c.call_id == _CALL).with_for_update()
@@ -256,6 +264,33 @@ def _of_origin(row: Any, origin: str | None) -> bool:
     return origin is None or row.origin == origin
 
 
+_CREATE = Sql("""
+    INSERT INTO layer_calls (call_id, origin, phone, customer_id, status, started_at, ended_at,
+        view, recommendation, elapsed_ms, degraded, tool_seq, tool_count, booking, handover,
+        barge_ins, worker)
+    VALUES (:call_id, :origin, :phone, :customer_id, 'active', :started_at, NULL, :view,
+        :recommendation, :elapsed_ms, :degraded, 0, 0, NULL, NULL, 0, :worker)
+""")
+# The tool's number, taken in the statement that admits it (the row is locked meanwhile).
+_ADMIT_SQL = Sql("""
+    UPDATE layer_calls SET tool_seq = tool_seq + 1 WHERE call_id = :call_id
+    RETURNING tool_seq, status, origin, phone, booking, barge_ins
+""")
+_VIEW_SQL = Sql("SELECT view FROM layer_calls WHERE call_id = :call_id")
+_RESULT = Sql(
+    "INSERT INTO layer_call_tools (call_id, seq, result) VALUES (:call_id, :seq, :result)"
+)
+_COUNTED = Sql("UPDATE layer_calls SET tool_count = tool_count + 1 WHERE call_id = :call_id")
+_KEEP = {
+    key: Sql(f"UPDATE layer_calls SET {key} = :{key} WHERE call_id = :call_id")
+    for key in ("booking", "handover")
+}
+_ENDED = Sql("""
+    UPDATE layer_calls SET status = 'ended', ended_at = :now
+    WHERE call_id = :call_id AND status = 'active'
+""")
+
+
 def _create(db: Database, record: CallRecord, view_json: str) -> None:
     view = record.view
     row = {
@@ -263,24 +298,17 @@ def _create(db: Database, record: CallRecord, view_json: str) -> None:
         "origin": record.origin,
         "phone": record.phone,
         "customer_id": view.customer_id,
-        "status": "active",
         "started_at": record.started_at,
-        "ended_at": None,
         "view": view_json,
         "recommendation": view.recommendation.action,
         "elapsed_ms": view.elapsed_ms,
         "degraded": orjson.dumps(view.degraded_fields()).decode(),
-        "tool_seq": 0,
-        "tool_count": 0,
-        "booking": None,
-        "handover": None,
-        "barge_ins": 0,
         "worker": record.worker,
     }
     try:
         with db.write() as conn:
-            conn.execute(_INSERT_CALL, row)
-    except IntegrityError:
+            _CREATE.count(conn, row)
+    except db.integrity_errors:
         raise CallExists(record.call_id) from None
 
 
@@ -291,25 +319,29 @@ class _NotAdmitted(Exception):
 def _admit_tool(
     db: Database, call_id: str, origin: str | None, want_view: bool
 ) -> _Admitted | None:
+    key = {"call_id": call_id}
     try:
         with db.write() as conn:
-            row = conn.execute(_ADMIT, {"the_call": call_id}).first()
-            if row is None or not _of_origin(row, origin):
+            row = _ADMIT_SQL.one(conn, key)
+            if row is None or (origin is not None and row[2] != origin):
                 raise _NotAdmitted
-            if row.status != "active":
+            if row[1] != "active":
                 raise CallHasEnded(call_id)
-            view = conn.execute(_VIEW, {"the_call": call_id}).scalar() if want_view else None
+            view = _VIEW_SQL.one(conn, key)[0] if want_view else None
     except _NotAdmitted:
         return None
-    return _Admitted(row.tool_seq, row.phone, view, row.booking, row.barge_ins)
+    seq, _, _, phone, booking, barge_ins = row
+    return _Admitted(seq, phone, view, booking, barge_ins)
 
 
 def _finish_tool(
     db: Database, call_id: str, seq: int, result_json: str, state: dict[str, Any]
 ) -> None:
     with db.write() as conn:
-        conn.execute(_INSERT_RESULT, {"call_id": call_id, "seq": seq, "result": result_json})
-        conn.execute(_COUNT_RESULT.values(**state), {"the_call": call_id})
+        _RESULT.count(conn, {"call_id": call_id, "seq": seq, "result": result_json})
+        _COUNTED.count(conn, {"call_id": call_id})
+        for key, value in state.items():
+            _KEEP[key].count(conn, {"call_id": call_id, key: value})
         if seq > MAX_TOOL_RESULTS:
             conn.execute(
                 delete(tool_results).where(
@@ -358,12 +390,7 @@ def _barge_ins(db: Database, call_ids: tuple[str, ...]) -> dict[str, int]:
 
 def _mark_ended(db: Database, call_id: str, now: float) -> bool:
     with db.write() as conn:
-        done = conn.execute(
-            update(calls)
-            .where(_c.call_id == call_id, _c.status == "active")
-            .values(status="ended", ended_at=now)
-        )
-        return bool(done.rowcount)
+        return _ENDED.count(conn, {"call_id": call_id, "now": now}) == 1
 
 
 def _get(
@@ -398,10 +425,22 @@ def _conversation(conn: Any, call_id: str) -> tuple[list[dict[str, Any]], list[d
     return transcript, [orjson.loads(r) for r in results]
 
 
+_ORIGIN = Sql("SELECT origin FROM layer_calls WHERE call_id = :call_id")
+_ORIGIN_AND_VIEW = Sql("SELECT origin, view FROM layer_calls WHERE call_id = :call_id")
+
+
+def _caller(db: Database, call_id: str, with_view: bool) -> tuple[str, str | None] | None:
+    with db.read() as conn:
+        row = (_ORIGIN_AND_VIEW if with_view else _ORIGIN).one(conn, {"call_id": call_id})
+    if row is None:
+        return None
+    return row[0], row[1] if with_view else None
+
+
 def _exists(db: Database, call_id: str, origin: str | None) -> bool:
     with db.read() as conn:
-        row = conn.execute(_STATUS, {"the_call": call_id}).first()
-    return row is not None and _of_origin(row, origin)
+        row = _ORIGIN.one(conn, {"call_id": call_id})
+    return row is not None and (origin is None or row[0] == origin)
 
 
 def _recent(db: Database, limit: int) -> list[dict[str, Any]]:

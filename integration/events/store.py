@@ -33,11 +33,11 @@ from sqlalchemy import (
     Text,
     func,
     select,
-    text,
 )
 
 from integration.events.model import Event
 from integration.store.database import Database
+from integration.store.sql import Sql
 
 __all__ = ["EventStore", "events_table"]
 
@@ -147,7 +147,7 @@ class EventStore:
                 return
             batch, self._pending = self._pending, []
             try:
-                await self.db.run(_insert, batch)
+                await self.db.run_write(_insert, batch)
             except Exception:
                 self.failures += 1
                 log.exception("writing %d events failed; will retry", len(batch))
@@ -199,8 +199,11 @@ class EventStore:
 
 # -- in the database's threads ----------------------------------------------------------------
 
-_INSERT = events_table.insert()
-_ORDERED = text("SELECT pg_advisory_xact_lock(:key)")
+_INSERT = Sql(
+    f"INSERT INTO layer_events ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in _COLUMNS)})"
+)
+_ORDERED = Sql("SELECT pg_advisory_xact_lock(:key)")
 
 
 def _max_id(db: Database) -> int:
@@ -212,8 +215,8 @@ def _insert(db: Database, batch: Sequence[Event]) -> None:
     rows = [_row(e) for e in batch]
     with db.write() as conn:
         if db.is_postgres:
-            conn.execute(_ORDERED, {"key": _ORDER_LOCK})
-        conn.execute(_INSERT, rows)
+            _ORDERED.one(conn, {"key": _ORDER_LOCK})
+        _INSERT.many(conn, rows)
 
 
 def _select(

@@ -16,23 +16,23 @@ a compare-and-set on the marker, so the idempotency and 409 rules stay as they w
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, RowMapping, select
 
 from integration.errors import InvalidInput
 from integration.outbox._schema import (
+    EFFECT_SELECT,
     calls,
-    effect_deps,
-    effect_row,
+    effect_from,
     effects,
     manual_payments,
 )
 from integration.outbox.model import EffectRow, EffectSpec, idempotency_key, iso_or_none
 from integration.outbox.vault import ManualPaymentIn
 from integration.store.database import Database
+from integration.store.sql import Sql
 
 __all__ = [
     "LIVE",
@@ -69,40 +69,39 @@ def end_call(
     specs: Sequence[EffectSpec],
     manual: ManualPaymentIn | None,
     lease: Lease | None = None,
+    with_it: Callable[[Connection], None] | None = None,
 ) -> EndRows:
     payloads = _checked(call_id, specs, manual)
     outcome = json.dumps(outcome_json, sort_keys=True)
     try:
         with db.write(durable=True) as conn:
-            found = existing_call(conn, call_id, fingerprint)
+            stored = _FINGERPRINT.one(conn, {"call_id": call_id})
+            found = _ended(conn, call_id, fingerprint, stored)
             if found is not None:
                 return found
             now = clock()
-            ended = {"phone": phone, "customer_id": customer_id, "fingerprint": fingerprint,
-                     "outcome": outcome, "ended_at": now}  # fmt: skip
-            if _is_live(conn, call_id):
+            ended = {"call_id": call_id, "phone": phone, "customer_id": customer_id,
+                     "fingerprint": fingerprint, "outcome": outcome, "ended_at": now}  # fmt: skip
+            if stored is not None:  # live: its tools wrote during the conversation
                 # Compare-and-set on the marker: where the database lets two ends get here,
                 # only one turns it, and the other reads the winner's effects.
-                turned = conn.execute(
-                    update(calls)
-                    .where(calls.c.call_id == call_id, calls.c.fingerprint == LIVE)
-                    .values(**ended)
-                )
-                if turned.rowcount != 1:
-                    again = existing_call(conn, call_id, fingerprint)
+                if _TURN_LIVE.count(conn, {**ended, "live": LIVE}) != 1:
+                    again = _ended(conn, call_id, fingerprint)
                     if again is None:
                         raise RuntimeError(f"call {call_id!r} is neither live nor ended")
                     return again
                 _refuse_taken(conn, call_id, specs, manual)
             else:
-                conn.execute(insert(calls).values(call_id=call_id, **ended))
+                _INSERT_CALL.count(conn, ended)
             _insert(conn, call_id, specs, payloads, manual, now, lease=lease)
+            if with_it is not None:
+                with_it(conn)
             return True, False, _call_effects(conn, call_id), _manual_of(conn, call_id)
-    except IntegrityError:
+    except db.integrity_errors:
         # Another end_call for this call committed between our check and our insert
         # (possible where the database has no single write lock): its effects stand.
         with db.write(durable=True) as conn:
-            found = existing_call(conn, call_id, fingerprint)
+            found = _ended(conn, call_id, fingerprint)
         if found is None:
             raise
         return found
@@ -122,24 +121,21 @@ def add_effects(
     call's row is made ``LIVE`` if it has none. Raises CallEnded once the call has ended,
     ValueError for a name the call already used or an unknown dependency."""
     with db.write(durable=True) as conn:
-        stored = conn.execute(select(calls.c.fingerprint).where(calls.c.call_id == call_id)).first()
-        if stored is not None and stored.fingerprint != LIVE:
+        stored = _FINGERPRINT.one(conn, {"call_id": call_id})
+        if stored is not None and stored[0] != LIVE:
             raise CallEnded(f"call {call_id!r} has ended: its effects are settled")
         existing = _names(conn, call_id)
         payloads = _checked(call_id, specs, manual, earlier=existing)
         now = clock()
         if stored is None:
-            conn.execute(
-                insert(calls).values(
-                    call_id=call_id, phone=phone, customer_id=customer_id, fingerprint=LIVE,
-                    outcome="{}", ended_at=now,
-                )
-            )  # fmt: skip
+            _INSERT_CALL.count(conn, {
+                "call_id": call_id, "phone": phone, "customer_id": customer_id,
+                "fingerprint": LIVE, "outcome": "{}", "ended_at": now,
+            })  # fmt: skip
         else:
             _refuse_taken(conn, call_id, specs, manual)
         ids = _insert(conn, call_id, specs, payloads, manual, now, earlier=existing, lease=lease)
-        rows = conn.execute(select(effects).where(_e.id.in_(ids)).order_by(_e.id))
-        return [effect_row(r) for r in rows]
+        return [effect_from(r) for r in _EFFECTS_BY_ID[len(ids)].all(conn, _ids(ids))]
 
 
 def _insert(
@@ -161,14 +157,13 @@ def _insert(
     new: list[int] = []
     for spec, payload in zip(specs, payloads, strict=True):
         owner, until = (lease[0], now + lease[1]) if lease and not spec.depends_on else (None, None)
-        inserted = conn.execute(_INSERT_EFFECT, {
+        inserted = _INSERT_EFFECT.one(conn, {
             "call_id": call_id, "name": spec.name, "system": spec.system, "kind": spec.kind,
             "payload": payload, "depends_on": json.dumps(list(spec.depends_on)),
-            "idempotency_key": idempotency_key(call_id, spec.name), "status": "pending",
-            "attempts": 0, "created_at": now, "next_attempt_at": now, "lease_owner": owner,
-            "lease_until": until,
+            "idempotency_key": idempotency_key(call_id, spec.name), "created_at": now,
+            "lease_owner": owner, "lease_until": until,
         })  # fmt: skip
-        ids[spec.name] = int(inserted.scalar_one())
+        ids[spec.name] = int(inserted[0])
         new.append(ids[spec.name])
     edges = [
         {"effect_id": ids[s.name], "depends_on_id": ids[d]}
@@ -176,37 +171,66 @@ def _insert(
         for d in dict.fromkeys(s.depends_on)
     ]
     if edges:
-        conn.execute(insert(effect_deps), edges)
+        _INSERT_EDGE.many(conn, edges)
     if manual is not None:
-        conn.execute(
-            insert(manual_payments).values(
-                call_id=call_id, token=manual.token, last4=manual.last4,
-                brand=manual.brand, amount=manual.amount, currency=manual.currency,
-                status="pending", created_at=now,
-            )
-        )  # fmt: skip
+        _INSERT_MANUAL.count(conn, {
+            "call_id": call_id, "token": manual.token, "last4": manual.last4,
+            "brand": manual.brand, "amount": manual.amount, "currency": manual.currency,
+            "created_at": now,
+        })  # fmt: skip
     return new
 
 
-# The statements every end and every tool write runs, built once: composing them per
-# call cost more CPU than the SQL itself, in worker threads that hold the GIL the event
-# loop needs (as in the database client and ``_leases``).
-_CALL: BindParameter[str] = bindparam("call_id")
-_FINGERPRINT_OF_CALL = select(calls.c.fingerprint).where(calls.c.call_id == _CALL)
-_NAMES_OF_CALL = select(_e.name, _e.id).where(_e.call_id == _CALL)
-_EFFECTS_OF_CALL = select(effects).where(_e.call_id == _CALL).order_by(_e.id)
-_MANUAL_OF_CALL = select(manual_payments).where(manual_payments.c.call_id == _CALL)
-_INSERT_EFFECT = insert(effects).returning(_e.id)
+# The statements every end and every tool write runs, handed to the driver as they are:
+# through SQLAlchemy's execution each cost several times the SQL itself (``store.sql``).
+_FINGERPRINT = Sql("SELECT fingerprint FROM outbox_calls WHERE call_id = :call_id")
+_NAMES = Sql("SELECT name, id FROM outbox_effects WHERE call_id = :call_id")
+_EFFECTS_OF_CALL = Sql(
+    f"SELECT {EFFECT_SELECT} FROM outbox_effects WHERE call_id = :call_id ORDER BY id"
+)
+_MANUAL_COLUMNS = tuple(c.name for c in manual_payments.columns)
+_MANUAL = Sql(
+    f"SELECT {', '.join(_MANUAL_COLUMNS)} FROM outbox_manual_payments WHERE call_id = :call_id"
+)
+_INSERT_CALL = Sql("""
+    INSERT INTO outbox_calls (call_id, phone, customer_id, fingerprint, outcome, ended_at)
+    VALUES (:call_id, :phone, :customer_id, :fingerprint, :outcome, :ended_at)
+""")
+_TURN_LIVE = Sql("""
+    UPDATE outbox_calls SET phone = :phone, customer_id = :customer_id,
+        fingerprint = :fingerprint, outcome = :outcome, ended_at = :ended_at
+    WHERE call_id = :call_id AND fingerprint = :live
+""")
+_INSERT_EFFECT = Sql("""
+    INSERT INTO outbox_effects (call_id, name, system, kind, payload, depends_on,
+        idempotency_key, status, attempts, created_at, next_attempt_at, lease_owner,
+        lease_until)
+    VALUES (:call_id, :name, :system, :kind, :payload, :depends_on, :idempotency_key,
+        'pending', 0, :created_at, :created_at, :lease_owner, :lease_until)
+    RETURNING id
+""")
+_INSERT_EDGE = Sql(
+    "INSERT INTO outbox_effect_deps (effect_id, depends_on_id) VALUES (:effect_id, :depends_on_id)"
+)
+_INSERT_MANUAL = Sql("""
+    INSERT INTO outbox_manual_payments (call_id, token, last4, brand, amount, currency,
+        status, created_at)
+    VALUES (:call_id, :token, :last4, :brand, :amount, :currency, 'pending', :created_at)
+""")
+# By how many ids: a tool writes one to three effects at a time.
+_EFFECTS_BY_ID = {
+    n: Sql(f"SELECT {EFFECT_SELECT} FROM outbox_effects WHERE id IN "
+           f"({', '.join(f':id{i}' for i in range(n))}) ORDER BY id")
+    for n in range(1, 33)
+}  # fmt: skip
 
 
-def _is_live(conn: Connection, call_id: str) -> bool:
-    stored = conn.execute(_FINGERPRINT_OF_CALL, {"call_id": call_id}).first()
-    return stored is not None and stored.fingerprint == LIVE
+def _ids(ids: Sequence[int]) -> dict[str, int]:
+    return {f"id{i}": effect_id for i, effect_id in enumerate(ids)}
 
 
 def _names(conn: Connection, call_id: str) -> dict[str, int]:
-    rows = conn.execute(_NAMES_OF_CALL, {"call_id": call_id})
-    return {name: int(effect_id) for name, effect_id in rows}
+    return {name: int(effect_id) for name, effect_id in _NAMES.all(conn, {"call_id": call_id})}
 
 
 def _refuse_taken(
@@ -221,12 +245,19 @@ def _refuse_taken(
         raise InvalidInput("payment", "a card for this call is already held for manual processing")
 
 
-def existing_call(conn: Connection, call_id: str, fingerprint: str) -> EndRows | None:
-    stored = conn.execute(_FINGERPRINT_OF_CALL, {"call_id": call_id}).first()
-    if stored is None or stored.fingerprint == LIVE:
+def _ended(conn: Connection, call_id: str, fingerprint: str, stored: Any = False) -> EndRows | None:
+    """What an ended call had (None while it is live or unknown); ``stored``: its
+    fingerprint row, when already read."""
+    if stored is False:
+        stored = _FINGERPRINT.one(conn, {"call_id": call_id})
+    if stored is None or stored[0] == LIVE:
         return None
-    conflict = stored.fingerprint != fingerprint
+    conflict = stored[0] != fingerprint
     return False, conflict, _call_effects(conn, call_id), _manual_of(conn, call_id)
+
+
+def existing_call(conn: Connection, call_id: str, fingerprint: str) -> EndRows | None:
+    return _ended(conn, call_id, fingerprint)
 
 
 def _checked(
@@ -262,17 +293,18 @@ def _refuse_cycles(specs: Sequence[EffectSpec]) -> None:
 
 
 def _call_effects(conn: Connection, call_id: str) -> list[EffectRow]:
-    rows = conn.execute(_EFFECTS_OF_CALL, {"call_id": call_id})
-    return [effect_row(r) for r in rows]
+    return [effect_from(r) for r in _EFFECTS_OF_CALL.all(conn, {"call_id": call_id})]
 
 
 def _manual_of(conn: Connection, call_id: str) -> dict[str, Any] | None:
-    row = conn.execute(_MANUAL_OF_CALL, {"call_id": call_id}).first()
-    return manual_view(row) if row is not None else None
+    row = _MANUAL.one(conn, {"call_id": call_id})
+    if row is None:
+        return None
+    return manual_view(dict(zip(_MANUAL_COLUMNS, row, strict=True)))
 
 
-def manual_view(row: Any) -> dict[str, Any]:
-    m = row._mapping
+def manual_view(m: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
+    """A manual payment as shown: never the sealed card itself."""
     shown = ("id", "call_id", "last4", "brand", "amount", "currency", "status")
     return {**{k: m[k] for k in shown}, "created_at": iso_or_none(m["created_at"])}
 
@@ -280,7 +312,7 @@ def manual_view(row: Any) -> dict[str, Any]:
 def manual_payment_views(db: Database, limit: int) -> list[dict[str, Any]]:
     query = select(manual_payments).order_by(manual_payments.c.id.desc()).limit(limit)
     with db.read() as conn:
-        return [manual_view(r) for r in conn.execute(query)]
+        return [manual_view(r._mapping) for r in conn.execute(query)]
 
 
 def call_view(db: Database, call_id: str) -> dict[str, Any] | None:

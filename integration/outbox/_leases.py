@@ -18,8 +18,8 @@ from sqlalchemy.orm import aliased
 
 from integration.outbox._schema import effect_deps, effect_row, effects
 from integration.outbox.model import DEAD_REASONS, EffectRow
-from integration.outbox.receipts import link
 from integration.store.database import Database
+from integration.store.sql import Sql
 
 __all__ = [
     "claim",
@@ -120,41 +120,35 @@ def _held(effect_id: int, owner: str) -> Any:
     return and_(_e.id == effect_id, _e.lease_owner == owner, _e.status == "pending")
 
 
-_HELD = and_(
-    _e.id == bindparam("effect_id"), _e.lease_owner == bindparam("owner"), _e.status == "pending"
-)
-_PAYLOAD_HELD = select(_e.payload, _e.system).where(_HELD)
-_DELIVERED = {
-    "status": "delivered", "delivered_at": bindparam("at"), "attempts": _e.attempts + 1,
-    "result": bindparam("result"), "next_attempt_at": None, **_NO_LEASE,
-}  # fmt: skip
-_MARK_DELIVERED = update(effects).where(_HELD).values(**_DELIVERED)
-# Charged: the sealed card has done its job and is not kept a moment longer.
-_MARK_DELIVERED_UNSEALED = (
-    update(effects).where(_HELD).values(**_DELIVERED, payload=bindparam("unsealed"))
-)
+_MARK_DELIVERED = Sql("""
+    UPDATE outbox_effects SET status = 'delivered', delivered_at = :at,
+        attempts = attempts + 1, result = :result, next_attempt_at = NULL,
+        lease_owner = NULL, lease_until = NULL
+    WHERE id = :id AND lease_owner = :owner AND status = 'pending'
+""")
+
+After = Callable[[Connection, EffectRow, dict[str, Any], float], None]
 
 
 def mark_delivered(
-    db: Database, clock: Clock, effect_id: int, owner: str, result: dict[str, Any]
+    db: Database,
+    clock: Clock,
+    row: EffectRow,
+    owner: str,
+    result: dict[str, Any],
+    after: After | None,
 ) -> bool:
-    held = {"effect_id": effect_id, "owner": owner}
+    """Delivered, fenced on ``owner``'s lease; ``after`` (the kind's own step) in the same
+    transaction. False when the lease had moved on (nothing changes)."""
     with db.write() as conn:
-        held_row = conn.execute(_PAYLOAD_HELD, held).first()
-        if held_row is None:
-            return False
-        payload, system = held_row
         now = clock()
-        verdict = {**held, "at": now, "result": json.dumps(result, default=str)}
-        fields = json.loads(payload)
-        if fields.get("card_sealed"):
-            unsealed = json.dumps({**fields, "card_sealed": None}, sort_keys=True)
-            done = conn.execute(_MARK_DELIVERED_UNSEALED, {**verdict, "unsealed": unsealed})
-        else:
-            done = conn.execute(_MARK_DELIVERED, verdict)
-        if done.rowcount == 1 and system == "messaging" and result.get("sid"):
-            link(conn, str(result["sid"]), effect_id, now)  # for its status callbacks
-        return done.rowcount == 1
+        result_json = json.dumps(result, default=str)
+        verdict = {"id": row.id, "owner": owner, "at": now, "result": result_json}
+        if _MARK_DELIVERED.count(conn, verdict) != 1:
+            return False
+        if after is not None:
+            after(conn, row, result, now)
+        return True
 
 
 def mark_retry(

@@ -22,8 +22,11 @@ from sqlalchemy import (
 from integration.outbox.model import EffectRow
 
 __all__ = [
+    "EFFECT_COLUMNS",
+    "EFFECT_SELECT",
     "calls",
     "effect_deps",
+    "effect_from",
     "effect_row",
     "effects",
     "manual_payments",
@@ -113,8 +116,22 @@ message_status = Table(
 )
 
 
+# The effects table's columns in order, for statements the driver runs (``store.sql``).
+EFFECT_COLUMNS = tuple(c.name for c in effects.columns)
+EFFECT_SELECT = ", ".join(EFFECT_COLUMNS)
+
+
+def effect_from(values: Any) -> EffectRow:
+    """An effect from a plain tuple of ``EFFECT_COLUMNS``, as the driver returns it."""
+    return effect_of(dict(zip(EFFECT_COLUMNS, values, strict=True)))
+
+
 def effect_row(row: Any) -> EffectRow:
-    m = row._mapping
+    """An effect from a SQLAlchemy row."""
+    return effect_of(row._mapping)
+
+
+def effect_of(m: Any) -> EffectRow:
     return EffectRow(
         id=m["id"],
         call_id=m["call_id"],

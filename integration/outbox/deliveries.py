@@ -8,20 +8,38 @@ result that later effects of the same call may quote. Errors are the vendor clie
 A payload that lacks what its kind needs can never be delivered, however often it is
 tried: that is a ``Rejected`` too (operation ``payload``), not a KeyError from deep inside.
 Card numbers exist here only between ``open_card`` and Stripe; results carry last4 only.
+
+A kind may also say what else changes once it is delivered (``AFTER_DELIVERY``), in the
+same transaction as the delivered verdict: a text is linked to its carrier id for the
+status callbacks; a charged card's sealed number is dropped from the payload. The outbox
+itself knows no vendor.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from sqlalchemy import Connection
+
 from integration.clients._http import AttemptState
 from integration.clients.writes import WriteClients
 from integration.errors import Rejected
+from integration.outbox.model import EffectRow
+from integration.outbox.receipts import link
+from integration.store.sql import Sql
 
-__all__ = ["DELIVERIES", "SYSTEM_OF_KIND", "Delivery", "DeliveryContext"]
+__all__ = [
+    "AFTER_DELIVERY",
+    "DELIVERIES",
+    "SYSTEM_OF_KIND",
+    "AfterDelivery",
+    "Delivery",
+    "DeliveryContext",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,8 @@ class DeliveryContext:
 _CARD_FIELDS = ("number", "exp_month", "exp_year")
 
 Delivery = Callable[[DeliveryContext, AttemptState, dict[str, Any], str], Awaitable[dict[str, Any]]]
+# (the verdict's transaction, the effect, what the delivery returned, now)
+AfterDelivery = Callable[[Connection, EffectRow, dict[str, Any], float], None]
 
 
 def _need(system: str, payload: dict[str, Any], *names: str) -> list[Any]:
@@ -172,6 +192,29 @@ DELIVERIES: Mapping[str, Delivery] = MappingProxyType({
     "analytics.track": _track,
     "payments.charge": _charge,
     "loans.advance_stage": _advance_stage,
+})  # fmt: skip
+
+
+def _link_carrier_id(conn: Connection, row: EffectRow, result: dict[str, Any], now: float) -> None:
+    """The text's carrier id, so its status callbacks find it (see ``receipts``)."""
+    sid = result.get("sid")
+    if sid:
+        link(conn, str(sid), row.id, now)
+
+
+_UNSEAL = Sql("UPDATE outbox_effects SET payload = :payload WHERE id = :id")
+
+
+def _drop_card(conn: Connection, row: EffectRow, result: dict[str, Any], now: float) -> None:
+    """Charged: the sealed card has done its job and is not kept a moment longer."""
+    if row.payload.get("card_sealed"):
+        unsealed = json.dumps({**row.payload, "card_sealed": None}, sort_keys=True)
+        _UNSEAL.count(conn, {"payload": unsealed, "id": row.id})
+
+
+AFTER_DELIVERY: Mapping[str, AfterDelivery] = MappingProxyType({
+    "messaging.send": _link_carrier_id,
+    "payments.charge": _drop_card,
 })  # fmt: skip
 
 # Every kind is "<system>.<operation>"; spelled out so a kind that breaks the pattern would

@@ -57,7 +57,7 @@ from integration.errors import (
     SourceError,
     SourceRateLimited,
 )
-from integration.outbox.deliveries import Delivery, DeliveryContext
+from integration.outbox.deliveries import AfterDelivery, Delivery, DeliveryContext
 from integration.outbox.metrics import OutboxMetrics
 from integration.outbox.model import EffectRow, resolve_placeholders
 from integration.outbox.store import OutboxStore
@@ -90,6 +90,7 @@ class Dispatcher:
         store: OutboxStore,
         *,
         deliveries: Mapping[str, Delivery],
+        after_delivery: Mapping[str, AfterDelivery] | None = None,
         context: DeliveryContext,
         executors: Mapping[str, SourceExecutor],
         policy: OutboxPolicy,
@@ -105,6 +106,7 @@ class Dispatcher:
     ) -> None:
         self.store = store
         self.deliveries = deliveries
+        self.after_delivery = after_delivery or {}
         self.context = context
         self.executors = executors
         self.policy = policy
@@ -125,6 +127,8 @@ class Dispatcher:
         self._recent: deque[tuple[float, int]] = deque(maxlen=2000)
         self._watchers: dict[int, set[asyncio.Event]] = defaultdict(set)
         self._held: set[int] = set()  # effects being delivered here now
+        self._waiting_calls: OrderedDict[str, None] = OrderedDict()  # see _note_waiting
+        self._backlog = False  # the last claim took all it could: more may be due
         self._known: OrderedDict[int, EffectRow] = OrderedDict()
         self._find_dead = find_dead
         self._forget = forget
@@ -181,8 +185,16 @@ class Dispatcher:
         if self._stopping or self._runner is None:
             return  # the leases run out, and whoever claims next delivers them
         for row in rows:
+            if row.depends_on and row.status == "pending":
+                self._note_waiting(row.call_id)
             if row.status == "pending" and row.lease_owner == self.owner:
                 self._start(row)
+
+    def _note_waiting(self, call_id: str) -> None:
+        """This call has effects waiting for others: each of its deliveries may free one."""
+        self._waiting_calls[call_id] = None
+        while len(self._waiting_calls) > _KNOWN:
+            self._waiting_calls.popitem(last=False)
 
     def _remember(self, row: EffectRow) -> None:
         self._known[row.id] = row
@@ -285,18 +297,20 @@ class Dispatcher:
         return free
 
     async def pump(self) -> int:
-        """Claim what is due and start delivering it; the number of deliveries started."""
+        """Claim what is due and start delivering it; the number of deliveries started.
+        (No count of what is due first: the claim's own selects are that count, and most
+        effects never need a claim: they are adopted as they are written.)"""
         free = self.free_slots()
         if not free:
+            self._backlog = True
             return 0
-        due = await self.store.due_counts()
-        limits = {s: min(n, due[s]) for s, n in free.items() if due.get(s)}
-        if not limits:
-            return 0
-        rows = await self.store.claim(self.owner, limits=limits, lease_s=self.policy.lease_s)
+        rows = await self.store.claim(self.owner, limits=free, lease_s=self.policy.lease_s)
+        by_system: dict[str, int] = defaultdict(int)
         started = 0
         for row in rows:
+            by_system[row.system] += 1
             started += self._start(row)
+        self._backlog = any(by_system[s] >= n for s, n in free.items())
         return started
 
     def _start(self, row: EffectRow) -> bool:
@@ -338,7 +352,10 @@ class Dispatcher:
         finally:
             self.in_flight[row.system] -= 1
             self._held.discard(row.id)
-            self.wake()  # a free slot, and maybe dependents that just became due
+            # Claim again only when it can find something: a slot freed while effects
+            # were left behind, or a delivery some effect of its call was waiting for.
+            if self._backlog or row.call_id in self._waiting_calls:
+                self.wake()
 
     async def _attempt(self, row: EffectRow) -> None:
         now = self._wall()
@@ -391,7 +408,8 @@ class Dispatcher:
             await self._delivered(row, result, (self._clock() - started) * 1000)
 
     async def _delivered(self, row: EffectRow, result: dict[str, Any], latency_ms: float) -> None:
-        if not await self.store.mark_delivered(row.id, self.owner, result):
+        after = self.after_delivery.get(row.kind)
+        if not await self.store.mark_delivered(row, self.owner, result, after):
             log.warning("effect %d was delivered after its lease moved on", row.id)
             return
         attempts = row.attempts + 1

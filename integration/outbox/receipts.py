@@ -21,13 +21,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, select
 
 from integration.outbox._schema import effects, message_status
 from integration.outbox.message_status import Verdict, judge
 from integration.outbox.model import iso_or_none
 from integration.store.database import Database
+from integration.store.sql import Sql, key_errors
 
 if TYPE_CHECKING:
     from integration.outbox.store import OutboxStore
@@ -77,7 +77,7 @@ class MessageReceipts:
         while self._waiting:
             group, self._waiting = self._waiting, []
             try:
-                receipts = await self._store.run(
+                receipts = await self._store.run_write(
                     _record_group, self._wall(), [callback for callback, _ in group]
                 )
             except Exception as exc:  # each waiting callback answers with the failure
@@ -110,68 +110,83 @@ class MessageReceipts:
 
 # -- in the outbox store's worker threads ---------------------------------------------------
 
-_CALL_OF_EFFECT = select(_e.call_id).where(_e.id == _m.effect_id).scalar_subquery()
-_SELECT_FOR_UPDATE = (
-    select(message_status, _CALL_OF_EFFECT.label("call_id"))
-    .where(_m.message_sid == bindparam("sid"))
-    .with_for_update(of=message_status)
+# Statements the driver runs as they are (``store.sql``): every text brings two or three
+# callbacks, and through SQLAlchemy each statement cost several times its SQL.
+_STATUS_COLUMNS = ("message_sid", "effect_id", "status", "error_code", "seen", "callbacks",
+                   "duplicates", "out_of_order")  # fmt: skip
+_SELECT = (
+    "SELECT m.{}, e.call_id FROM outbox_message_status m "
+    "LEFT JOIN outbox_effects e ON e.id = m.effect_id WHERE m.message_sid = :sid"
 )
-_UPDATE = update(message_status).where(_m.message_sid == bindparam("sid"))
+_FIND = {
+    "sqlite": Sql(_SELECT.format(", m.".join(_STATUS_COLUMNS))),
+    # Locked while this callback is judged: another worker's callback for the same text
+    # waits for this one's verdict instead of judging from the same old status.
+    "postgres": Sql(_SELECT.format(", m.".join(_STATUS_COLUMNS)) + " FOR UPDATE OF m"),
+}
+_INSERT = Sql("""
+    INSERT INTO outbox_message_status (message_sid, effect_id, status, error_code, seen,
+        callbacks, duplicates, out_of_order, first_at, updated_at)
+    VALUES (:sid, :effect_id, :status, :error_code, :seen, :callbacks, 0, 0, :now, :now)
+""")
+_UPDATE = Sql("""
+    UPDATE outbox_message_status SET callbacks = callbacks + 1, updated_at = :now,
+        duplicates = duplicates + :duplicate, out_of_order = out_of_order + :late,
+        seen = :seen, status = :status, error_code = :error_code
+    WHERE message_sid = :sid
+""")
+_LINK = Sql("UPDATE outbox_message_status SET effect_id = :effect_id WHERE message_sid = :sid")
 
 
 def _record_group(db: Database, now: float, group: list[_Callback]) -> list[Receipt]:
     try:
         with db.write() as conn:
-            return [_apply(conn, now, *callback) for callback in group]
-    except IntegrityError:
+            return [_apply(db, conn, now, *callback) for callback in group]
+    except db.integrity_errors:
         # A database with several writers let another callback insert one of these sids
         # first (SQLite has one writer, so never there): the group rolled back, so once
         # more, updating that row.
         with db.write() as conn:
-            return [_apply(conn, now, *callback) for callback in group]
+            return [_apply(db, conn, now, *callback) for callback in group]
 
 
-def _apply(conn: Connection, now: float, sid: str, status: str, error_code: str | None) -> Receipt:
-    row = conn.execute(_SELECT_FOR_UPDATE, {"sid": sid}).first()
+def _apply(
+    db: Database, conn: Connection, now: float, sid: str, status: str, error_code: str | None
+) -> Receipt:
+    row = _FIND["postgres" if db.is_postgres else "sqlite"].one(conn, {"sid": sid})
     if row is None:
-        conn.execute(insert(message_status).values(
-            message_sid=sid, effect_id=None, status=status, error_code=error_code,
-            seen=json.dumps([status]), callbacks=1, duplicates=0, out_of_order=0,
-            first_at=now, updated_at=now,
-        ))  # fmt: skip
+        _INSERT.count(conn, {"sid": sid, "effect_id": None, "status": status,
+                             "error_code": error_code, "seen": json.dumps([status]),
+                             "callbacks": 1, "now": now})  # fmt: skip
         return Receipt(sid, status, "advanced", None)
-    m = row._mapping
-    seen: list[str] = json.loads(m["seen"])
-    verdict = judge(m["status"], seen, status)
-    values: dict[str, Any] = {"callbacks": _m.callbacks + 1, "updated_at": now}
-    if verdict == "duplicate":
-        values["duplicates"] = _m.duplicates + 1
-    else:
-        values["seen"] = json.dumps([*seen, status])
-    if verdict == "out_of_order":
-        values["out_of_order"] = _m.out_of_order + 1
-    if verdict == "advanced":
-        values.update(status=status, error_code=error_code)
-    conn.execute(_UPDATE.values(**values), {"sid": sid})
-    recorded = status if verdict == "advanced" else m["status"]
-    return Receipt(sid, recorded, verdict, m["effect_id"], m["call_id"])
+    _, effect_id, recorded, recorded_error, seen_json, _, _, _, call_id = row
+    seen: list[str] = json.loads(seen_json)
+    verdict = judge(recorded, seen, status)
+    advanced = verdict == "advanced"
+    _UPDATE.count(conn, {
+        "sid": sid, "now": now, "duplicate": int(verdict == "duplicate"),
+        "late": int(verdict == "out_of_order"),
+        "seen": seen_json if verdict == "duplicate" else json.dumps([*seen, status]),
+        "status": status if advanced else recorded,
+        "error_code": error_code if advanced else recorded_error,
+    })  # fmt: skip
+    return Receipt(sid, status if advanced else recorded, verdict, effect_id, call_id)
 
 
 def link(conn: Connection, sid: str, effect_id: int, now: float) -> None:
     """Tie ``sid`` to the effect that sent it, in the caller's transaction (the delivered
     verdict's). A row a callback made first is matched; otherwise one waits for callbacks."""
-    if conn.execute(_UPDATE.values(effect_id=effect_id), {"sid": sid}).rowcount:
+    if _LINK.count(conn, {"effect_id": effect_id, "sid": sid}):
         return
     try:
         # A savepoint: on a database with several writers a callback may insert the row
         # between the update and this insert, and that must not undo the verdict around it.
         with conn.begin_nested():
-            conn.execute(insert(message_status).values(
-                message_sid=sid, effect_id=effect_id, status=None, error_code=None, seen="[]",
-                callbacks=0, duplicates=0, out_of_order=0, first_at=now, updated_at=now,
-            ))  # fmt: skip
-    except IntegrityError:
-        conn.execute(_UPDATE.values(effect_id=effect_id), {"sid": sid})
+            _INSERT.count(conn, {"sid": sid, "effect_id": effect_id, "status": None,
+                                 "error_code": None, "seen": "[]", "callbacks": 0,
+                                 "now": now})  # fmt: skip
+    except key_errors(conn.dialect.name):
+        _LINK.count(conn, {"effect_id": effect_id, "sid": sid})
 
 
 def _find(

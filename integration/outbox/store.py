@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from integration.outbox import _end_call, _leases
 from integration.outbox._end_call import CallEnded, Lease, call_view, manual_payment_views
@@ -58,8 +58,15 @@ class OutboxStore:
         """``fn(db, *args)`` in the database's threads, for tables kept beside the outbox's."""
         return await self.db.run(fn, *args)
 
+    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
+        """As ``run``, for a function that writes (committed before this returns)."""
+        return await self.db.run_write(fn, *args)
+
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.db.run(fn, *args)
+
+    async def _write(self, fn: Callable[..., T], *args: Any, durable: bool = False) -> T:
+        return await self.db.run_write(fn, *args, durable=durable)
 
     # -- the write path ---------------------------------------------------------------
 
@@ -74,14 +81,16 @@ class OutboxStore:
         effects: Sequence[EffectSpec],
         manual_payment: ManualPaymentIn | None,
         lease: Lease | None = None,
+        with_it: Callable[[Connection], None] | None = None,
     ) -> EndResult:
         """Commit the call's end with its effects; for a call already ended, what it had.
         ``outcome_json`` must already be redacted (``outcome.redacted_outcome``).
         ``lease``: (owner, seconds) leases the effects that wait for nothing to that
-        dispatcher as they are written."""
-        created, conflict, rows, manual = await self._run(
+        dispatcher as they are written; ``with_it``, more the caller writes in the same
+        transaction when the call ends now (the call's own record, marked ended)."""
+        created, conflict, rows, manual = await self._write(
             _end_call.end_call, self._wall, call_id, phone, customer_id, fingerprint,
-            outcome_json, tuple(effects), manual_payment, lease,
+            outcome_json, tuple(effects), manual_payment, lease, with_it, durable=True,
         )  # fmt: skip
         return EndResult(created, conflict, rows, manual)
 
@@ -98,9 +107,9 @@ class OutboxStore:
         """A live call's tool writes, committed before this returns (the call's row is made
         if need be; ``end_call`` adds to it later). CallEnded after the end, ValueError for
         a name already used, InvalidInput (``payment``) for a second manual card."""
-        return await self._run(
+        return await self._write(
             _end_call.add_effects, self._wall, call_id, phone, customer_id, tuple(effects),
-            manual_payment, lease,
+            manual_payment, lease, durable=True,
         )  # fmt: skip
 
     async def due_counts(self) -> dict[str, int]:
@@ -111,10 +120,18 @@ class OutboxStore:
         self, owner: str, *, limits: Mapping[str, int], lease_s: float
     ) -> list[EffectRow]:
         """Lease up to ``limits[system]`` due effects of each system to ``owner``."""
-        return await self._run(_leases.claim, self._wall, owner, dict(limits), lease_s)
+        return await self._write(_leases.claim, self._wall, owner, dict(limits), lease_s)
 
-    async def mark_delivered(self, effect_id: int, owner: str, result: dict[str, Any]) -> bool:
-        return await self._run(_leases.mark_delivered, self._wall, effect_id, owner, result)
+    async def mark_delivered(
+        self,
+        row: EffectRow,
+        owner: str,
+        result: dict[str, Any],
+        after: _leases.After | None = None,
+    ) -> bool:
+        """Delivered (fenced on ``owner``'s lease); ``after``, the kind's own step beside it
+        (``deliveries.AFTER_DELIVERY``), in the same transaction."""
+        return await self._write(_leases.mark_delivered, self._wall, row, owner, result, after)
 
     async def mark_retry(
         self,
@@ -125,7 +142,7 @@ class OutboxStore:
         next_attempt_at: float,
         count_attempt: bool = True,
     ) -> bool:
-        return await self._run(
+        return await self._write(
             _leases.mark_retry, effect_id, owner, error, next_attempt_at, count_attempt
         )
 
@@ -135,21 +152,21 @@ class OutboxStore:
         """Dead letter, and every pending effect that waits on it (transitively); the ids.
 
         ``count_attempt=False`` when no request was sent (expired before trying)."""
-        return await self._run(_leases.mark_dead, effect_id, owner, error, reason, count_attempt)
+        return await self._write(_leases.mark_dead, effect_id, owner, error, reason, count_attempt)
 
     async def release_leases(self, owner: str) -> int:
-        return await self._run(_leases.release_leases, owner)
+        return await self._write(_leases.release_leases, owner)
 
     async def replay(self, effect_id: int) -> list[int]:
         """Dead → pending (attempts 0, due now), with what it took down; KeyError, ValueError."""
-        return await self._run(_leases.replay, self._wall, effect_id)
+        return await self._write(_leases.replay, self._wall, effect_id)
 
     async def replay_system(self, system: str) -> list[int]:
-        return await self._run(_leases.replay_system, self._wall, system)
+        return await self._write(_leases.replay_system, self._wall, system)
 
     async def supersede(self, effect_id: int) -> bool:
         """A dead letter taken on another way (a charge a person processes): never replayed."""
-        return await self._run(_leases.supersede, effect_id)
+        return await self._write(_leases.supersede, effect_id)
 
     # -- reading ----------------------------------------------------------------------
 

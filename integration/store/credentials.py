@@ -62,10 +62,10 @@ class SharedCredential:
         return (token, left) if left > 0 else None
 
     async def take_refresh(self, stale: str | None, hold_s: float) -> bool:
-        return await self.db.run(_take, self.name, self.worker, stale, self._wall(), hold_s)
+        return await self.db.run_write(_take, self.name, self.worker, stale, self._wall(), hold_s)
 
     async def save(self, token: str, ttl_s: float) -> None:
-        await self.db.run(_save, self.name, token, self._wall() + ttl_s)
+        await self.db.run_write(_save, self.name, token, self._wall() + ttl_s)
 
 
 def _load(db: Database, name: str) -> tuple[Any, Any] | None:

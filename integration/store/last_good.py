@@ -120,7 +120,7 @@ class SharedLastGood:
             for (s, o, k), (v, at) in batch.items()
         ]
         try:
-            await self.db.run(_upsert, rows)
+            await self.db.run_write(_upsert, rows)
         except Exception:
             log.warning("writing %d last good answers failed", len(rows), exc_info=True)
             for key, noted in batch.items():

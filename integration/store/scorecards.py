@@ -75,7 +75,7 @@ class Scorecards:
             "scorecard": body,
             "stored_at": self._wall(),
         }
-        return await self.db.run(_add, row, self.kept)
+        return await self.db.run_write(_add, row, self.kept)
 
     async def newest(self) -> list[dict[str, Any]]:
         return await self.db.run(_newest, self.kept)

@@ -107,7 +107,9 @@ class WorkerRegistry:
 
     async def start(self) -> None:
         await self.db.start(metadata)
-        await self.db.run(_join, self.name, self.host, self.pid, self._wall(), self._payload())
+        await self.db.run_write(
+            _join, self.name, self.host, self.pid, self._wall(), self._payload()
+        )
         self._task = asyncio.create_task(self._beat(), name="worker-heartbeat")
 
     async def aclose(self) -> None:
@@ -118,11 +120,11 @@ class WorkerRegistry:
             await asyncio.gather(task, return_exceptions=True)
         if self.db.started:
             with contextlib.suppress(Exception):
-                await self.db.run(_forget, self.name)
+                await self.db.run_write(_forget, self.name)
 
     async def beat(self) -> None:
         """Refresh this worker's row now (the heartbeat task does it every ``heartbeat_s``)."""
-        await self.db.run(_beat, self.name, self._wall(), self._payload())
+        await self.db.run_write(_beat, self.name, self._wall(), self._payload())
 
     async def live(self) -> list[WorkerInfo]:
         """Every worker that is not dead, this one included, oldest first."""
@@ -136,7 +138,7 @@ class WorkerRegistry:
         return [w.worker for w in found]
 
     async def forget(self, worker: str) -> None:
-        await self.db.run(_forget, worker)
+        await self.db.run_write(_forget, worker)
         info = self._found_dead.pop(worker, None)
         if info is not None and info.host == self.host and self.on_forget is not None:
             self.on_forget(info)

@@ -8,6 +8,8 @@ platform that takes OpenAI-style tools (Vapi included) can use them as they are.
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -102,8 +104,14 @@ _SPECS = (
 TOOLS: Mapping[str, ToolSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
 
 
+@functools.cache
+def _definitions() -> tuple[dict[str, Any], ...]:
+    # Seven JSON schemas worked out from their models cost milliseconds: once is enough.
+    return tuple(spec.openai() for spec in TOOLS.values())
+
+
 def openai_tools() -> list[dict[str, Any]]:
-    return [spec.openai() for spec in TOOLS.values()]
+    return copy.deepcopy(list(_definitions()))
 
 
 def _plain_schema(model: type[BaseModel]) -> dict[str, Any]:

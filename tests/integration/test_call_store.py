@@ -70,6 +70,8 @@ async def test_origins_never_reach_each_others_calls(workers: list[CallStore]) -
     await one.create("vapi-call", "vapi", view())
     assert await one.begin_tool("api-call", "vapi") is None
     assert await one.begin_tool("vapi-call", "api") is None
+    admitted = await one.begin_tool("api-call", "api")
+    assert admitted is not None and admitted.seq == 1  # the refused ones took no number
     assert await one.exists("api-call", "api") and not await one.exists("api-call", "vapi")
     assert await one.get("vapi-call", "api") is None
     assert await one.get("vapi-call") is not None  # the operator's view reads either

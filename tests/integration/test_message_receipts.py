@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from integration.outbox.deliveries import AFTER_DELIVERY
 from integration.outbox.model import EffectSpec
 from integration.outbox.receipts import MessageReceipts
 from integration.outbox.store import OutboxStore
@@ -38,7 +39,9 @@ async def send_text(store: OutboxStore, call_id: str, sid: str) -> int:
         outcome_json={"disposition": "resolved"}, effects=(text,), manual_payment=None,
     )  # fmt: skip
     [row] = await store.claim("A", limits={"messaging": 5}, lease_s=30)
-    assert await store.mark_delivered(row.id, "A", {"sid": sid, "status": "queued"})
+    assert await store.mark_delivered(
+        row, "A", {"sid": sid, "status": "queued"}, AFTER_DELIVERY["messaging.send"]
+    )
     return row.id
 
 

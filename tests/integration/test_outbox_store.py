@@ -5,16 +5,19 @@ card in clear."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from integration.outbox.deliveries import AFTER_DELIVERY
 from integration.outbox.model import EffectSpec
 from integration.outbox.outcome import CallOutcome, outcome_fingerprint, redacted_outcome
 from integration.outbox.plan import plan_effects
@@ -112,7 +115,7 @@ async def test_a_failure_inside_the_transaction_leaves_nothing_behind(
     for statement in _REFUSE_MANUAL_PAYMENTS["sqlite" if is_sqlite(url) else "postgres"]:
         execute(url, statement)
     manual = ManualPaymentIn("call-1", "token", "4242", "visa", 500, "usd")
-    with pytest.raises(DBAPIError, match="disk says no"):
+    with pytest.raises((DBAPIError, sqlite3.Error, psycopg.Error), match="disk says no"):
         await end(store, "call-1", manual=manual)
     for table in ("outbox_calls", "outbox_effects", "outbox_effect_deps", "outbox_manual_payments"):
         assert count(url, table) == 0, table
@@ -253,14 +256,14 @@ async def test_an_expired_lease_moves_on_and_fences_its_old_owner(
     clock.advance(2)
     [again] = await store.claim("B", limits={"crm": 5}, lease_s=30)
     assert again.id == row.id and again.lease_owner == "B"
-    assert not await store.mark_delivered(row.id, "A", {"late": True})
+    assert not await store.mark_delivered(row, "A", {"late": True})
     assert not await store.mark_retry(row.id, "A", error="x", next_attempt_at=clock.now)
     assert await store.mark_dead(row.id, "A", error="x", reason="rejected") == []
-    assert await store.mark_delivered(row.id, "B", {"id": "00T1"})
+    assert await store.mark_delivered(row, "B", {"id": "00T1"})
     done = await store.get(row.id)
     assert done is not None and done.status == "delivered" and done.result == {"id": "00T1"}
     assert done.lease_owner is None and done.attempts == 1 and done.delivered_at == clock.now
-    assert not await store.mark_delivered(row.id, "B", {})  # a verdict is given once
+    assert not await store.mark_delivered(row, "B", {})  # a verdict is given once
 
 
 async def test_retries_wait_their_time_and_count_attempts_only_when_asked(
@@ -302,7 +305,7 @@ async def test_a_dependent_waits_until_its_dependency_is_delivered(store: Outbox
     await store.mark_retry(booking.id, "A", error="503", next_attempt_at=0)
     assert "messaging" not in await store.due_counts()  # retrying is not delivered
     [booking] = await store.claim("A", limits={"calendar": 1}, lease_s=30)
-    await store.mark_delivered(booking.id, "A", {"id": "evt_1", "start": "2030-05-01T15:00:00Z"})
+    await store.mark_delivered(booking, "A", {"id": "evt_1", "start": "2030-05-01T15:00:00Z"})
     assert await store.due_counts() == {"messaging": 1}
     [message] = await store.claim("A", limits=ALL, lease_s=30)
     assert message.name == "message_1"
@@ -402,7 +405,7 @@ async def test_stats_count_by_shown_status_with_the_oldest_pending_age(
     await end(store, "call-2")  # at 1010
     [first] = await store.claim("A", limits={"analytics": 1}, lease_s=300)
     [booking] = await store.claim("A", limits={"calendar": 1}, lease_s=300)
-    await store.mark_delivered(booking.id, "A", {"id": "evt"})
+    await store.mark_delivered(booking, "A", {"id": "evt"})
     clock.advance(20)
     stats = await store.stats()
     assert {k: stats[k] for k in ("pending", "in_flight", "delivered", "dead")} == {
@@ -462,7 +465,9 @@ async def test_no_card_number_reaches_the_database_files(
         )  # fmt: skip
     [charge] = await store.claim("A", limits={"payments": 1}, lease_s=30)
     assert vault.open(charge.payload["card_sealed"])["number"] == "5555555555554444"
-    await store.mark_delivered(charge.id, "A", {"id": "pi_1", "last4": "4444"})
+    await store.mark_delivered(
+        charge, "A", {"id": "pi_1", "last4": "4444"}, AFTER_DELIVERY["payments.charge"]
+    )
     delivered = await store.get(charge.id)
     assert delivered is not None and delivered.payload["card_sealed"] is None  # not kept
 
@@ -516,17 +521,39 @@ async def test_acknowledged_writes_wait_for_the_disk_and_bookkeeping_does_not(
     db = Database(f"sqlite:///{tmp_path / 'o.db'}", synchronous="FULL", busy_timeout_ms=500)
     levels = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
-    def level(db: Database, durable: bool) -> str:
-        with db.write(durable=durable) as conn:
+    def level(db: Database) -> str:
+        with db.write() as conn:
             return levels[conn.exec_driver_sql("PRAGMA synchronous").scalar_one()]
 
     await db.start()
     try:
-        # In either order, on the same pooled connection: each transaction gets its own level.
-        found = [await db.run(level, durable) for durable in (True, False, True, False)]
+        # In either order, on the same pooled connection: each batch gets its own level.
+        found = [await db.run_write(level, durable=durable) for durable in (True, False) * 2]
         assert found == ["FULL", "NORMAL", "FULL", "NORMAL"]
+        # Writes waiting together share one commit, at the level the most demanding needs.
+        together = await asyncio.gather(*(db.run_write(level, durable=n == 5) for n in range(20)))
+        assert together.count("FULL") >= 1 and db.batches < 2 + 20
     finally:
         await db.aclose()
+
+
+async def test_one_write_failing_in_a_batch_takes_nothing_else_with_it(store_url: str) -> None:
+    db = Database(store_url)
+    await db.start()
+    try:
+        await db.run_write(lambda d: _execute(d, "create table t (n integer primary key)"))
+        writes = [db.run_write(lambda d, n=n: _execute(d, f"insert into t values ({n % 7})"))
+                  for n in range(14)]  # fmt: skip
+        done = await asyncio.gather(*writes, return_exceptions=True)
+        assert sum(isinstance(d, IntegrityError) for d in done) == 7  # each repeat refused
+        assert count(store_url, "t") == 7  # and every first one kept
+    finally:
+        await db.aclose()
+
+
+def _execute(db: Database, sql: str) -> None:
+    with db.write() as conn:
+        conn.execute(text(sql))
 
 
 async def test_a_calls_effects_are_found_by_name_and_retries_are_seen_per_system(
@@ -545,8 +572,8 @@ async def test_a_calls_effects_are_found_by_name_and_retries_are_seen_per_system
     assert await store.mark_retry(charge.id, "A", error="HTTP 503", next_attempt_at=clock.now + 5)
     assert await store.retrying("payments")
     assert not await store.retrying("calendar")
-    assert await store.mark_delivered(charge.id, "A", {"id": "pi_1"}) is False  # lease gone
+    assert await store.mark_delivered(charge, "A", {"id": "pi_1"}) is False  # lease gone
     clock.advance(5)
     [again] = await store.claim("A", limits={"payments": 1}, lease_s=30)
-    assert await store.mark_delivered(again.id, "A", {"id": "pi_1"})
+    assert await store.mark_delivered(again, "A", {"id": "pi_1"})
     assert not await store.retrying("payments")  # delivered at last

@@ -178,7 +178,7 @@ def _totals() -> None:
     total = sum(lookups.values())
     quantile = promtext.histogram_quantile
     p95 = quantile(samples, "switchboard_lookup_latency_seconds", 0.95)
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric("Lookups", f"{total:,.0f}", border=True)
     cols[1].metric("Escalated", f"{lookups.get('escalate', 0):,.0f}", border=True)
     cols[2].metric(
@@ -192,6 +192,16 @@ def _totals() -> None:
     cols[4].metric(
         "Answers from cache",
         f"{promtext.total(samples, 'switchboard_cache_hits_total'):,.0f}",
+        border=True,
+    )
+    refused = promtext.total(samples, "switchboard_admission_refusals_total")
+    lag = promtext.total(samples, "switchboard_event_loop_lag_seconds")
+    cols[5].metric(
+        "Starts refused (busy)",
+        f"{refused:,.0f}",
+        help="Call starts turned away at once (503 with Retry-After) because the service "
+        "could not have answered them in time; calls already under way are always served. "
+        f"The busiest worker's event loop runs {lag * 1000:.0f} ms late now.",
         border=True,
     )
     failures = _failures(samples)
