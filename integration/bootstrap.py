@@ -305,7 +305,7 @@ def build(
         outbox_metrics=outbox_metrics,
         dispatcher=dispatcher,
         tools=tools,
-        admission=Admission(policies.admission, clock),
+        admission=Admission(policies.admission, clock, settings.lookup_deadline_ms),
         workers=registry,
         scorecards=Scorecards(store, wall_clock=wall_clock),
         wall_clock=wall_clock,

@@ -16,6 +16,7 @@ door be bypassed); the front door serves it. Everything else goes on to FastAPI.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,10 +133,13 @@ class FrontDoor:
                         "headers": self._busy_headers})  # fmt: skip
             await send({"type": "http.response.body", "body": _BUSY})
             return
+        began = time.perf_counter()
+        took: float | None = None
         try:
             await self._serve(route, found, scope, receive, send)
+            took = (time.perf_counter() - began) * 1000
         finally:
-            self.admission.done()
+            self.admission.done(took)
 
     async def _serve(
         self, route: HotRoute, found: re.Match[str], scope: Scope, receive: Receive, send: Send

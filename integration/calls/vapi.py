@@ -10,6 +10,7 @@ name, read or end a call started with ``POST /calls``. A message may carry at mo
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -76,10 +77,11 @@ async def answer_tool_calls(
         if refused is not None:
             _turned_away(deps.sink, call_id, refused)
             return [(c.id, BUSY) for c in message.calls]
+        began = time.perf_counter()
         try:
             await _start(deps, call_id, message.phone)
         finally:
-            deps.admission.done()
+            deps.admission.done((time.perf_counter() - began) * 1000)
 
     async def one(tool_call: VapiToolCall) -> tuple[str, str]:
         if tool_call.problem is not None:

@@ -10,12 +10,14 @@ So a worker measures its own queueing delay and turns new calls away early and c
   before anyone looks at it (``queue_ms``). Above ``max_queue_ms``, refuse. Below it, the
   lookup spends that wait out of its own deadline, so the caller's answer still comes
   within the deadline they asked for.
-- a concurrency limit on call starts in flight, adapted to the lag (as Netflix's
-  concurrency-limits and Envoy's adaptive concurrency do, here with the loop's lag as the
-  signal rather than request latency, which the lookup's own deadline caps). The signal is
-  the window's *least* lag: a garbage-collection pause makes one sample late, overload
-  makes them all late. While even the least is above ``target_lag_ms`` the limit shrinks
-  by a fifth every window; while starts fill it and the loop keeps up, it grows by a step.
+- a concurrency limit on call starts in flight, adapted to how the starts fare (as
+  Netflix's concurrency-limits and Envoy's adaptive concurrency do): every window it
+  shrinks by a quarter while the starts of the window used more than ``slow_fraction`` of
+  their deadline on median (the sources, or this machine, are too busy to answer them in
+  time: more at once would only make them all late), or while the loop is late all the
+  time (the window's *least* lag above ``target_lag_ms``: a garbage-collection pause makes
+  one sample late, overload makes them all late); while starts fill it and fare well, it
+  grows by a step.
 
 Only starts are refused: a call already admitted is served to its end, and the limit keeps
 the headroom it needs. Everything runs on the event loop's thread, so no locks.
@@ -41,9 +43,13 @@ class Refusal(str):
 
 class Admission:
     def __init__(
-        self, policy: AdmissionPolicy, clock: Callable[[], float] = time.monotonic
+        self,
+        policy: AdmissionPolicy,
+        clock: Callable[[], float] = time.monotonic,
+        deadline_ms: float = 800.0,
     ) -> None:
         self.policy = policy
+        self.deadline_ms = deadline_ms
         self._clock = clock
         self.limit = policy.initial_limit
         self.in_flight = 0
@@ -53,6 +59,7 @@ class Admission:
         self._lags: deque[float] = deque(maxlen=samples)
         self._since_adapt = 0
         self._busy_in_window = False
+        self._used: list[float] = []  # this window's starts: share of the deadline each took
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -83,8 +90,11 @@ class Admission:
             self._busy_in_window = True
         return None
 
-    def done(self) -> None:
+    def done(self, took_ms: float | None = None) -> None:
+        """A start answered, in ``took_ms`` (None: it did not get as far as a lookup)."""
         self.in_flight = max(0, self.in_flight - 1)
+        if took_ms is not None:
+            self._used.append(took_ms / self.deadline_ms)
 
     def observe_lag(self, lag_ms: float) -> None:
         """One sample of the loop's lag; every window's worth, the limit adapts."""
@@ -94,11 +104,14 @@ class Admission:
             return
         self._since_adapt = 0
         policy = self.policy
-        if self.steady_lag_ms > policy.target_lag_ms:
-            self.limit = max(policy.min_limit, int(self.limit * 0.8))
+        used = sorted(self._used)
+        slow = bool(used) and used[len(used) // 2] > policy.slow_fraction
+        if slow or self.steady_lag_ms > policy.target_lag_ms:
+            self.limit = max(policy.min_limit, int(self.limit * 0.75))
         elif self._busy_in_window:
             self.limit = min(policy.max_limit, self.limit + max(1, self.limit // 16))
         self._busy_in_window = False
+        self._used = []
 
     def snapshot(self) -> dict[str, Any]:
         return {

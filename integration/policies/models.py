@@ -154,8 +154,13 @@ class AdmissionPolicy(_Policy):
     target_lag_ms: float = Field(
         default=10, gt=0, description="while the loop is always this late, the limit shrinks"
     )
-    initial_limit: int = Field(default=64, ge=1, description="call starts in flight at first")
-    min_limit: int = Field(default=8, ge=1)
+    slow_fraction: float = Field(
+        default=0.5, gt=0, le=1,
+        description="while the starts of a window take more than this share of their "
+        "deadline on median, the limit shrinks",
+    )  # fmt: skip
+    initial_limit: int = Field(default=16, ge=1, description="call starts in flight at first")
+    min_limit: int = Field(default=4, ge=1)
     max_limit: int = Field(default=512, ge=1)
     sample_ms: float = Field(default=5, gt=0, description="how often the loop's lag is measured")
     window_ms: float = Field(default=100, gt=0, description="the lag is the worst over this")

@@ -37,6 +37,7 @@ import fcntl
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,7 @@ _WRITE = "switchboard_write"
 _DURABLE = "switchboard_durable"
 _STOP = object()
 _BATCH = 256  # writes committed together at most
+_GATHERED = 8  # with this many waiting already, a batch starts at once
 _SCHEMA_LOCK = 0x5B0A2C  # any constant: the advisory lock schema creation takes
 
 
@@ -73,6 +75,7 @@ class Database:
         busy_timeout_ms: int = 10_000,
         threads: int = 4,
         name: str = "store",
+        gather_ms: float = 1.0,
     ) -> None:
         level = synchronous.upper()
         if level not in SYNCHRONOUS_LEVELS:
@@ -81,6 +84,7 @@ class Database:
         self.name = name
         self.synchronous = level
         self.busy_timeout_ms = busy_timeout_ms
+        self.gather_s = gather_ms / 1000
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.is_postgres = parsed.get_backend_name() == "postgresql"
@@ -217,6 +221,12 @@ class Database:
                 return
             batch = [job]
             stopping = False
+            if self.gather_s and self._writes.qsize() < _GATHERED:
+                # A moment for the writes arriving right behind this one to join its
+                # commit (PostgreSQL's commit_delay, by hand): the commit, its lock and its
+                # wait for the disk cost more than the writes, and a write that waits
+                # a millisecond more still answers long before anybody notices.
+                time.sleep(self.gather_s)
             while len(batch) < _BATCH:
                 try:
                     more = self._writes.get_nowait()

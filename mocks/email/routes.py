@@ -79,7 +79,7 @@ def build_outbox_router(service: EmailService) -> APIRouter:
     router = APIRouter(tags=["email"])
 
     @router.get("/outbox", summary="Mails accepted, one entry per personalization, oldest first")
-    def outbox(
+    async def outbox(
         to: str | None = Query(None, description="only mails with this recipient (to, cc or bcc)"),
     ) -> dict[str, Any]:
         return service.outbox.as_json(to)

@@ -30,7 +30,7 @@ def build_router(service: ErpService) -> APIRouter:
     router = APIRouter(prefix=BASE, route_class=ProblemRoute, tags=["erp"])
 
     @router.get("/orders", summary="Orders, newest first, cursor-paged")
-    def list_orders(
+    async def list_orders(
         customer_id: str | None = Query(None, max_length=40),
         status: OrderStatus | None = None,
         limit: int = Query(25, ge=1, le=100),
@@ -40,7 +40,7 @@ def build_router(service: ErpService) -> APIRouter:
         return page(found, _order_key, limit, cursor, OrderRecord.as_json)
 
     @router.get("/orders/{order_id}", summary="One order, with its ETag")
-    def get_order(order_id: str, request: Request) -> Response:
+    async def get_order(order_id: str, request: Request) -> Response:
         order = service.store.order(order_id)
         return read_one(request, order.as_json(), order.version)
 
@@ -103,7 +103,7 @@ def build_router(service: ErpService) -> APIRouter:
         return await run_write(service, request, body.model_dump(), apply)
 
     @router.get("/inventory", summary="Stock per SKU in SKU order, cursor-paged")
-    def list_inventory(
+    async def list_inventory(
         warehouse: str | None = Query(None, max_length=10),
         in_stock: bool | None = Query(None, description="only SKUs with units available"),
         limit: int = Query(25, ge=1, le=100),
@@ -118,7 +118,7 @@ def build_router(service: ErpService) -> APIRouter:
                     descending=False)
 
     @router.get("/inventory/{sku}", summary="One SKU's stock, with its ETag")
-    def get_item(sku: str, request: Request) -> Response:
+    async def get_item(sku: str, request: Request) -> Response:
         item = service.store.item(sku)
         return read_one(request, item.as_json(), item.version)
 

@@ -39,7 +39,7 @@ def build_router(service: LoansService) -> APIRouter:
     router = APIRouter(prefix=BASE, route_class=ProblemRoute, tags=["loans"])
 
     @router.get("/products", summary="Loan products, their ceilings and paperwork")
-    def list_products() -> dict[str, Any]:
+    async def list_products() -> dict[str, Any]:
         return {
             "data": [
                 {
@@ -56,7 +56,7 @@ def build_router(service: LoansService) -> APIRouter:
         }
 
     @router.get("/applications", summary="Applications, newest first, cursor-paged")
-    def list_applications(
+    async def list_applications(
         customer_id: str | None = Query(None, max_length=40),
         stage: Stage | None = None,
         limit: int = Query(25, ge=1, le=100),
@@ -67,7 +67,7 @@ def build_router(service: LoansService) -> APIRouter:
 
     @router.get("/applications/{application_id}",
                 summary="One application: stage, documents, history, allowed transitions")
-    def get_application(application_id: str, request: Request) -> Response:
+    async def get_application(application_id: str, request: Request) -> Response:
         application = service.store.get(application_id)
         return read_one(request, application.as_json(), application.version)
 

@@ -77,7 +77,7 @@ def build_router(service: MessagingService) -> APIRouter:
         return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 
     @router.get(f"{base}/{{sid}}.json", summary="Fetch one message")
-    def fetch_message(account_sid: str, sid: str) -> JSONResponse:
+    async def fetch_message(account_sid: str, sid: str) -> JSONResponse:
         message = service.store.get(sid)
         if message is None or message.account_sid != account_sid:
             uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}.json"
@@ -87,7 +87,7 @@ def build_router(service: MessagingService) -> APIRouter:
         return JSONResponse(message.to_json())
 
     @router.get(f"{base}.json", summary="List messages, newest first, in pages")
-    def list_messages(account_sid: str, request: Request) -> JSONResponse:
+    async def list_messages(account_sid: str, request: Request) -> JSONResponse:
         try:
             where, filters = _filters(request)
             page, size = _paging(request)

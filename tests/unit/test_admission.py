@@ -49,8 +49,8 @@ def test_starts_beyond_the_limit_are_refused_and_done_frees_a_place() -> None:
 
 def test_the_limit_shrinks_under_lag_and_grows_while_starts_fill_it() -> None:
     admission = Admission(POLICY)
-    window(admission, 15.0)  # late: 10 -> 8
-    assert admission.limit == 8
+    window(admission, 15.0)  # late all the time: 10 -> 7
+    assert admission.limit == 7
     window(admission, 30.0)
     window(admission, 30.0)
     window(admission, 30.0)
@@ -78,3 +78,17 @@ async def test_the_lag_is_measured_on_the_running_loop() -> None:
         assert admission.lag_ms > 40
     finally:
         await admission.aclose()
+
+
+def test_starts_that_use_most_of_their_deadline_shrink_the_limit() -> None:
+    admission = Admission(POLICY, deadline_ms=800)
+    for took in (100, 150, 700, 720, 760):  # most took nearly the whole deadline
+        admission.try_admit()
+        admission.done(took)
+    window(admission, 1.0)  # the loop itself keeps up
+    assert admission.limit == 7
+    for took in (100, 150, 160):  # they fare well again: no more shrinking
+        admission.try_admit()
+        admission.done(took)
+    window(admission, 1.0)
+    assert admission.limit == 7
