@@ -12,12 +12,12 @@ So a worker measures its own queueing delay and turns new calls away early and c
   within the deadline they asked for.
 - a concurrency limit on call starts in flight, adapted to how the starts fare (as
   Netflix's concurrency-limits and Envoy's adaptive concurrency do): every window it
-  shrinks by a quarter while the starts of the window used more than ``slow_fraction`` of
-  their deadline on median (the sources, or this machine, are too busy to answer them in
-  time: more at once would only make them all late), or while the loop is late all the
-  time (the window's *least* lag above ``target_lag_ms``: a garbage-collection pause makes
-  one sample late, overload makes them all late); while starts fill it and fare well, it
-  grows by a step.
+  shrinks by a quarter while the starts of the window were answered after their deadline
+  on median (``late_fraction``: a lookup stops at its deadline whatever its sources do, so
+  only queueing here makes it late; a slow source alone never shrinks it), or while the
+  loop is late all the time (the window's *least* lag above ``target_lag_ms``: a
+  garbage-collection pause makes one sample late, overload makes them all late); while
+  starts fill it and fare well, it grows by a step.
 
 Only starts are refused: a call already admitted is served to its end, and the limit keeps
 the headroom it needs. Everything runs on the event loop's thread, so no locks.
@@ -105,7 +105,7 @@ class Admission:
         self._since_adapt = 0
         policy = self.policy
         used = sorted(self._used)
-        slow = bool(used) and used[len(used) // 2] > policy.slow_fraction
+        slow = bool(used) and used[len(used) // 2] > policy.late_fraction
         if slow or self.steady_lag_ms > policy.target_lag_ms:
             self.limit = max(policy.min_limit, int(self.limit * 0.75))
         elif self._busy_in_window:

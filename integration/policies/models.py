@@ -154,10 +154,11 @@ class AdmissionPolicy(_Policy):
     target_lag_ms: float = Field(
         default=10, gt=0, description="while the loop is always this late, the limit shrinks"
     )
-    slow_fraction: float = Field(
-        default=0.5, gt=0, le=1,
-        description="while the starts of a window take more than this share of their "
-        "deadline on median, the limit shrinks",
+    late_fraction: float = Field(
+        default=1.2, gt=0, le=2,
+        description="while the starts of a window are answered after this share of their "
+        "deadline on median, the limit shrinks (a lookup stops at its deadline whatever "
+        "its sources do: only queueing in the worker makes it much later than that)",
     )  # fmt: skip
     initial_limit: int = Field(default=16, ge=1, description="call starts in flight at first")
     min_limit: int = Field(default=4, ge=1)
