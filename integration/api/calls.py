@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from integration.api.bodies import CALL_ID, StartCall, TurnIn, call_id_of, json_body, validated
-from integration.api.front import hot
+from integration.api.front import WAITED_MS, hot
 from integration.api.layer import layer_of
 from integration.calls.end import CallEndConflict, UnknownCallToEnd, end_call
 from integration.calls.ids import CALL_ID_PATTERN
@@ -54,7 +54,7 @@ async def start(request: Request) -> Response:
             deadline_ms=body.deadline_ms,
             product=body.product,
             call_id=body.call_id,
-            queued_ms=layer.admission.queue_ms,
+            queued_ms=layer.admission.queue_ms + request.scope.get(WAITED_MS, 0.0),
         )
     except CallExists:
         raise HTTPException(409, detail=f"call {body.call_id!r} already exists") from None

@@ -32,10 +32,12 @@ from integration.errors import InvalidInput
 from integration.events.metrics import Metrics
 from integration.policies.admission import Admission
 
-__all__ = ["HOT_ROUTES", "FrontDoor", "HotRoute", "hot", "invalid_input"]
+__all__ = ["HOT_ROUTES", "WAITED_MS", "FrontDoor", "HotRoute", "hot", "invalid_input"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 _SEGMENT = re.compile(r"\{(\w+)\}")
+# The scope key under which an admitted start finds how long it waited for a slot.
+WAITED_MS = "switchboard.waited_ms"
 _BUSY = orjson.dumps({
     "detail": "the service is too busy to look this caller up in time; try again shortly",
 })  # fmt: skip
@@ -126,18 +128,19 @@ class FrontDoor:
     async def _admitted(
         self, route: HotRoute, found: re.Match[str], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        refused = self.admission.try_admit()
+        refused, waited_ms = await self.admission.admit()
         if refused is not None:
             self.metrics.observe_refusal(f"{route.method} {route.path}", refused)
             await send({"type": "http.response.start", "status": 503,
                         "headers": self._busy_headers})  # fmt: skip
             await send({"type": "http.response.body", "body": _BUSY})
             return
+        scope[WAITED_MS] = waited_ms
         began = time.perf_counter()
         took: float | None = None
         try:
             await self._serve(route, found, scope, receive, send)
-            took = (time.perf_counter() - began) * 1000
+            took = waited_ms + (time.perf_counter() - began) * 1000
         finally:
             self.admission.done(took)
 

@@ -73,15 +73,15 @@ async def answer_tool_calls(
         return [(c.id, _TOO_MANY) for c in message.calls]
     call_id = vapi_call_id(message.call_id)
     if not await deps.calls.exists(call_id, "vapi"):
-        refused = deps.admission.try_admit()
+        refused, waited_ms = await deps.admission.admit()
         if refused is not None:
             _turned_away(deps.sink, call_id, refused)
             return [(c.id, BUSY) for c in message.calls]
         began = time.perf_counter()
         try:
-            await _start(deps, call_id, message.phone)
+            await _start(deps, call_id, message.phone, waited_ms)
         finally:
-            deps.admission.done((time.perf_counter() - began) * 1000)
+            deps.admission.done(waited_ms + (time.perf_counter() - began) * 1000)
 
     async def one(tool_call: VapiToolCall) -> tuple[str, str]:
         if tool_call.problem is not None:
@@ -109,14 +109,15 @@ async def answer_tool_calls(
     return list(await asyncio.gather(*(one(c) for c in message.calls)))
 
 
-async def _start(deps: VapiDeps, call_id: str, phone: str | None) -> None:
+async def _start(deps: VapiDeps, call_id: str, phone: str | None, waited_ms: float) -> None:
     """A Vapi call we have not seen starts here: the caller lookup when Vapi sent the
     number, else a view that knows nothing (the tools then ask for what they need). Two
     messages of a new call at once both look up; the first stored wins."""
     view = None
     if phone:
         try:
-            view = await deps.lookup.lookup(phone, call_id=call_id)
+            queued_ms = deps.admission.queue_ms + waited_ms
+            view = await deps.lookup.lookup(phone, call_id=call_id, queued_ms=queued_ms)
         except InvalidInput:
             view = None
     view = view or unknown_caller_view()

@@ -60,6 +60,7 @@ class Admission:
         self._since_adapt = 0
         self._busy_in_window = False
         self._used: list[float] = []  # this window's starts: share of the deadline each took
+        self._waiters: deque[asyncio.Future[None]] = deque()  # starts waiting for a slot
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -79,22 +80,70 @@ class Admission:
         return min(self._lags, default=0.0)
 
     def try_admit(self) -> Refusal | None:
-        """Admit a call start (None; call ``done`` when it is answered) or say why not."""
+        """Admit a call start now (None; call ``done`` when it is answered) or say why not."""
         if self.queue_ms > self.policy.max_queue_ms:
             return self._refuse("queue")
-        if self.in_flight >= self.limit:
+        if self.in_flight >= self.limit or self._waiters:
             return self._refuse("limit")
+        self._take()
+        return None
+
+    async def admit(self) -> tuple[Refusal | None, float]:
+        """Like ``try_admit``, but a start that finds the limit reached may wait up to
+        ``max_wait_ms`` for a slot (first come, first served; at most ``limit`` of them wait,
+        the rest are refused at once). Returns the refusal or None, and the ms it waited."""
+        if self.queue_ms > self.policy.max_queue_ms:
+            return self._refuse("queue"), 0.0
+        if self.in_flight < self.limit and not self._waiters:
+            self._take()
+            return None, 0.0
+        if self.policy.max_wait_ms <= 0 or len(self._waiters) >= self.limit:
+            return self._refuse("limit"), 0.0
+        began = self._clock()
+        slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(slot)
+        try:
+            async with asyncio.timeout(self.policy.max_wait_ms / 1000):
+                await asyncio.shield(slot)
+        except TimeoutError:
+            pass
+        except asyncio.CancelledError:
+            self._give_up(slot)
+            raise
+        waited_ms = (self._clock() - began) * 1000
+        if slot.done():  # handed a slot (perhaps just as the wait ran out)
+            return None, waited_ms
+        self._give_up(slot)
+        return self._refuse("limit"), waited_ms
+
+    def done(self, took_ms: float | None = None) -> None:
+        """A start answered, in ``took_ms`` (None: it did not get as far as a lookup). Its
+        slot goes to the first start waiting for one, if any."""
+        if took_ms is not None:
+            self._used.append(took_ms / self.deadline_ms)
+        while self._waiters and self.in_flight <= self.limit:
+            slot = self._waiters.popleft()
+            if not slot.done():
+                slot.set_result(None)
+                self.admitted += 1
+                return
+        self.in_flight = max(0, self.in_flight - 1)
+
+    def _take(self) -> None:
         self.in_flight += 1
         self.admitted += 1
         if self.in_flight >= self.limit:
             self._busy_in_window = True
-        return None
 
-    def done(self, took_ms: float | None = None) -> None:
-        """A start answered, in ``took_ms`` (None: it did not get as far as a lookup)."""
-        self.in_flight = max(0, self.in_flight - 1)
-        if took_ms is not None:
-            self._used.append(took_ms / self.deadline_ms)
+    def _give_up(self, slot: asyncio.Future[None]) -> None:
+        """A waiter leaves: out of the queue, or, handed a slot it will not use, gives it on."""
+        if slot.done():
+            self.admitted -= 1
+            self.done(None)
+        else:
+            slot.cancel()
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(slot)
 
     def observe_lag(self, lag_ms: float) -> None:
         """One sample of the loop's lag; every window's worth, the limit adapts."""
@@ -110,6 +159,11 @@ class Admission:
             self.limit = max(policy.min_limit, int(self.limit * 0.75))
         elif self._busy_in_window:
             self.limit = min(policy.max_limit, self.limit + max(1, self.limit // 16))
+            while self._waiters and self.in_flight < self.limit:
+                slot = self._waiters.popleft()
+                if not slot.done():
+                    slot.set_result(None)
+                    self._take()
         self._busy_in_window = False
         self._used = []
 
@@ -117,6 +171,7 @@ class Admission:
         return {
             "limit": self.limit,
             "in_flight": self.in_flight,
+            "waiting": len(self._waiters),
             "queue_ms": round(self.queue_ms, 2),
             "lag_ms": round(self.lag_ms, 2),
             "steady_lag_ms": round(self.steady_lag_ms, 2),

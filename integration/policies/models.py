@@ -160,7 +160,12 @@ class AdmissionPolicy(_Policy):
         "deadline on median, the limit shrinks (a lookup stops at its deadline whatever "
         "its sources do: only queueing in the worker makes it much later than that)",
     )  # fmt: skip
-    initial_limit: int = Field(default=16, ge=1, description="call starts in flight at first")
+    max_wait_ms: float = Field(
+        default=40, ge=0, le=1000,
+        description="a start that finds the limit reached waits this long for a slot at most "
+        "(spent out of its deadline), then is refused; 0: refused at once",
+    )  # fmt: skip
+    initial_limit: int = Field(default=24, ge=1, description="call starts in flight at first")
     min_limit: int = Field(default=4, ge=1)
     max_limit: int = Field(default=512, ge=1)
     sample_ms: float = Field(default=5, gt=0, description="how often the loop's lag is measured")

@@ -92,3 +92,41 @@ def test_starts_answered_past_their_deadline_shrink_the_limit_and_slow_sources_d
         admission.done(took)
     window(admission, 1.0)  # even with the loop's timers on time
     assert admission.limit == 7
+
+
+async def test_a_start_over_the_limit_waits_briefly_for_a_slot_then_is_refused() -> None:
+    now = [0.0]
+    admission = Admission(POLICY.model_copy(update={"max_wait_ms": 30}), clock=lambda: now[0])
+    for _ in range(10):
+        assert admission.try_admit() is None
+    waiting = [asyncio.create_task(admission.admit()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert admission.snapshot()["waiting"] == 3
+    assert admission.try_admit() == "limit"  # no jumping the queue
+    now[0] = 0.005
+    admission.done(120.0)  # its slot goes to the first in line
+    assert await waiting[0] == (None, 5.0) and admission.in_flight == 10
+    waiting[1].cancel()  # a client that leaves gives its place up
+    (left,) = await asyncio.gather(waiting[1], return_exceptions=True)
+    assert isinstance(left, asyncio.CancelledError)
+    refused, _ = await waiting[2]  # nothing freed within 30 ms
+    assert refused == "limit" and admission.snapshot()["waiting"] == 0
+    admission.done()
+    assert admission.in_flight == 9 and admission.admitted == 11
+
+
+async def test_at_most_limit_starts_wait_and_without_max_wait_none_do() -> None:
+    admission = Admission(POLICY.model_copy(update={"max_wait_ms": 1000}))
+    for _ in range(10):
+        admission.try_admit()
+    waiting = [asyncio.create_task(admission.admit()) for _ in range(10)]
+    await asyncio.sleep(0)
+    assert await admission.admit() == ("limit", 0.0)  # the queue is full: refused at once
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+    assert admission.snapshot()["waiting"] == 0 and admission.in_flight == 10
+    quick = Admission(POLICY.model_copy(update={"max_wait_ms": 0}), clock=time.monotonic)
+    for _ in range(10):
+        quick.try_admit()
+    assert await quick.admit() == ("limit", 0.0)
