@@ -76,7 +76,7 @@ loadtest: install ## Locust call journeys headless, own stack, thresholds (LOADT
 	$(BIN)/python -m loadtests.run --stack $(LOADTEST_ARGS)
 
 BENCH_ARGS ?=
-bench: install ## Whole calls up to 100/s for 1 and 2 workers on SQLite and 2 on PostgreSQL, an overload burst: one table, bench/results.json (~10 min)
+bench: install ## Whole calls up to 100/s for 1 and 2 workers on SQLite and 2 on PostgreSQL, an overload burst: one table, bench/results.json (~4 min)
 	$(BIN)/python -m app bench $(BENCH_ARGS)
 
 crash-test: install ## SIGKILL the service (WORKERS=2: its workers in turn) under load on STORE=sqlite|postgres|both; count lost/duplicated (~1 min)

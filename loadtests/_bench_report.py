@@ -93,7 +93,7 @@ def _setup_rows(setup: Mapping[str, Any], critical_ms: float) -> dict[str, str]:
     if "skipped" in setup:
         return {"held": f"skipped: {setup['skipped']}"}
     held, ref = setup["sustained"], setup["reference"]
-    at = ref["name"]
+    at = ref["name"] if held else f"{ref['name']}, which did not hold"
     rate = held["offered_per_s"] if held else 0.0
     ms, cpu = ref["lookup_ms"], ref["cpu_s_per_call"]
     overload, writes = setup["overload"], setup["writes"]

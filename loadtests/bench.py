@@ -347,7 +347,9 @@ def _setup_summary(
     phases = measured["phases"]
     target = next(p for p in phases if p["name"] == profile.target.name)
     held = sustained(phases)
-    ref = held or target  # the fastest phase that held: its figures are the comparable ones
+    # The fastest phase that held: its figures are the comparable ones (none held: the
+    # slowest phase, the nearest to holding).
+    ref = held or min(phases, key=lambda p: p["offered_per_s"])
     writes = measured["writes"]
     within = sum(p["lookups_within_deadline"]["within"] for p in phases)
     lookups = sum(p["lookups_within_deadline"]["of"] for p in phases)

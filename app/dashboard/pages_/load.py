@@ -178,7 +178,8 @@ def _totals() -> None:
     total = sum(lookups.values())
     quantile = promtext.histogram_quantile
     p95 = quantile(samples, "switchboard_lookup_latency_seconds", 0.95)
-    cols = st.columns(6)
+    # Two rows of three: six tiles in a row cut their labels short at 1280 px.
+    cols = [*st.columns(3), *st.columns(3)]
     cols[0].metric("Lookups", f"{total:,.0f}", border=True)
     cols[1].metric("Escalated", f"{lookups.get('escalate', 0):,.0f}", border=True)
     cols[2].metric(
