@@ -1,8 +1,11 @@
-"""The registry: which systems exist, and how they are assembled into one ASGI app.
+"""The registry: which systems exist, and how each is composed with its routes into one app.
 
-Every system is a ``MockService`` subclass; the registry builds each one from the shared
-dataset, mounts it under ``/<name>`` as its own FastAPI app (so each has its own OpenAPI
-docs at ``/<name>/docs``), adds the control planes, and wraps it all in the gateway.
+One table pairs every system's facade (a ``MockService`` subclass) with its routes, as
+LocalStack's provider registry does: the facade holds state and vendor behaviour and never
+imports its routes; the routes are module-level ``APIRouter`` values that find their system
+on the app's state. The registry builds each facade from the shared dataset, mounts its
+vendor routes under ``/<name>`` as its own FastAPI app (so each has its own OpenAPI docs at
+``/<name>/docs``), adds the control planes, and wraps it all in the gateway.
 """
 
 from __future__ import annotations
@@ -10,44 +13,94 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from mocks.chaos import ChaosEngine, load_profile_file
-from mocks.chaos.routes import chaos_router
+from mocks.chaos.routes import router as chaos_router
 from mocks.dataset import Dataset, generate_dataset
+from mocks.platform import inspection
 from mocks.platform._asgi import quiet_injected_drops
 from mocks.platform.gateway import Gateway
-from mocks.platform.inspection import inspection_router
 from mocks.platform.service import MockService, SystemContext
+from mocks.platform.state import EnterpriseState
 from mocks.settings import MockSettings
 
-__all__ = ["SYSTEMS", "MockEnterprise", "build_enterprise", "load_system"]
-
-# name -> "module:class". Imported on demand, so one system can run alone without the rest.
-SYSTEMS: dict[str, str] = {
-    "crm": "mocks.crm:CrmService",
-    "database": "mocks.database:DatabaseService",
-    "eligibility": "mocks.eligibility:EligibilityService",
-    "telephony": "mocks.telephony:TelephonyService",
-    "payments": "mocks.payments:PaymentsService",
-    "messaging": "mocks.messaging:MessagingService",
-    "email": "mocks.email:EmailService",
-    "calendar": "mocks.calendar:CalendarService",
-    "slack": "mocks.slack:SlackService",
-    "analytics": "mocks.analytics:AnalyticsService",
-    "erp": "mocks.erp:ErpService",
-    "loans": "mocks.loans:LoansService",
-}
+__all__ = ["SYSTEMS", "MockEnterprise", "SystemEntry", "build_enterprise", "system_app"]
 
 
-def load_system(name: str) -> type[MockService]:
-    module_name, _, class_name = SYSTEMS[name].partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+@dataclass(frozen=True, slots=True)
+class SystemEntry:
+    """Where a system's parts live, as ``"module:attribute"`` (imported on demand, so one
+    system can run alone without the rest)."""
+
+    service: str  # the MockService subclass
+    routes: str  # the vendor's API, under /<name>
+    inspection: str | None = None  # extras under /_mock/<name>
+    chaos: str | None = None  # faults that are not about one request, under /_chaos/<name>
+
+
+SYSTEMS: dict[str, SystemEntry] = {
+    "crm": SystemEntry(
+        "mocks.crm.service:CrmService", "mocks.crm.routes:router",
+        inspection="mocks.crm.inspection:router",
+    ),
+    "database": SystemEntry(
+        "mocks.database.service:DatabaseService", "mocks.database.routes:router",
+        chaos="mocks.database.control:router",
+    ),
+    "eligibility": SystemEntry(
+        "mocks.eligibility.service:EligibilityService", "mocks.eligibility.routes:router",
+    ),
+    "telephony": SystemEntry(
+        "mocks.telephony.service:TelephonyService", "mocks.telephony.routes:router",
+    ),
+    "payments": SystemEntry(
+        "mocks.payments.service:PaymentsService", "mocks.payments.routes:router",
+        inspection="mocks.payments.inspection:router",
+    ),
+    "messaging": SystemEntry(
+        "mocks.messaging.service:MessagingService", "mocks.messaging.routes:router",
+        inspection="mocks.messaging.control:router",
+    ),
+    "email": SystemEntry(
+        "mocks.email.service:EmailService", "mocks.email.routes:router",
+        inspection="mocks.email.inspection:router",
+    ),
+    "calendar": SystemEntry(
+        "mocks.calendar.service:CalendarService", "mocks.calendar.routes:router",
+        inspection="mocks.calendar.inspection:router",
+    ),
+    "slack": SystemEntry(
+        "mocks.slack.service:SlackService", "mocks.slack.routes:router",
+        inspection="mocks.slack.inspection:router",
+    ),
+    "analytics": SystemEntry(
+        "mocks.analytics.service:AnalyticsService", "mocks.analytics.routes:router",
+        inspection="mocks.analytics.inspection:router",
+    ),
+    "erp": SystemEntry("mocks.erp.service:ErpService", "mocks.erp.routes:router"),
+    "loans": SystemEntry("mocks.loans.service:LoansService", "mocks.loans.routes:router"),
+}  # fmt: skip
+
+
+def _load(target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _router(target: str) -> APIRouter:
+    router = _load(target)
+    assert isinstance(router, APIRouter), target
+    return router
+
+
+def _service_class(name: str) -> type[MockService]:
+    cls = _load(SYSTEMS[name].service)
     assert issubclass(cls, MockService) and cls.name == name, SYSTEMS[name]
     return cls
 
@@ -74,8 +127,7 @@ def build_enterprise(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> MockEnterprise:
-    chosen = _choose(only)
-    names = tuple(cls.name for cls in chosen)
+    names = _choose(only)
     chaos = ChaosEngine(names, seed=settings.seed, clock=clock)
     if settings.faults_file is not None:
         profile = load_profile_file(settings.faults_file)
@@ -92,40 +144,33 @@ def build_enterprise(
         sleep=sleep,
         base_url=settings.base_url,
     )
-    services = {cls.name: cls(context) for cls in chosen}
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        for service in services.values():
-            await service.startup()
-        yield
-        for service in services.values():
-            await service.shutdown()
-
+    services = {name: _service_class(name)(context) for name in names}
+    state = EnterpriseState(
+        services=services,
+        chaos=chaos,
+        settings=settings,
+        dataset_info={"customers": len(data.customers), "seed": settings.seed},
+    )
     api = FastAPI(
         title="Switchboard mock enterprise",
         description="Vendor-shaped mock systems that fail on demand. Each system's own docs "
         "are at /<system>/docs.",
-        lifespan=lifespan,
+        lifespan=_lifespan,
     )
+    api.state.enterprise = state
     for name, service in services.items():
-        api.mount(f"/{name}", _system_app(service))
-        extra = service.chaos_router()
+        api.mount(f"/{name}", system_app(service, state))
+        entry = SYSTEMS[name]
+        if entry.chaos is not None:
+            api.include_router(_router(entry.chaos), prefix=f"/_chaos/{name}", tags=["chaos"])
+    api.include_router(chaos_router)
+    api.include_router(inspection.router)
+    for name in services:
+        extra = SYSTEMS[name].inspection
         if extra is not None:
-            api.include_router(extra, prefix=f"/_chaos/{name}", tags=["chaos"])
-    api.include_router(chaos_router(chaos, services, settings.chaos_token))
-    api.include_router(
-        inspection_router(services, settings.chaos_token, lambda: _dataset_info(data, settings))
-    )
-
-    @api.get("/", summary="What is served here")
-    def index() -> dict[str, Any]:
-        return {
-            "name": "Switchboard mock enterprise",
-            "systems": [service.describe() for service in services.values()],
-            "chaos": "/_chaos (Authorization: Bearer <chaos token>)",
-            "inspection": "/_mock/systems, /_mock/<system>/ledger",
-        }
+            # Each system guards its own mutating extras with the chaos token.
+            api.include_router(_router(extra), prefix=f"/_mock/{name}", tags=["inspection"])
+    api.include_router(inspection.index_router)
 
     quiet_injected_drops()
     gateway = Gateway(
@@ -139,24 +184,36 @@ def build_enterprise(
     return MockEnterprise(app=gateway, api=api, services=services, chaos=chaos, context=context)
 
 
-def _choose(only: Iterable[str] | None) -> tuple[type[MockService], ...]:
-    wanted = list(SYSTEMS) if only is None else list(only)
-    unknown = [name for name in wanted if name not in SYSTEMS]
-    if unknown:
-        raise ValueError(f"unknown systems {unknown}; known: {sorted(SYSTEMS)}")
-    return tuple(load_system(name) for name in wanted)
-
-
-def _system_app(service: MockService) -> FastAPI:
+def system_app(service: MockService, state: EnterpriseState | None = None) -> FastAPI:
+    """One system's vendor API as its own app (docs at ``/docs``); without ``state``, the
+    system alone, as a test serves it without the gateway."""
+    if state is None:
+        ctx = service.ctx
+        state = EnterpriseState({service.name: service}, ctx.chaos, ctx.settings, {})
     app = FastAPI(
         title=f"{service.title} ({service.vendor})",
         description=service.summary,
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
-    app.include_router(service.router())
+    app.state.enterprise = state
+    app.include_router(_router(SYSTEMS[service.name].routes))
     return app
 
 
-def _dataset_info(data: Dataset, settings: MockSettings) -> dict[str, Any]:
-    return {"customers": len(data.customers), "seed": settings.seed}
+@asynccontextmanager
+async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
+    services: Mapping[str, MockService] = api.state.enterprise.services
+    for service in services.values():
+        await service.startup()
+    yield
+    for service in services.values():
+        await service.shutdown()
+
+
+def _choose(only: Iterable[str] | None) -> tuple[str, ...]:
+    wanted = list(SYSTEMS) if only is None else list(only)
+    unknown = [name for name in wanted if name not in SYSTEMS]
+    if unknown:
+        raise ValueError(f"unknown systems {unknown}; known: {sorted(SYSTEMS)}")
+    return tuple(wanted)

@@ -12,25 +12,22 @@ import gzip
 import json
 import secrets
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from mocks.analytics.messages import (
     MAX_BATCH_BYTES,
     MAX_MESSAGE_BYTES,
-    MESSAGE_TYPES,
     SegmentError,
     check_message,
-    parse_timestamp,
 )
+from mocks.analytics.service import AnalyticsService
+from mocks.platform.state import service_in
 
-if TYPE_CHECKING:
-    from mocks.analytics.service import AnalyticsService
-
-__all__ = ["SegmentErrorRoute", "build_router"]
+__all__ = ["Analytics", "SegmentErrorRoute", "current_analytics", "router"]
 
 _ACCEPTED = {"success": True}
 
@@ -91,47 +88,70 @@ def _with_shared(body: dict[str, Any], item: Any) -> Any:
     return merged
 
 
-def build_router(service: AnalyticsService) -> APIRouter:
-    router = APIRouter(prefix="/v1", route_class=SegmentErrorRoute, tags=["analytics"])
+router = APIRouter(prefix="/v1", route_class=SegmentErrorRoute, tags=["analytics"])
 
-    def accept(messages: list[dict[str, Any]], sent_at: Any) -> JSONResponse:
-        sent = parse_timestamp(sent_at, "sentAt")
-        received = service.now()
-        for message in messages:
-            stored = service.store.ingest(message, sent, received)
-            if stored is None:
-                continue  # a repeated messageId: accepted, applied once
-            service.ledger.record(
-                f"event.{stored['type']}", stored["messageId"], stored["messageId"],
-                userId=stored.get("userId"), anonymousId=stored.get("anonymousId"),
-                event=stored.get("event"),
-            )
-        return JSONResponse(_ACCEPTED)
 
-    async def authorised_body(request: Request, max_bytes: int, what: str) -> dict[str, Any]:
-        body = await _read_json(request, max_bytes, what)
-        _check_write_key(request, body, service.ctx.settings.credentials.segment_write_key)
-        return body
+async def current_analytics(request: Request) -> AnalyticsService:
+    return service_in(request, AnalyticsService)
 
-    @router.post("/batch", summary="A batch of up to 500KB of messages")
-    @router.post("/import", summary="Alias of /v1/batch, as in Segment's API")
-    async def batch(request: Request) -> JSONResponse:
-        body = await authorised_body(request, MAX_BATCH_BYTES, "batch")
-        items = body.get("batch")
-        if not isinstance(items, list):
-            raise SegmentError.invalid("batch must be an array of messages")
-        checked = [
-            check_message(_with_shared(body, item), f"batch[{i}].") for i, item in enumerate(items)
-        ]
-        return accept(checked, body.get("sentAt"))
 
-    def single(kind: str) -> Callable[[Request], Coroutine[Any, Any, JSONResponse]]:
-        async def one_message(request: Request) -> JSONResponse:
-            body = await authorised_body(request, MAX_MESSAGE_BYTES, "message")
-            return accept([check_message(body, "", kind)], body.get("sentAt"))
+Analytics = Annotated[AnalyticsService, Depends(current_analytics)]
 
-        return one_message
 
-    for kind in MESSAGE_TYPES:
-        router.add_api_route(f"/{kind}", single(kind), methods=["POST"], summary=kind)
-    return router
+async def _authorised_body(
+    request: Request, analytics: AnalyticsService, max_bytes: int, what: str
+) -> dict[str, Any]:
+    body = await _read_json(request, max_bytes, what)
+    _check_write_key(request, body, analytics.ctx.settings.credentials.segment_write_key)
+    return body
+
+
+@router.post("/batch", summary="A batch of up to 500KB of messages")
+@router.post("/import", summary="Alias of /v1/batch, as in Segment's API")
+async def batch(request: Request, analytics: Analytics) -> JSONResponse:
+    body = await _authorised_body(request, analytics, MAX_BATCH_BYTES, "batch")
+    items = body.get("batch")
+    if not isinstance(items, list):
+        raise SegmentError.invalid("batch must be an array of messages")
+    checked = [
+        check_message(_with_shared(body, item), f"batch[{i}].") for i, item in enumerate(items)
+    ]
+    analytics.accept(checked, body.get("sentAt"))
+    return JSONResponse(_ACCEPTED)
+
+
+async def _one_message(request: Request, analytics: AnalyticsService, kind: str) -> JSONResponse:
+    body = await _authorised_body(request, analytics, MAX_MESSAGE_BYTES, "message")
+    analytics.accept([check_message(body, "", kind)], body.get("sentAt"))
+    return JSONResponse(_ACCEPTED)
+
+
+# One endpoint per message type, in MESSAGE_TYPES order, as Segment documents them.
+@router.post("/identify", summary="identify")
+async def identify(request: Request, analytics: Analytics) -> JSONResponse:
+    return await _one_message(request, analytics, "identify")
+
+
+@router.post("/track", summary="track")
+async def track(request: Request, analytics: Analytics) -> JSONResponse:
+    return await _one_message(request, analytics, "track")
+
+
+@router.post("/page", summary="page")
+async def page(request: Request, analytics: Analytics) -> JSONResponse:
+    return await _one_message(request, analytics, "page")
+
+
+@router.post("/screen", summary="screen")
+async def screen(request: Request, analytics: Analytics) -> JSONResponse:
+    return await _one_message(request, analytics, "screen")
+
+
+@router.post("/group", summary="group")
+async def group(request: Request, analytics: Analytics) -> JSONResponse:
+    return await _one_message(request, analytics, "group")
+
+
+@router.post("/alias", summary="alias")
+async def alias(request: Request, analytics: Analytics) -> JSONResponse:
+    return await _one_message(request, analytics, "alias")

@@ -9,14 +9,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
-
-from mocks.analytics.routes import build_router
+from mocks.analytics.messages import parse_timestamp
 from mocks.analytics.store import AnalyticsStore
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
 __all__ = ["AnalyticsService"]
-
 
 
 def _basic_username(header: str) -> str | None:
@@ -49,9 +46,6 @@ class AnalyticsService(MockService):
         super().reset()
         self.store = AnalyticsStore()
 
-    def router(self) -> APIRouter:
-        return build_router(self)
-
     def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
         # Without a header the write key may still be in the body: the route checks it.
         if "authorization" not in headers:
@@ -65,16 +59,16 @@ class AnalyticsService(MockService):
     def error_body(self, status: int, reason: str, message: str) -> Any:
         return {"success": False, "code": reason, "message": message}
 
-    def inspection_router(self) -> APIRouter:
-        router = APIRouter(tags=["analytics"])
-
-        @router.get("/events", summary="Stored events, oldest first, filtered by any of the fields")
-        def events(
-            user_id: str | None = Query(None, alias="userId"),
-            event: str | None = None,
-            message_type: str | None = Query(None, alias="type"),
-        ) -> dict[str, Any]:
-            found = self.store.query(user_id, event, message_type)
-            return {"count": len(found), "events": found}
-
-        return router
+    def accept(self, messages: list[dict[str, Any]], sent_at: Any) -> None:
+        """Store checked messages; a repeated messageId is accepted and applied once."""
+        sent = parse_timestamp(sent_at, "sentAt")
+        received = self.now()
+        for message in messages:
+            stored = self.store.ingest(message, sent, received)
+            if stored is None:
+                continue
+            self.ledger.record(
+                f"event.{stored['type']}", stored["messageId"], stored["messageId"],
+                userId=stored.get("userId"), anonymousId=stored.get("anonymousId"),
+                event=stored.get("event"),
+            )  # fmt: skip

@@ -13,21 +13,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mocks.crm._ids import to_18
 from mocks.crm.automations.engine import MAX_WAIT_S
 from mocks.crm.automations.models import RuleSet, validation_problems
 from mocks.crm.automations.runs import RunStatus
-from mocks.platform.control import require_token
+from mocks.crm.routes import Crm
+from mocks.platform.control import GUARDED
 
-if TYPE_CHECKING:
-    from mocks.crm.service import CrmService
-
-__all__ = ["TokenTtl", "build_inspection_router"]
+__all__ = ["TokenTtl", "router"]
 
 
 class TokenTtl(BaseModel):
@@ -35,67 +33,71 @@ class TokenTtl(BaseModel):
     seconds: float = Field(..., gt=0, description="lifetime of sessions issued from now on")
 
 
-def build_inspection_router(service: CrmService) -> APIRouter:
-    router = APIRouter(tags=["crm"])
-    guarded = [Depends(require_token(service.ctx.settings.chaos_token))]
-
-    # async: token state is otherwise only touched on the event loop, so no locking.
-    @router.get("/tokens", summary="Sessions issued by the CRM's token endpoint")
-    async def tokens() -> dict[str, Any]:
-        return service.tokens.counts()
-
-    @router.post("/tokens/expire", dependencies=guarded, summary="Expire every live session now")
-    async def expire_tokens() -> dict[str, Any]:
-        return {"expired": service.tokens.expire_all(), **service.tokens.counts()}
-
-    @router.put("/config/token-ttl", dependencies=guarded, summary="Set the session lifetime")
-    async def set_token_ttl(body: TokenTtl) -> dict[str, Any]:
-        service.tokens.ttl_s = body.seconds
-        return service.tokens.counts()
-
-    @router.get("/store", summary="Records per sObject (tables are built on first use)")
-    async def store() -> dict[str, Any]:
-        return {"built": service.store.built_tables()}
-
-    _add_automation_routes(router, service, guarded)
-    return router
+router = APIRouter(tags=["crm"])
 
 
-def _add_automation_routes(router: APIRouter, service: CrmService, guarded: list[Any]) -> None:
-    engine = service.automations
+# async: token state is otherwise only touched on the event loop, so no locking.
+@router.get("/tokens", summary="Sessions issued by the CRM's token endpoint")
+async def tokens(crm: Crm) -> dict[str, Any]:
+    return crm.tokens.counts()
 
-    @router.get("/automations/rules", summary="The active automation rules")
-    async def rules() -> dict[str, Any]:
-        # As written, defaults left out: a condition then names only its own test, so
-        # the answer can be PUT back unchanged.
-        return engine.rules.model_dump(mode="json", exclude_unset=True)
 
-    @router.put("/automations/rules", dependencies=guarded, summary="Replace the rules")
-    async def replace_rules(body: Any = Body(..., examples=[{"rules": []}])) -> dict[str, Any]:
-        try:
-            engine.rules = RuleSet.model_validate(body)
-        except ValidationError as error:
-            problems = validation_problems(error, body)
-            detail = [{**p, "loc": ["body", *p["loc"]]} for p in problems]
-            raise HTTPException(422, detail) from None
-        return engine.rules.model_dump(mode="json", exclude_unset=True)
+@router.post("/tokens/expire", dependencies=GUARDED, summary="Expire every live session now")
+async def expire_tokens(crm: Crm) -> dict[str, Any]:
+    return {"expired": crm.tokens.expire_all(), **crm.tokens.counts()}
 
-    @router.get("/automations/runs", summary="Automation runs, newest last")
-    async def runs(
-        rule: str | None = None,
-        status: RunStatus | None = None,
-        record_id: str | None = None,
-        wait_ms: int = Query(0, ge=0, le=int(MAX_WAIT_S * 1000),
-                             description="first wait until no run is under way"),
-    ) -> dict[str, Any]:  # fmt: skip
-        idle = await engine.wait_idle(wait_ms / 1000) if wait_ms else not engine.find(
-            status="running")  # fmt: skip
-        found = engine.find(rule, status, to_18(record_id) if record_id else None)
-        return {"count": len(found), "idle": idle, "runs": [run.as_json() for run in found]}
 
-    @router.get("/automations/runs/{run_id}", summary="One automation run, step by step")
-    async def run(run_id: str) -> dict[str, Any]:
-        found = engine.runs.get(run_id)
-        if found is None:
-            raise HTTPException(404, f"no automation run {run_id!r}")
-        return found.as_json()
+@router.put("/config/token-ttl", dependencies=GUARDED, summary="Set the session lifetime")
+async def set_token_ttl(body: TokenTtl, crm: Crm) -> dict[str, Any]:
+    crm.tokens.ttl_s = body.seconds
+    return crm.tokens.counts()
+
+
+@router.get("/store", summary="Records per sObject (tables are built on first use)")
+async def store(crm: Crm) -> dict[str, Any]:
+    return {"built": crm.store.built_tables()}
+
+
+@router.get("/automations/rules", summary="The active automation rules")
+async def rules(crm: Crm) -> dict[str, Any]:
+    # As written, defaults left out: a condition then names only its own test, so
+    # the answer can be PUT back unchanged.
+    return crm.automations.rules.model_dump(mode="json", exclude_unset=True)
+
+
+@router.put("/automations/rules", dependencies=GUARDED, summary="Replace the rules")
+async def replace_rules(
+    crm: Crm, body: Any = Body(..., examples=[{"rules": []}])
+) -> dict[str, Any]:
+    engine = crm.automations
+    try:
+        engine.rules = RuleSet.model_validate(body)
+    except ValidationError as error:
+        problems = validation_problems(error, body)
+        detail = [{**p, "loc": ["body", *p["loc"]]} for p in problems]
+        raise HTTPException(422, detail) from None
+    return engine.rules.model_dump(mode="json", exclude_unset=True)
+
+
+@router.get("/automations/runs", summary="Automation runs, newest last")
+async def runs(
+    crm: Crm,
+    rule: str | None = None,
+    status: RunStatus | None = None,
+    record_id: str | None = None,
+    wait_ms: int = Query(0, ge=0, le=int(MAX_WAIT_S * 1000),
+                         description="first wait until no run is under way"),
+) -> dict[str, Any]:  # fmt: skip
+    engine = crm.automations
+    idle = await engine.wait_idle(wait_ms / 1000) if wait_ms else not engine.find(
+        status="running")  # fmt: skip
+    found = engine.find(rule, status, to_18(record_id) if record_id else None)
+    return {"count": len(found), "idle": idle, "runs": [run.as_json() for run in found]}
+
+
+@router.get("/automations/runs/{run_id}", summary="One automation run, step by step")
+async def run(run_id: str, crm: Crm) -> dict[str, Any]:
+    found = crm.automations.runs.get(run_id)
+    if found is None:
+        raise HTTPException(404, f"no automation run {run_id!r}")
+    return found.as_json()

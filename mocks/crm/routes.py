@@ -2,7 +2,8 @@
 
 Paths are those of a real org below ``instance_url`` (``<base>/crm``), for any API
 version ``vNN.N``. Every refusal uses Salesforce's error list (see ``errors.py``);
-handlers raise ``SalesforceError`` and the route class renders it.
+handlers raise ``SalesforceError`` and the route class renders it. Each endpoint parses,
+asks the ``CrmService`` (found on the app's state), and answers.
 """
 
 from __future__ import annotations
@@ -10,27 +11,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from mocks.crm import describe
 from mocks.crm.errors import SalesforceError, not_found
-from mocks.crm.oauth import OAuthRefusal, grant_token
+from mocks.crm.oauth import OAuthRefusal
 from mocks.crm.paging import batch_size_from
 from mocks.crm.schema import SObjectType, sobject_named
+from mocks.crm.service import CrmService
 from mocks.platform.idempotency import StoredResponse
+from mocks.platform.state import service_in
 
-if TYPE_CHECKING:
-    from mocks.crm.service import CrmService
+__all__ = ["Crm", "current_crm", "router"]
 
-__all__ = ["AUTOMATIONS_HEADER", "build_router"]
-
-AUTOMATIONS_HEADER = "X-Switchboard-Automations"
 _VERSION = re.compile(r"^v\d{2,3}\.\d$")
 _DATA = "/services/data/{version}"
 
@@ -55,124 +54,139 @@ class _SalesforceRoute(APIRoute):
         return handle
 
 
-def build_router(service: CrmService) -> APIRouter:
-    router = APIRouter(route_class=_SalesforceRoute)
-
-    @router.post("/services/oauth2/token", tags=["oauth"], summary="Get an access token")
-    async def token(request: Request) -> JSONResponse:
-        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-        try:
-            body = grant_token(
-                form, request.headers.get("authorization"), service.ctx.settings.credentials,
-                service.tokens, service.instance_url,
-            )  # fmt: skip
-        except OAuthRefusal as refusal:
-            return JSONResponse(refusal.body(), status_code=400)
-        return JSONResponse(body, headers={"Cache-Control": "no-cache, no-store"})
-
-    @router.post("/services/oauth2/revoke", tags=["oauth"], summary="Revoke a token")
-    async def revoke(request: Request) -> Response:
-        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-        given = form.get("token") or request.query_params.get("token", "")
-        if not service.tokens.revoke(given):
-            return JSONResponse(
-                {"error": "unsupported_token_type", "error_description": "this token type is "
-                 "not supported"}, status_code=400)  # fmt: skip
-        return Response(status_code=200)
-
-    async def versions() -> list[dict[str, str]]:
-        return describe.versions()
-
-    _with_and_without_slash(router, "/services/data", versions, methods=["GET"],
-                            tags=["metadata"], summary="API versions")  # fmt: skip
-    async def resources(version: str) -> dict[str, str]:
-        return describe.version_resources(_checked(version))
-
-    async def describe_global(version: str) -> dict[str, Any]:
-        return describe.describe_global(_checked(version))
-
-    _with_and_without_slash(router, _DATA, resources, methods=["GET"], tags=["metadata"],
-                            summary="Resources of one API version")  # fmt: skip
-    _with_and_without_slash(router, f"{_DATA}/sobjects", describe_global, methods=["GET"],
-                            tags=["metadata"], summary="describeGlobal")  # fmt: skip
-
-    @router.get(f"{_DATA}/sobjects/{{sobject}}", tags=["metadata"], summary="sObject basic info")
-    async def sobject_info(version: str, sobject: str) -> dict[str, Any]:
-        spec = _sobject(sobject)
-        return {"objectDescribe": describe.sobject_summary(spec, _checked(version)),
-                "recentItems": []}  # fmt: skip
-
-    @router.get(f"{_DATA}/sobjects/{{sobject}}/describe", tags=["metadata"], summary="describe")
-    async def describe_sobject(version: str, sobject: str) -> dict[str, Any]:
-        return describe.describe_sobject(_sobject(sobject), _checked(version))
-
-    async def run_query(request: Request, version: str) -> JSONResponse:
-        _checked(version)
-        text = request.query_params.get("q")
-        if not text:
-            raise SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified")
-        batch = batch_size_from(request.headers.get("sforce-query-options"))
-        return JSONResponse(service.query(text, batch, version))
-
-    async def query_more(version: str, cursor: str) -> JSONResponse:
-        return JSONResponse(service.cursors.next_page(cursor, _checked(version)))
-
-    for resource in ("query", "queryAll"):  # nothing is ever deleted, so they agree
-        _with_and_without_slash(router, f"{_DATA}/{resource}", run_query, methods=["GET"],
-                                tags=["query"], summary=f"SOQL {resource}")  # fmt: skip
-        router.add_api_route(f"{_DATA}/{resource}/{{cursor}}", query_more, methods=["GET"],
-                             tags=["query"], summary="Next batch of a query")  # fmt: skip
-
-    async def create(request: Request, version: str, sobject: str) -> Response:
-        _checked(version)
-        spec = _sobject(sobject)
-        body = await _json_body(request)
-        key = request.headers.get("idempotency-key")
-        stored, replayed = await service.create_record(spec, body, key)
-        return _render(stored, replayed)
-
-    _with_and_without_slash(
-        router, f"{_DATA}/sobjects/{{sobject}}", create,
-        methods=["POST"], status_code=201, tags=["sobjects"], summary="Create a record",
-    )  # fmt: skip
-
-    @router.get(f"{_DATA}/sobjects/{{sobject}}/{{record_id}}", tags=["sobjects"],
-                summary="Get a record (optionally ?fields=A,B)")  # fmt: skip
-    async def get_record(
-        request: Request, version: str, sobject: str, record_id: str
-    ) -> Response:
-        spec = _sobject(sobject)
-        fields = request.query_params.get("fields")
-        names = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
-        return JSONResponse(service.get_record(spec, record_id, names, _checked(version)))
-
-    @router.patch(f"{_DATA}/sobjects/{{sobject}}/{{record_id}}", tags=["sobjects"],
-                  status_code=204, summary="Update a record")  # fmt: skip
-    async def update_record(
-        request: Request, version: str, sobject: str, record_id: str
-    ) -> Response:
-        _checked(version)
-        spec = _sobject(sobject)
-        body = await _json_body(request)
-        key = request.headers.get("idempotency-key")
-        stored, replayed = await service.update_record(spec, record_id, body, key)
-        return _render(stored, replayed)
-
-    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                      include_in_schema=False)  # fmt: skip
-    async def unknown_resource(rest: str) -> Response:
-        raise not_found()
-
-    return router
+router = APIRouter(route_class=_SalesforceRoute)
 
 
-def _with_and_without_slash(
-    router: APIRouter, path: str, endpoint: Callable[..., Any], **options: Any
-) -> None:
+async def current_crm(request: Request) -> CrmService:
+    return service_in(request, CrmService)
+
+
+Crm = Annotated[CrmService, Depends(current_crm)]
+
+
+def _with_and_without_slash(path: str, endpoint: Callable[..., Any], **options: Any) -> None:
     """SDKs differ on trailing slashes (simple-salesforce sends ``query/?q=``) and Salesforce
     takes both; the catch-all 404 below would otherwise swallow the slashed spelling."""
     router.add_api_route(path, endpoint, **options)
     router.add_api_route(f"{path}/", endpoint, include_in_schema=False, **options)
+
+
+@router.post("/services/oauth2/token", tags=["oauth"], summary="Get an access token")
+async def token(request: Request, crm: Crm) -> JSONResponse:
+    form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+    try:
+        body = crm.grant_token(form, request.headers.get("authorization"))
+    except OAuthRefusal as refusal:
+        return JSONResponse(refusal.body(), status_code=400)
+    return JSONResponse(body, headers={"Cache-Control": "no-cache, no-store"})
+
+
+@router.post("/services/oauth2/revoke", tags=["oauth"], summary="Revoke a token")
+async def revoke(request: Request, crm: Crm) -> Response:
+    form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+    given = form.get("token") or request.query_params.get("token", "")
+    if not crm.tokens.revoke(given):
+        return JSONResponse(
+            {"error": "unsupported_token_type", "error_description": "this token type is "
+             "not supported"}, status_code=400)  # fmt: skip
+    return Response(status_code=200)
+
+
+async def versions() -> list[dict[str, str]]:
+    return describe.versions()
+
+
+async def resources(version: str) -> dict[str, str]:
+    return describe.version_resources(_checked(version))
+
+
+async def describe_global(version: str) -> dict[str, Any]:
+    return describe.describe_global(_checked(version))
+
+
+_with_and_without_slash("/services/data", versions, methods=["GET"], tags=["metadata"],
+                        summary="API versions")  # fmt: skip
+_with_and_without_slash(_DATA, resources, methods=["GET"], tags=["metadata"],
+                        summary="Resources of one API version")  # fmt: skip
+_with_and_without_slash(f"{_DATA}/sobjects", describe_global, methods=["GET"],
+                        tags=["metadata"], summary="describeGlobal")  # fmt: skip
+
+
+@router.get(f"{_DATA}/sobjects/{{sobject}}", tags=["metadata"], summary="sObject basic info")
+async def sobject_info(version: str, sobject: str) -> dict[str, Any]:
+    spec = _sobject(sobject)
+    return {"objectDescribe": describe.sobject_summary(spec, _checked(version)),
+            "recentItems": []}  # fmt: skip
+
+
+@router.get(f"{_DATA}/sobjects/{{sobject}}/describe", tags=["metadata"], summary="describe")
+async def describe_sobject(version: str, sobject: str) -> dict[str, Any]:
+    return describe.describe_sobject(_sobject(sobject), _checked(version))
+
+
+async def run_query(request: Request, version: str, crm: Crm) -> JSONResponse:
+    _checked(version)
+    text = request.query_params.get("q")
+    if not text:
+        raise SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified")
+    batch = batch_size_from(request.headers.get("sforce-query-options"))
+    return JSONResponse(crm.query(text, batch, version))
+
+
+async def query_more(version: str, cursor: str, crm: Crm) -> JSONResponse:
+    return JSONResponse(crm.cursors.next_page(cursor, _checked(version)))
+
+
+for _resource in ("query", "queryAll"):  # nothing is ever deleted, so they agree
+    _with_and_without_slash(f"{_DATA}/{_resource}", run_query, methods=["GET"],
+                            tags=["query"], summary=f"SOQL {_resource}")  # fmt: skip
+    router.add_api_route(f"{_DATA}/{_resource}/{{cursor}}", query_more, methods=["GET"],
+                         tags=["query"], summary="Next batch of a query")  # fmt: skip
+
+
+async def create(request: Request, version: str, sobject: str, crm: Crm) -> Response:
+    _checked(version)
+    spec = _sobject(sobject)
+    body = await _json_body(request)
+    key = request.headers.get("idempotency-key")
+    stored, replayed = await crm.create_record(spec, body, key)
+    return _render(stored, replayed)
+
+
+_with_and_without_slash(
+    f"{_DATA}/sobjects/{{sobject}}", create,
+    methods=["POST"], status_code=201, tags=["sobjects"], summary="Create a record",
+)  # fmt: skip
+
+
+@router.get(f"{_DATA}/sobjects/{{sobject}}/{{record_id}}", tags=["sobjects"],
+            summary="Get a record (optionally ?fields=A,B)")  # fmt: skip
+async def get_record(
+    request: Request, version: str, sobject: str, record_id: str, crm: Crm
+) -> Response:
+    spec = _sobject(sobject)
+    fields = request.query_params.get("fields")
+    names = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    return JSONResponse(crm.get_record(spec, record_id, names, _checked(version)))
+
+
+@router.patch(f"{_DATA}/sobjects/{{sobject}}/{{record_id}}", tags=["sobjects"],
+              status_code=204, summary="Update a record")  # fmt: skip
+async def update_record(
+    request: Request, version: str, sobject: str, record_id: str, crm: Crm
+) -> Response:
+    _checked(version)
+    spec = _sobject(sobject)
+    body = await _json_body(request)
+    key = request.headers.get("idempotency-key")
+    stored, replayed = await crm.update_record(spec, record_id, body, key)
+    return _render(stored, replayed)
+
+
+@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                  include_in_schema=False)  # fmt: skip
+async def unknown_resource(rest: str) -> Response:
+    raise not_found()
 
 
 def _checked(version: str) -> str:

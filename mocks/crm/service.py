@@ -10,14 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from fastapi import APIRouter
-
 from mocks.crm.automations import SHIPPED_RULES, AutomationEngine, load_rules_file
 from mocks.crm.errors import GATEWAY_ERROR_CODES, SalesforceError, error_list, not_found
-from mocks.crm.inspection import build_inspection_router
-from mocks.crm.oauth import TokenStore
+from mocks.crm.oauth import TokenStore, grant_token
 from mocks.crm.paging import QueryCursors
-from mocks.crm.routes import AUTOMATIONS_HEADER, build_router
 from mocks.crm.schema import SObjectType, sobject_named
 from mocks.crm.seed import Record
 from mocks.crm.soql import Query, SoqlError, parse_soql
@@ -31,7 +27,9 @@ from mocks.platform.idempotency import (
 )
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
-__all__ = ["CrmService"]
+__all__ = ["AUTOMATIONS_HEADER", "CrmService"]
+
+AUTOMATIONS_HEADER = "X-Switchboard-Automations"
 
 
 class CrmService(MockService):
@@ -60,12 +58,6 @@ class CrmService(MockService):
         return f"{self.ctx.base_url}/crm"
 
     # -- platform hooks ------------------------------------------------------------
-
-    def router(self) -> APIRouter:
-        return build_router(self)
-
-    def inspection_router(self) -> APIRouter:
-        return build_inspection_router(self)
 
     async def startup(self) -> None:
         await super().startup()
@@ -107,6 +99,13 @@ class CrmService(MockService):
         carries them in ``X-Switchboard-Automations`` while the runs go on in the background.
         """
         return self.automations.trigger(obj_type, record_id, before, after)
+
+    # -- sessions --------------------------------------------------------------------
+
+    def grant_token(self, form: Mapping[str, str], authorization: str | None) -> dict[str, Any]:
+        """A new session for a valid token request; raises OAuthRefusal."""
+        credentials = self.ctx.settings.credentials
+        return grant_token(form, authorization, credentials, self.tokens, self.instance_url)
 
     # -- reads -----------------------------------------------------------------------
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from fastapi import APIRouter
-
 from mocks.database.faults import DatabaseFaults
-from mocks.database.routes import build_chaos_router, build_router
 from mocks.database.store import DatabaseStore
 from mocks.platform.service import MockService, SystemContext
 
@@ -30,12 +28,6 @@ class DatabaseService(MockService):
         self.store = DatabaseStore(ctx.settings.resolved_database_url, ctx.dataset)
         self.faults = DatabaseFaults(self.store, ctx.clock)
 
-    def router(self) -> APIRouter:
-        return build_router(self)
-
-    def chaos_router(self) -> APIRouter:
-        return build_chaos_router(self)
-
     async def startup(self) -> None:
         await asyncio.to_thread(self.store.ensure_seeded)
 
@@ -48,6 +40,12 @@ class DatabaseService(MockService):
 
     def active_faults(self) -> list[dict[str, Any]]:
         return self.faults.active()
+
+    def start_fault(self, kind: str, start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Start one of ``faults``' actions and count it; FaultNotStarted/Supported pass."""
+        fault = start()
+        self.ctx.chaos.stats.count_fault(self.name, kind)
+        return fault
 
     def reset(self) -> None:
         self.faults.release_all()

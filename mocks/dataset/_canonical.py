@@ -18,7 +18,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Dataset
+    from _typeshed import DataclassInstance
 
 _CHUNK = 4096  # records per repr call: amortizes call overhead, bounds memory
 _VERSION = b"switchboard-dataset/1\n"
@@ -42,7 +42,8 @@ def _hash_records(digest: Any, records: tuple[Any, ...]) -> None:
         digest.update(repr([row(r) for r in records[start : start + _CHUNK]]).encode())
 
 
-def fingerprint(dataset: Dataset) -> str:
+def fingerprint(dataset: DataclassInstance) -> str:
+    """``dataset`` is a ``Dataset``; typed by its shape, as ``model`` imports this module."""
     digest = hashlib.sha256(_VERSION)
     for field in fields(dataset):
         value = getattr(dataset, field.name)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .phones import to_e164
 
 if TYPE_CHECKING:
-    from .model import (
+    from .records import (
         BankAccount,
         CallRecord,
         CrmAccount,

@@ -17,12 +17,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-__all__ = ["EnvelopeRoute", "error_response", "validation_response"]
+__all__ = ["EligibilityError", "EnvelopeRoute", "error_response", "validation_response"]
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     body = {"error": {"code": code, "message": message, **extra}}
     return JSONResponse(status_code=status, content=body)
+
+
+class EligibilityError(Exception):
+    """Raised by the service; ``EnvelopeRoute`` answers it in the envelope."""
+
+    def __init__(self, status: int, code: str, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.param = param
+
+    def response(self) -> JSONResponse:
+        extra = {"param": self.param} if self.param is not None else {}
+        return error_response(self.status, self.code, self.message, **extra)
 
 
 def _field(loc: Sequence[Any]) -> str:
@@ -53,5 +68,7 @@ class EnvelopeRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 return validation_response(exc)
+            except EligibilityError as exc:
+                return exc.response()
 
         return handle

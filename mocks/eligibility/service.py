@@ -6,10 +6,15 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from fastapi import APIRouter
-
-from mocks.eligibility.routes import build_router
-from mocks.eligibility.store import EligibilityStore
+from mocks.eligibility._envelope import EligibilityError
+from mocks.eligibility.models import CheckRequest
+from mocks.eligibility.store import EligibilityStore, UnknownCustomer, UnknownProduct
+from mocks.platform.idempotency import (
+    IdempotencyConflict,
+    IdempotencyMismatch,
+    StoredResponse,
+    fingerprint,
+)
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
 __all__ = ["EligibilityService"]
@@ -29,9 +34,6 @@ class EligibilityService(MockService):
         super().__init__(ctx)
         self.store = EligibilityStore(ctx.dataset)
 
-    def router(self) -> APIRouter:
-        return build_router(self)
-
     def reset(self) -> None:
         self.store.clear()
         super().reset()
@@ -47,3 +49,44 @@ class EligibilityService(MockService):
 
     def error_body(self, status: int, reason: str, message: str) -> Any:
         return {"error": {"code": reason, "message": message}}
+
+    async def create_check(
+        self, body: CheckRequest, key: str | None
+    ) -> tuple[StoredResponse, bool]:
+        """One decision per ``Idempotency-Key``: (the answer, whether it was replayed)."""
+
+        async def apply() -> StoredResponse:
+            check = self.store.create_check(body.customer_id, body.product_code, body.amount_cents)
+            self.ledger.record(
+                "check.create", check["check_id"], key,
+                customer_id=check["customer_id"], product_code=check["product_code"],
+                decision=check["decision"],
+            )  # fmt: skip
+            return StoredResponse(200, check)
+
+        request_print = fingerprint("POST", "/v1/checks", body.model_dump())
+        try:
+            return await self.idempotency.run(key, request_print, apply)
+        except UnknownProduct as exc:
+            known = ", ".join(p.code for p in self.store.dataset.products)
+            raise EligibilityError(
+                422, "unknown_product",
+                f"product_code {exc.args[0]!r} is not in the catalog; known: {known}",
+                param="product_code",
+            ) from None  # fmt: skip
+        except UnknownCustomer as exc:
+            raise EligibilityError(
+                404, "customer_not_found", f"No customer with customer_id {exc.args[0]!r}",
+                param="customer_id",
+            ) from None  # fmt: skip
+        except IdempotencyMismatch:
+            raise EligibilityError(
+                400, "idempotency_key_reused",
+                "This Idempotency-Key was used with different parameters",
+                param="Idempotency-Key",
+            ) from None  # fmt: skip
+        except IdempotencyConflict:
+            raise EligibilityError(
+                409, "idempotency_key_in_use",
+                "A request with this Idempotency-Key is still being processed; retry shortly",
+            ) from None  # fmt: skip

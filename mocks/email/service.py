@@ -6,15 +6,26 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from fastapi import APIRouter
-
+from mocks.email.errors import SendGridRefusal
 from mocks.email.outbox import Outbox, mails_from_request
-from mocks.email.routes import build_outbox_router, build_router
+from mocks.email.validation import sendgrid_error, validate_mail
+from mocks.platform.idempotency import (
+    IdempotencyConflict,
+    IdempotencyMismatch,
+    StoredResponse,
+    fingerprint,
+)
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
 __all__ = ["EmailService"]
 
 _INVALID_GRANT = "The provided authorization grant is invalid, expired, or revoked"
+
+
+def _sandboxed(mail: dict[str, Any]) -> bool:
+    settings = mail.get("mail_settings")
+    sandbox = settings.get("sandbox_mode") if isinstance(settings, dict) else None
+    return isinstance(sandbox, dict) and sandbox.get("enable") is True
 
 
 class EmailService(MockService):
@@ -31,12 +42,6 @@ class EmailService(MockService):
         self.api_key = ctx.settings.credentials.sendgrid_api_key
         self.outbox = Outbox(seed=ctx.settings.seed)
 
-    def router(self) -> APIRouter:
-        return build_router(self)
-
-    def inspection_router(self) -> APIRouter:
-        return build_outbox_router(self)
-
     def reset(self) -> None:
         self.outbox.clear()
         super().reset()
@@ -51,6 +56,36 @@ class EmailService(MockService):
 
     def error_body(self, status: int, reason: str, message: str) -> Any:
         return {"errors": [{"message": message, "field": None, "help": None}]}
+
+    async def submit(self, mail: Any, key: str | None) -> tuple[StoredResponse, bool]:
+        """Check a Mail Send body and send it once per key: (answer, whether replayed).
+
+        Refusals are raised as ``SendGridRefusal``, before the key is used."""
+        if not isinstance(mail, dict):
+            raise SendGridRefusal(400, [sendgrid_error("Bad Request")])
+        problems = validate_mail(mail)
+        if problems:
+            raise SendGridRefusal(400, problems)
+        if _sandboxed(mail):
+            # Sandbox mode: SendGrid validates, answers 200 and sends nothing.
+            return StoredResponse(200, None), False
+
+        async def apply() -> StoredResponse:
+            message_id = self.send(mail, key)
+            return StoredResponse(202, None, (("X-Message-Id", message_id),))
+
+        try:
+            return await self.idempotency.run(key, fingerprint("POST", mail), apply)
+        except IdempotencyMismatch:
+            raise SendGridRefusal(400, [sendgrid_error(
+                f"Idempotency-Key {key} was already used with a different request body.",
+                "Idempotency-Key",
+            )]) from None  # fmt: skip
+        except IdempotencyConflict:
+            raise SendGridRefusal(409, [sendgrid_error(
+                f"A request with Idempotency-Key {key} is still being processed.",
+                "Idempotency-Key",
+            )]) from None  # fmt: skip
 
     def send(self, mail: dict[str, Any], key: str | None) -> str:
         """Apply one validated send: put it in the outbox and the ledger; returns its id."""

@@ -2,44 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from mocks.messaging.callbacks import CallbackSettings
-from mocks.platform.control import require_token
+from mocks.messaging.routes import Messaging
+from mocks.platform.control import GUARDED
 
-if TYPE_CHECKING:
-    from mocks.messaging.service import MessagingService
+__all__ = ["router"]
 
-__all__ = ["build_control_router"]
+router = APIRouter(tags=["messaging"])
 
 
-def build_control_router(service: MessagingService) -> APIRouter:
-    router = APIRouter(tags=["messaging"])
-    guarded = [Depends(require_token(service.ctx.settings.chaos_token))]
-    delivery = service.delivery
+@router.get("/callbacks", summary="The status timeline and callback chaos in force")
+def get_settings(messaging: Messaging) -> dict[str, Any]:
+    return messaging.delivery.settings.model_dump()
 
-    @router.get("/callbacks", summary="The status timeline and callback chaos in force")
-    def get_settings() -> dict[str, Any]:
-        return delivery.settings.model_dump()
 
-    @router.put(
-        "/callbacks",
-        dependencies=guarded,
-        summary="Replace the timeline and callback chaos (omitted fields take their defaults)",
-    )
-    def put_settings(settings: CallbackSettings) -> dict[str, Any]:
-        # Messages already sent keep the settings they started with.
-        delivery.settings = settings
-        return settings.model_dump()
+@router.put(
+    "/callbacks",
+    dependencies=GUARDED,
+    summary="Replace the timeline and callback chaos (omitted fields take their defaults)",
+)
+def put_settings(settings: CallbackSettings, messaging: Messaging) -> dict[str, Any]:
+    # Messages already sent keep the settings they started with.
+    messaging.delivery.settings = settings
+    return settings.model_dump()
 
-    @router.get(
-        "/callbacks/log", summary="Status callback attempts (the newest 100,000), oldest first"
-    )
-    def callback_log(
-        message_sid: str | None = Query(None, description="only this message's callbacks"),
-    ) -> dict[str, Any]:
-        return delivery.log.as_json(message_sid)
 
-    return router
+@router.get(
+    "/callbacks/log", summary="Status callback attempts (the newest 100,000), oldest first"
+)
+def callback_log(
+    messaging: Messaging,
+    message_sid: str | None = Query(None, description="only this message's callbacks"),
+) -> dict[str, Any]:
+    return messaging.delivery.log.as_json(message_sid)

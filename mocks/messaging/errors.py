@@ -6,11 +6,14 @@ The codes are Twilio's own where Twilio has one for the case (20003 bad credenti
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
-__all__ = ["TwilioError", "error_response", "twilio_error_body"]
+__all__ = ["TwilioError", "TwilioErrorRoute", "error_response", "twilio_error_body"]
 
 # Generic codes for statuses raised by the gateway (injected faults, quota): Twilio's
 # 20xxx family mirrors the HTTP status (20404, 20429, 20500, 20503), except 401 -> 20003.
@@ -42,3 +45,18 @@ class TwilioError(Exception):
 
 def error_response(error: TwilioError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status)
+
+
+class TwilioErrorRoute(APIRoute):
+    """Routes whose ``TwilioError`` leaves in Twilio's body."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def rendering_twilio_errors(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except TwilioError as error:
+                return error_response(error)
+
+        return rendering_twilio_errors

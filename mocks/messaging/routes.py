@@ -1,33 +1,26 @@
 """Twilio's Messages resource (API version 2010-04-01): create, fetch, list.
 
 Bodies are form-encoded as Twilio wants them and parsed by hand, so a bad field gets
-Twilio's error (code and message) rather than FastAPI's validation shape.
+Twilio's error (code and message) rather than FastAPI's validation shape: handlers raise
+``TwilioError`` and the route class answers it.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
+from typing import Annotated
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from mocks.messaging.addresses import parse_from
-from mocks.messaging.errors import TwilioError, error_response
-from mocks.messaging.send import parse_send_request
+from mocks.messaging.errors import TwilioError, TwilioErrorRoute
+from mocks.messaging.service import MessagingService
 from mocks.messaging.store import API_VERSION, MessageFilter
-from mocks.platform.idempotency import (
-    IdempotencyConflict,
-    IdempotencyMismatch,
-    StoredResponse,
-    fingerprint,
-)
+from mocks.platform.state import service_in
 
-if TYPE_CHECKING:
-    from mocks.messaging.service import MessagingService
-
-__all__ = ["IDEMPOTENCY_HEADERS", "build_router"]
+__all__ = ["IDEMPOTENCY_HEADERS", "Messaging", "current_messaging", "router"]
 
 # Twilio has no idempotency header on its REST API (I-Twilio-Idempotency-Token is what it
 # puts on webhooks), so the platform's Idempotency-Key is used and Twilio's name accepted.
@@ -44,77 +37,38 @@ def _idempotency_key(request: Request) -> str | None:
     return None
 
 
-def build_router(service: MessagingService) -> APIRouter:
-    router = APIRouter(tags=["Messages"])
-    base = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages"
+router = APIRouter(route_class=TwilioErrorRoute, tags=["Messages"])
+_BASE = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages"
 
-    @router.post(f"{base}.json", status_code=201, summary="Send an SMS or WhatsApp message")
-    async def create_message(account_sid: str, request: Request) -> JSONResponse:
-        pairs = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-        try:
-            draft = parse_send_request(pairs)
-        except TwilioError as error:
-            return error_response(error)
-        key = _idempotency_key(request)
 
-        async def apply() -> StoredResponse:
-            message = service.send(account_sid, draft, key)
-            return StoredResponse(201, message.to_json())
+async def current_messaging(request: Request) -> MessagingService:
+    return service_in(request, MessagingService)
 
-        try:
-            stored, replayed = await service.idempotency.run(
-                key, fingerprint("POST", account_sid, sorted(pairs)), apply
-            )
-        except IdempotencyMismatch:
-            return error_response(TwilioError(
-                400, 20422, f"Idempotency-Key {key} was already used with other parameters."
-            ))
-        except IdempotencyConflict:
-            return error_response(TwilioError(
-                409, 20409, f"A request with Idempotency-Key {key} is still being processed."
-            ))
-        headers = {"Idempotent-Replayed": "true"} if replayed else None
-        return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 
-    @router.get(f"{base}/{{sid}}.json", summary="Fetch one message")
-    async def fetch_message(account_sid: str, sid: str) -> JSONResponse:
-        message = service.store.get(sid)
-        if message is None or message.account_sid != account_sid:
-            uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}.json"
-            return error_response(TwilioError(
-                404, 20404, f"The requested resource {uri} was not found"
-            ))
-        return JSONResponse(message.to_json())
+Messaging = Annotated[MessagingService, Depends(current_messaging)]
 
-    @router.get(f"{base}.json", summary="List messages, newest first, in pages")
-    async def list_messages(account_sid: str, request: Request) -> JSONResponse:
-        try:
-            where, filters = _filters(request)
-            page, size = _paging(request)
-        except TwilioError as error:
-            return error_response(error)
-        found = [m for m in service.store.select(where) if m.account_sid == account_sid]
-        start = page * size
-        chunk = found[start : start + size]
-        path = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"
 
-        def page_uri(number: int) -> str:
-            return f"{path}?{urlencode([*filters, ('PageSize', size), ('Page', number)])}"
+@router.post(f"{_BASE}.json", status_code=201, summary="Send an SMS or WhatsApp message")
+async def create_message(
+    account_sid: str, request: Request, messaging: Messaging
+) -> JSONResponse:
+    pairs = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    key = _idempotency_key(request)
+    stored, replayed = await messaging.create_message(account_sid, pairs, key)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 
-        body: dict[str, Any] = {
-            "messages": [m.to_json() for m in chunk],
-            "end": start + max(len(chunk) - 1, 0),
-            "first_page_uri": page_uri(0),
-            "next_page_uri": page_uri(page + 1) if start + size < len(found) else None,
-            "page": page,
-            "page_size": size,
-            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
-            "start": start,
-            "uri": page_uri(page),
-        }
-        return JSONResponse(body)
 
-    return router
+@router.get(f"{_BASE}/{{sid}}.json", summary="Fetch one message")
+async def fetch_message(account_sid: str, sid: str, messaging: Messaging) -> JSONResponse:
+    return JSONResponse(messaging.fetch(account_sid, sid))
+
+
+@router.get(f"{_BASE}.json", summary="List messages, newest first, in pages")
+async def list_messages(account_sid: str, request: Request, messaging: Messaging) -> JSONResponse:
+    where, filters = _filters(request)
+    page, size = _paging(request)
+    return JSONResponse(messaging.page(account_sid, where, filters, page, size))
 
 
 def _canonical(raw: str) -> str:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
-
-from fastapi import APIRouter
+from urllib.parse import urlencode
 
 from mocks.dataset import COMPANY_NUMBER
 from mocks.messaging.addresses import Address
-from mocks.messaging.control import build_control_router
-from mocks.messaging.errors import twilio_error_body
+from mocks.messaging.errors import TwilioError, twilio_error_body
 from mocks.messaging.lifecycle import DeliverySimulator, timeline
-from mocks.messaging.routes import build_router
-from mocks.messaging.send import SendRequest
-from mocks.messaging.store import Message, MessageStore
+from mocks.messaging.send import SendRequest, parse_send_request
+from mocks.messaging.store import API_VERSION, Message, MessageFilter, MessageStore
+from mocks.platform.idempotency import (
+    IdempotencyConflict,
+    IdempotencyMismatch,
+    StoredResponse,
+    fingerprint,
+)
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
 __all__ = ["MessagingService"]
@@ -44,12 +47,6 @@ class MessagingService(MockService):
         self.delivery = DeliverySimulator(
             self.store, self.auth_token, seed=ctx.settings.seed, clock=ctx.clock, sleep=ctx.sleep
         )
-
-    def router(self) -> APIRouter:
-        return build_router(self)
-
-    def inspection_router(self) -> APIRouter:
-        return build_control_router(self)
 
     async def startup(self) -> None:
         await self.delivery.start()
@@ -86,6 +83,70 @@ class MessagingService(MockService):
         if status == 401:
             body["detail"] = _BAD_CREDENTIALS
         return body
+
+    # -- the Messages resource ------------------------------------------------------
+
+    async def create_message(
+        self, account_sid: str, pairs: Sequence[tuple[str, str]], key: str | None
+    ) -> tuple[StoredResponse, bool]:
+        """Check a Create Message form and send it once per key: (answer, whether replayed).
+
+        A bad field raises ``TwilioError`` before the key is used."""
+        draft = parse_send_request(pairs)
+
+        async def apply() -> StoredResponse:
+            message = self.send(account_sid, draft, key)
+            return StoredResponse(201, message.to_json())
+
+        try:
+            return await self.idempotency.run(
+                key, fingerprint("POST", account_sid, sorted(pairs)), apply
+            )
+        except IdempotencyMismatch:
+            raise TwilioError(
+                400, 20422, f"Idempotency-Key {key} was already used with other parameters."
+            ) from None
+        except IdempotencyConflict:
+            raise TwilioError(
+                409, 20409, f"A request with Idempotency-Key {key} is still being processed."
+            ) from None
+
+    def fetch(self, account_sid: str, sid: str) -> dict[str, Any]:
+        message = self.store.get(sid)
+        if message is None or message.account_sid != account_sid:
+            uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}.json"
+            raise TwilioError(404, 20404, f"The requested resource {uri} was not found")
+        return message.to_json()
+
+    def page(
+        self,
+        account_sid: str,
+        where: MessageFilter,
+        filters: Sequence[tuple[str, str]],
+        page: int,
+        size: int,
+    ) -> dict[str, Any]:
+        """One page of the account's messages, newest first, in Twilio's list envelope;
+        ``filters`` are the query's own, carried into the page URIs."""
+        found = [m for m in self.store.select(where) if m.account_sid == account_sid]
+        start = page * size
+        chunk = found[start : start + size]
+        path = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"
+
+        def page_uri(number: int) -> str:
+            return f"{path}?{urlencode([*filters, ('PageSize', size), ('Page', number)])}"
+
+        return {
+            "messages": [m.to_json() for m in chunk],
+            "end": start + max(len(chunk) - 1, 0),
+            "first_page_uri": page_uri(0),
+            "next_page_uri": page_uri(page + 1) if start + size < len(found) else None,
+            "page": page,
+            "page_size": size,
+            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
+            "start": start,
+            "uri": page_uri(page),
+        }
 
     def send(self, account_sid: str, request: SendRequest, key: str | None) -> Message:
         """Apply one send: store it, record it, and start its walk through the statuses."""

@@ -6,9 +6,10 @@ FastAPI's body models can express), so the OpenAPI docs describe parameters in p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from mocks.payments import errors
@@ -21,88 +22,104 @@ from mocks.payments.operations import (
     prepare_create,
     prepare_update,
 )
+from mocks.payments.service import PaymentsService
+from mocks.platform.state import service_in
 
-if TYPE_CHECKING:
-    from mocks.payments.service import PaymentsService
-
-__all__ = ["build_router"]
+__all__ = ["Payments", "current_payments", "router"]
 
 _FORM = "Form-encoded body (Stripe bracket notation, e.g. metadata[order_id]=42)."
 
+router = APIRouter()
 
-def build_router(service: PaymentsService) -> APIRouter:
-    router = APIRouter()
 
-    @router.post("/v1/payment_intents", summary="Create a PaymentIntent", description=(
-        f"{_FORM} amount, currency; optional payment_method (pm_card_visa...) or "
-        "payment_method_data[type]=card with [card][number|exp_month|exp_year|cvc], "
-        "confirm=true, metadata[...], description, customer, receipt_email."))
-    async def create(request: Request) -> JSONResponse:
-        return await idempotent_write(service, request, lambda f: prepare_create(service, f))
+async def current_payments(request: Request) -> PaymentsService:
+    return service_in(request, PaymentsService)
 
-    @router.get("/v1/payment_intents", summary="List PaymentIntents (newest first)",
-                description="limit (1-100), starting_after, ending_before, customer, "
-                "created[gt|gte|lt|lte].")
-    async def list_intents(request: Request) -> JSONResponse:
-        return await read(request, lambda q: list_page(service.store, parse_list(q)))
 
-    @router.get("/v1/payment_intents/{intent_id}", summary="Retrieve a PaymentIntent")
-    async def retrieve(intent_id: str, request: Request) -> JSONResponse:
-        def answer(query: dict[str, Any]) -> dict[str, Any]:
-            reject_unknown(query, frozenset({"client_secret", "expand"}))
-            return service.store.intent(intent_id).as_json()
+Payments = Annotated[PaymentsService, Depends(current_payments)]
 
-        return await read(request, answer)
 
-    @router.post("/v1/payment_intents/{intent_id}", summary="Update a PaymentIntent",
-                 description=f"{_FORM} amount, currency and payment_method before it is "
-                 "confirmed; metadata (\"\" unsets a key) and description at any time.")
-    async def update(intent_id: str, request: Request) -> JSONResponse:
-        return await idempotent_write(
-            service, request, lambda f: prepare_update(service, intent_id, f)
-        )
+@router.post("/v1/payment_intents", summary="Create a PaymentIntent", description=(
+    f"{_FORM} amount, currency; optional payment_method (pm_card_visa...) or "
+    "payment_method_data[type]=card with [card][number|exp_month|exp_year|cvc], "
+    "confirm=true, metadata[...], description, customer, receipt_email."))  # fmt: skip
+async def create(request: Request, payments: Payments) -> JSONResponse:
+    return await idempotent_write(payments, request, partial(prepare_create, payments))
 
-    @router.post("/v1/payment_intents/{intent_id}/confirm", summary="Confirm a PaymentIntent",
-                 description=f"{_FORM} optional payment_method or payment_method_data. A "
-                 "declined card answers 402 card_error with the intent in the error.")
-    async def confirm(intent_id: str, request: Request) -> JSONResponse:
-        return await idempotent_write(
-            service, request, lambda f: prepare_confirm(service, intent_id, f)
-        )
 
-    @router.post("/v1/payment_intents/{intent_id}/cancel", summary="Cancel a PaymentIntent",
-                 description=f"{_FORM} optional cancellation_reason: duplicate, fraudulent, "
-                 "requested_by_customer or abandoned.")
-    async def cancel(intent_id: str, request: Request) -> JSONResponse:
-        return await idempotent_write(
-            service, request, lambda f: prepare_cancel(service, intent_id, f)
-        )
+@router.get("/v1/payment_intents", summary="List PaymentIntents (newest first)",
+            description="limit (1-100), starting_after, ending_before, customer, "
+            "created[gt|gte|lt|lte].")  # fmt: skip
+async def list_intents(request: Request, payments: Payments) -> JSONResponse:
+    return await read(request, partial(_intents, payments))
 
-    @router.get("/v1/charges/{charge_id}", summary="Retrieve a Charge")
-    async def retrieve_charge(charge_id: str, request: Request) -> JSONResponse:
-        def answer(_: dict[str, Any]) -> dict[str, Any]:
-            charge = service.store.charges.get(charge_id)
-            if charge is None:
-                raise errors.no_such("charge", charge_id, "id")
-            return charge.as_json()
 
-        return await read(request, answer)
+@router.get("/v1/payment_intents/{intent_id}", summary="Retrieve a PaymentIntent")
+async def retrieve(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
+    return await read(request, partial(_intent, payments, intent_id))
 
-    @router.get("/v1/payment_methods/{method_id}", summary="Retrieve a PaymentMethod")
-    async def retrieve_method(method_id: str, request: Request) -> JSONResponse:
-        def answer(_: dict[str, Any]) -> dict[str, Any]:
-            method = service.store.methods.get(method_id)
-            if method is None:
-                raise errors.no_such("PaymentMethod", method_id, "payment_method")
-            return method.as_json()
 
-        return await read(request, answer)
+@router.post("/v1/payment_intents/{intent_id}", summary="Update a PaymentIntent",
+             description=f"{_FORM} amount, currency and payment_method before it is "
+             "confirmed; metadata (\"\" unsets a key) and description at any time.")  # fmt: skip
+async def update(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
+    return await idempotent_write(payments, request, partial(prepare_update, payments, intent_id))
 
-    # Last, so only paths nothing else matched land here: Stripe's own 404 body.
-    @router.api_route("/{rest:path}", methods=["GET", "POST", "DELETE", "PUT", "PATCH"],
-                      include_in_schema=False)
-    async def unrecognized(rest: str, request: Request) -> JSONResponse:
-        error = errors.unrecognized_url(request.method, "/" + rest)
-        return stripe_response(request, error.status, error.body())
 
-    return router
+@router.post("/v1/payment_intents/{intent_id}/confirm", summary="Confirm a PaymentIntent",
+             description=f"{_FORM} optional payment_method or payment_method_data. A "
+             "declined card answers 402 card_error with the intent in the error.")  # fmt: skip
+async def confirm(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
+    prepare = partial(prepare_confirm, payments, intent_id)
+    return await idempotent_write(payments, request, prepare)
+
+
+@router.post("/v1/payment_intents/{intent_id}/cancel", summary="Cancel a PaymentIntent",
+             description=f"{_FORM} optional cancellation_reason: duplicate, fraudulent, "
+             "requested_by_customer or abandoned.")  # fmt: skip
+async def cancel(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
+    return await idempotent_write(payments, request, partial(prepare_cancel, payments, intent_id))
+
+
+@router.get("/v1/charges/{charge_id}", summary="Retrieve a Charge")
+async def retrieve_charge(charge_id: str, request: Request, payments: Payments) -> JSONResponse:
+    return await read(request, partial(_charge, payments, charge_id))
+
+
+@router.get("/v1/payment_methods/{method_id}", summary="Retrieve a PaymentMethod")
+async def retrieve_method(method_id: str, request: Request, payments: Payments) -> JSONResponse:
+    return await read(request, partial(_method, payments, method_id))
+
+
+# Last, so only paths nothing else matched land here: Stripe's own 404 body.
+@router.api_route("/{rest:path}", methods=["GET", "POST", "DELETE", "PUT", "PATCH"],
+                  include_in_schema=False)  # fmt: skip
+async def unrecognized(rest: str, request: Request) -> JSONResponse:
+    error = errors.unrecognized_url(request.method, "/" + rest)
+    return stripe_response(request, error.status, error.body())
+
+
+# -- what each read answers, given the query string's parameters -----------------------
+
+
+def _intents(payments: PaymentsService, query: dict[str, Any]) -> dict[str, Any]:
+    return list_page(payments.store, parse_list(query))
+
+
+def _intent(payments: PaymentsService, intent_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    reject_unknown(query, frozenset({"client_secret", "expand"}))
+    return payments.store.intent(intent_id).as_json()
+
+
+def _charge(payments: PaymentsService, charge_id: str, _: dict[str, Any]) -> dict[str, Any]:
+    charge = payments.store.charges.get(charge_id)
+    if charge is None:
+        raise errors.no_such("charge", charge_id, "id")
+    return charge.as_json()
+
+
+def _method(payments: PaymentsService, method_id: str, _: dict[str, Any]) -> dict[str, Any]:
+    method = payments.store.methods.get(method_id)
+    if method is None:
+        raise errors.no_such("PaymentMethod", method_id, "payment_method")
+    return method.as_json()

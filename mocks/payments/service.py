@@ -12,12 +12,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from mocks.payments.routes import build_router
 from mocks.payments.store import PaymentsStore
-from mocks.platform.control import require_token
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
 __all__ = ["PaymentsConfig", "PaymentsService"]
@@ -60,9 +57,6 @@ class PaymentsService(MockService):
         # ``created`` is a Unix timestamp, so the store needs wall time, not ctx.clock.
         return PaymentsStore(self.ctx.settings.seed, now=lambda: self.ctx.now().timestamp())
 
-    def router(self) -> APIRouter:
-        return build_router(self)
-
     def reset(self) -> None:
         self.store = self._new_store()
         self.config = PaymentsConfig()
@@ -93,25 +87,6 @@ class PaymentsService(MockService):
         else:
             error = {"type": "api_error", "message": message}
         return {"error": error}
-
-    def inspection_router(self) -> APIRouter:
-        router = APIRouter(tags=["payments"])
-        guarded = [Depends(require_token(self.ctx.settings.chaos_token))]
-
-        @router.get("/charges", summary="Charges made: succeeded count and amount, declines")
-        async def charges() -> dict[str, Any]:  # on the event loop, like the writers
-            return {"system": self.name, **self.store.charge_summary()}
-
-        @router.get("/config", summary="The mock's behaviour knobs")
-        async def get_config() -> PaymentsConfig:
-            return self.config
-
-        @router.put("/config", dependencies=guarded, summary="Set processing_delay_s")
-        async def put_config(config: PaymentsConfig) -> PaymentsConfig:
-            self.config = config
-            return self.config
-
-        return router
 
 
 def _api_key(authorization: str) -> str | None:

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from fastapi import Header, HTTPException
+from fastapi import Depends, Header, HTTPException, Request
 
-__all__ = ["require_token", "unknown_system"]
+from mocks.platform.state import enterprise_of
+
+__all__ = ["GUARDED", "require_chaos_token", "unknown_system"]
 
 
-def require_token(token: str) -> Callable[[str | None], None]:
-    """A dependency refusing requests without ``Authorization: Bearer <token>``."""
+def require_chaos_token(request: Request, authorization: str | None = Header(None)) -> None:
+    """A dependency refusing requests without ``Authorization: Bearer <chaos token>``."""
+    token = enterprise_of(request).settings.chaos_token
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given, token):
+        raise HTTPException(
+            status_code=401,
+            detail="control endpoints need 'Authorization: Bearer <chaos token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
-    def check(authorization: str | None = Header(None)) -> None:
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(given, token):
-            raise HTTPException(
-                status_code=401,
-                detail="control endpoints need 'Authorization: Bearer <chaos token>'",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
 
-    return check
+# For `dependencies=` of the control endpoints that change something.
+GUARDED = [Depends(require_chaos_token)]
 
 
 def unknown_system(name: str, known: Iterable[str], loc: tuple[str, ...]) -> HTTPException:

@@ -1,60 +1,74 @@
-"""``/_mock``: looking inside the mocks (ledgers, systems) and resetting them."""
+"""``/_mock``: looking inside the mocks (ledgers, systems) and resetting them; ``/`` says what
+is served. Each system's own ``/_mock/<name>/...`` extras are added by the registry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query, Request
 
-from mocks.platform.control import require_token, unknown_system
+from mocks.platform.control import GUARDED, unknown_system
 from mocks.platform.service import MockService
+from mocks.platform.state import enterprise_of
 
-__all__ = ["inspection_router"]
+__all__ = ["index_router", "router"]
+
+router = APIRouter(prefix="/_mock", tags=["inspection"])
+index_router = APIRouter()
 
 
-def inspection_router(
-    services: Mapping[str, MockService], token: str, dataset_info: Callable[[], dict[str, Any]]
-) -> APIRouter:
-    router = APIRouter(prefix="/_mock", tags=["inspection"])
-    guarded = [Depends(require_token(token))]
+def _service_named(request: Request, system: str) -> MockService:
+    services = enterprise_of(request).services
+    service = services.get(system)
+    if service is None:
+        raise unknown_system(system, services, ("path", "system"))
+    return service
 
-    def service_named(system: str) -> MockService:
-        service = services.get(system)
-        if service is None:
-            raise unknown_system(system, services, ("path", "system"))
-        return service
 
-    @router.get("/health", summary="Liveness, the systems served and the dataset in use")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "systems": sorted(services), "dataset": dataset_info()}
+@index_router.get("/", summary="What is served here")
+def index(request: Request) -> dict[str, Any]:
+    return {
+        "name": "Switchboard mock enterprise",
+        "systems": [service.describe() for service in enterprise_of(request).services.values()],
+        "chaos": "/_chaos (Authorization: Bearer <chaos token>)",
+        "inspection": "/_mock/systems, /_mock/<system>/ledger",
+    }
 
-    @router.get("/systems", summary="Every system with its vendor, prefix and docs")
-    def systems() -> list[dict[str, Any]]:
-        return [service.describe() for service in services.values()]
 
-    @router.get("/{system}/ledger", summary="Effects the system applied, with idempotency keys")
-    def ledger(
-        system: str,
-        since: int = Query(0, ge=0, description="skip the first N entries"),
-        operation: str | None = Query(None, description="only this operation"),
-    ) -> dict[str, Any]:
-        return service_named(system).ledger.as_json(since, operation)
+@router.get("/health", summary="Liveness, the systems served and the dataset in use")
+def health(request: Request) -> dict[str, Any]:
+    enterprise = enterprise_of(request)
+    return {
+        "status": "ok",
+        "systems": sorted(enterprise.services),
+        "dataset": dict(enterprise.dataset_info),
+    }
 
-    @router.post("/{system}/reset", dependencies=guarded, summary="Back to the seeded state")
-    def reset_one(system: str) -> dict[str, str]:
-        service_named(system).reset()
-        return {"system": system, "status": "reset"}
 
-    @router.post("/reset", dependencies=guarded, summary="Reset every system")
-    def reset_all() -> dict[str, Any]:
-        for service in services.values():
-            service.reset()
-        return {"status": "reset", "systems": sorted(services)}
+@router.get("/systems", summary="Every system with its vendor, prefix and docs")
+def systems(request: Request) -> list[dict[str, Any]]:
+    return [service.describe() for service in enterprise_of(request).services.values()]
 
-    for name, service in services.items():
-        extra = service.inspection_router()
-        if extra is not None:
-            # Services guard their own mutating extras with require_token.
-            router.include_router(extra, prefix=f"/{name}")
-    return router
+
+@router.get("/{system}/ledger", summary="Effects the system applied, with idempotency keys")
+def ledger(
+    request: Request,
+    system: str,
+    since: int = Query(0, ge=0, description="skip the first N entries"),
+    operation: str | None = Query(None, description="only this operation"),
+) -> dict[str, Any]:
+    return _service_named(request, system).ledger.as_json(since, operation)
+
+
+@router.post("/{system}/reset", dependencies=GUARDED, summary="Back to the seeded state")
+def reset_one(request: Request, system: str) -> dict[str, str]:
+    _service_named(request, system).reset()
+    return {"system": system, "status": "reset"}
+
+
+@router.post("/reset", dependencies=GUARDED, summary="Reset every system")
+def reset_all(request: Request) -> dict[str, Any]:
+    services = enterprise_of(request).services
+    for service in services.values():
+        service.reset()
+    return {"status": "reset", "systems": sorted(services)}

@@ -1,21 +1,20 @@
 """The shape every mock system has: one subclass of ``MockService`` per package.
 
-A service owns its store (seeded from the shared dataset), its ``APIRouter``, its ledger and
-its idempotency keys; it tells the gateway how it authenticates and how its vendor spells
-an error. The registry does the rest, so every system is wired the same way.
+A service is the vendor facade: it owns its store (seeded from the shared dataset), its
+ledger and its idempotency keys, applies the vendor's behaviour, and tells the gateway how
+it authenticates and how its vendor spells an error. It knows nothing of HTTP routes: the
+registry pairs it with its routes module, so every system is wired the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-
-from fastapi import APIRouter
 
 from mocks.platform.idempotency import IdempotencyStore
 from mocks.platform.ledger import Ledger
@@ -50,7 +49,7 @@ class AuthFailure:
 
 
 class MockService(ABC):
-    """Base of every mock system. Subclasses set the class attributes and build a router."""
+    """Base of every mock system. Subclasses set the class attributes and hold the state."""
 
     name: ClassVar[str]  # the URL prefix, e.g. "crm"
     title: ClassVar[str]  # e.g. "CRM"
@@ -66,10 +65,6 @@ class MockService(ABC):
         self.ledger = Ledger(self.name, now=ctx.now)
         self.idempotency = IdempotencyStore()
 
-    @abstractmethod
-    def router(self) -> APIRouter:
-        """The vendor's API surface, mounted under ``/<name>``."""
-
     def reset(self) -> None:
         """Back to the seeded state: subclasses reload their store and call super()."""
         self.ledger.clear()
@@ -82,14 +77,6 @@ class MockService(ABC):
     def error_body(self, status: int, reason: str, message: str) -> Any:
         """The vendor's error body; ``reason`` is a short slug such as ``unavailable``."""
         return {"error": {"status": status, "code": reason, "message": message}}
-
-    def inspection_router(self) -> APIRouter | None:
-        """Extra ``/_mock/<name>/...`` endpoints (automation runs, token revocation...)."""
-        return None
-
-    def chaos_router(self) -> APIRouter | None:
-        """Extra ``/_chaos/<name>/...`` actions that are not request faults (database locks)."""
-        return None
 
     def clear_faults(self) -> None:  # noqa: B027 -- an optional hook
         """Stop faults the system runs itself (``POST /_chaos/reset`` calls it)."""

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
-
-from mocks.platform.control import require_token
+from mocks.platform.idempotency import (
+    IdempotencyConflict,
+    IdempotencyMismatch,
+    StoredResponse,
+    fingerprint,
+)
 from mocks.platform.service import AuthFailure, MockService, SystemContext
-from mocks.slack.errors import slack_error_body
-from mocks.slack.routes import build_router
-from mocks.slack.store import PostLimit, SlackStore
+from mocks.slack._listing import channel_page
+from mocks.slack._params import check_message
+from mocks.slack.errors import SlackError, slack_error_body
+from mocks.slack.store import BOT, SlackStore
 
 __all__ = ["SlackService"]
 
@@ -30,11 +33,12 @@ _SLUGS = {
 }
 
 
+class _Throttled(Exception):
+    """Raised inside an idempotent apply, so the refusal is not stored as the key's answer."""
 
-class PostLimitUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    per_channel_per_s: float = Field(..., gt=0, description="sustained posts/s per channel")
-    burst: int = Field(..., ge=1, description="posts a quiet channel accepts at once")
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(wait_s)
+        self.wait_s = wait_s
 
 
 class SlackService(MockService):
@@ -59,9 +63,6 @@ class SlackService(MockService):
         super().reset()
         self.store = self._fresh_store()
 
-    def router(self) -> APIRouter:
-        return build_router(self)
-
     def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
         # Without a header the token may still come as a form argument: the route checks it.
         if "authorization" not in headers:
@@ -75,26 +76,70 @@ class SlackService(MockService):
     def error_body(self, status: int, reason: str, message: str) -> Any:
         return slack_error_body(_SLUGS.get(reason, reason))
 
-    def inspection_router(self) -> APIRouter:
-        router = APIRouter(tags=["slack"])
-        guarded = [Depends(require_token(self.ctx.settings.chaos_token))]
+    # -- Web API methods -------------------------------------------------------------
 
-        @router.get("/messages", summary="Messages the bot posted (optionally in one channel)")
-        def messages(channel: str | None = None) -> dict[str, Any]:
-            posted = self.store.messages
-            if channel is not None:
-                found = self.store.find_channel(channel)
-                wanted = found.id if found else channel
-                posted = [m for m in posted if m["channel"] == wanted]
-            return {"count": len(posted), "messages": posted}
+    def conversations(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        return {"ok": True, **channel_page(list(self.store.channels.values()), arguments)}
 
-        @router.get("/config", summary="The per-channel posting limit")
-        def config() -> dict[str, Any]:
-            return asdict(self.store.limit)
+    async def post_message(self, arguments: dict[str, Any], key: str | None) -> StoredResponse:
+        """chat.postMessage once per key; refusals are stored under the key like answers,
+        except throttling, which a retry may get past."""
 
-        @router.put("/config", dependencies=guarded, summary="Change the per-channel limit")
-        def set_config(body: PostLimitUpdate) -> dict[str, Any]:
-            self.store.set_limit(PostLimit(body.per_channel_per_s, body.burst))
-            return asdict(self.store.limit)
+        async def apply() -> StoredResponse:
+            try:
+                return self._post(arguments, key)
+            except SlackError as exc:
+                return StoredResponse(exc.status, slack_error_body(exc.error))
 
-        return router
+        try:
+            stored, _ = await self.idempotency.run(
+                key, fingerprint("chat.postMessage", arguments), apply
+            )
+        except _Throttled as exc:
+            retry_after = str(max(1, math.ceil(exc.wait_s)))
+            raise SlackError("ratelimited", 429, {"Retry-After": retry_after}) from exc
+        except IdempotencyMismatch as exc:
+            raise SlackError("idempotency_key_reused", 400) from exc
+        except IdempotencyConflict as exc:
+            raise SlackError("idempotency_key_in_flight", 409) from exc
+        return stored
+
+    def _post(self, arguments: dict[str, Any], key: str | None) -> StoredResponse:
+        store = self.store
+        outgoing = check_message(store, arguments)
+        wait_s = store.wait_before_post(outgoing.channel.id)
+        if wait_s is not None:
+            raise _Throttled(wait_s)
+        ts = store.next_ts()
+        posted = {
+            "channel": outgoing.channel.id, "channel_name": outgoing.channel.name, "ts": ts,
+            "text": outgoing.text, "blocks": outgoing.blocks, "thread_ts": outgoing.thread_ts,
+            "idempotency_key": key, "posted_at": self.now().isoformat(),
+        }  # fmt: skip
+        store.messages.append(posted)
+        self.ledger.record("chat.postMessage", ts, key, channel=outgoing.channel.id, ts=ts)
+        body = {"ok": True, "channel": outgoing.channel.id, "ts": ts,
+                "message": _message_json(posted)}  # fmt: skip
+        return StoredResponse(200, body)
+
+
+def _message_json(posted: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "user": BOT["user_id"],
+        "type": "message",
+        "ts": posted["ts"],
+        "bot_id": BOT["bot_id"],
+        "app_id": BOT["app_id"],
+        "text": posted["text"],
+        "team": BOT["team_id"],
+        "bot_profile": {
+            "id": BOT["bot_id"], "app_id": BOT["app_id"], "name": "Switchboard",
+            "team_id": BOT["team_id"], "deleted": False,
+        },
+    }  # fmt: skip
+    if posted["blocks"] is not None:
+        message["blocks"] = posted["blocks"]
+    if posted["thread_ts"] is not None:
+        message["thread_ts"] = posted["thread_ts"]
+        message["parent_user_id"] = BOT["user_id"]
+    return message

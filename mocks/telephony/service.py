@@ -8,10 +8,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from fastapi import APIRouter
-
 from mocks.platform.service import AuthFailure, MockService, SystemContext
-from mocks.telephony.routes import build_router, fallback_router
 from mocks.telephony.store import CallLog
 from mocks.telephony.twilio_format import twilio_error
 
@@ -35,12 +32,6 @@ class TelephonyService(MockService):
     @property
     def account_sid(self) -> str:
         return self.ctx.settings.credentials.twilio_account_sid
-
-    def router(self) -> APIRouter:
-        router = APIRouter()
-        router.include_router(build_router(self))
-        router.include_router(fallback_router(self))  # last, so it only catches the rest
-        return router
 
     def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
         scheme, _, encoded = headers.get("authorization", "").partition(" ")

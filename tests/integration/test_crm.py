@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.serving import serve_in_thread
 from mocks.chaos import ChaosEngine
@@ -17,7 +16,7 @@ from mocks.crm import CrmService
 from mocks.crm.seed import Record
 from mocks.dataset import PHONE_FORMAT_WEIGHTS, CrmContact, Dataset
 from mocks.platform.service import SystemContext
-from mocks.registry import MockEnterprise
+from mocks.registry import MockEnterprise, system_app
 from mocks.settings import MockCredentials, MockSettings
 
 CREDS = MockCredentials()
@@ -390,8 +389,7 @@ def test_triggered_automations_are_named_in_a_response_header(
     mock_settings: MockSettings, dataset: Dataset
 ) -> None:
     context = SystemContext(settings=mock_settings, dataset=dataset, chaos=ChaosEngine(("crm",)))
-    app = FastAPI()
-    app.include_router(_AutomatedCrm(context).router())
+    app = system_app(_AutomatedCrm(context))
     server = serve_in_thread(app)  # the router alone: no gateway, so no login needed
     try:
         with httpx.Client(base_url=server.url, timeout=10.0) as http:
