@@ -19,13 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from mocks.chaos import ChaosEngine, load_profile_file
+from mocks.chaos.models import latencies_over
 from mocks.chaos.routes import router as chaos_router
 from mocks.dataset import Dataset, generate_dataset
 from mocks.platform import inspection
-from mocks.platform._asgi import quiet_injected_drops
-from mocks.platform.gateway import Gateway
+from mocks.platform._asgi import ASGIApp, quiet_injected_drops
+from mocks.platform.apidocs import SystemApp
+from mocks.platform.chain import middleware_chain
+from mocks.platform.control import validation_error_without_input
+from mocks.platform.json_checks import path_text
 from mocks.platform.service import MockService, SystemContext
 from mocks.platform.state import EnterpriseState
 from mocks.settings import MockSettings
@@ -109,7 +114,7 @@ def _service_class(name: str) -> type[MockService]:
 class MockEnterprise:
     """The assembled mocks: ``app`` is what a server runs; the rest is for tests and tools."""
 
-    app: Gateway
+    app: ASGIApp
     api: FastAPI
     services: dict[str, MockService]
     chaos: ChaosEngine
@@ -134,6 +139,10 @@ def build_enterprise(
         unknown = sorted(set(profile.systems) - set(names))
         if unknown:
             raise ValueError(f"{settings.faults_file}: unknown systems {unknown}; known: {names}")
+        for name, faults in profile.systems.items():
+            for loc, why in latencies_over(faults, settings.max_hang_s * 1000):
+                where = path_text(("systems", name, *loc))
+                raise ValueError(f"{settings.faults_file}: {where} {why}")
         chaos.apply(profile)
     data = dataset or generate_dataset(customers=settings.customers, seed=settings.seed)
     context = SystemContext(
@@ -156,6 +165,7 @@ def build_enterprise(
         description="Vendor-shaped mock systems that fail on demand. Each system's own docs "
         "are at /<system>/docs.",
         lifespan=_lifespan,
+        exception_handlers={RequestValidationError: validation_error_without_input},
     )
     api.state.enterprise = state
     for name, service in services.items():
@@ -173,15 +183,8 @@ def build_enterprise(
     api.include_router(inspection.index_router)
 
     quiet_injected_drops()
-    gateway = Gateway(
-        api,
-        services,
-        chaos,
-        max_hang_s=settings.max_hang_s,
-        slow_body_s=settings.slow_body_s,
-        sleep=sleep,
-    )
-    return MockEnterprise(app=gateway, api=api, services=services, chaos=chaos, context=context)
+    app = middleware_chain(api, services, chaos, settings, sleep)
+    return MockEnterprise(app=app, api=api, services=services, chaos=chaos, context=context)
 
 
 def system_app(service: MockService, state: EnterpriseState | None = None) -> FastAPI:
@@ -190,11 +193,12 @@ def system_app(service: MockService, state: EnterpriseState | None = None) -> Fa
     if state is None:
         ctx = service.ctx
         state = EnterpriseState({service.name: service}, ctx.chaos, ctx.settings, {})
-    app = FastAPI(
+    app = SystemApp(
         title=f"{service.title} ({service.vendor})",
         description=service.summary,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        error_media_type=service.error_media_type,
     )
     app.state.enterprise = state
     app.include_router(_router(SYSTEMS[service.name].routes))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["MockCredentials", "MockSettings"]
 
@@ -43,16 +46,47 @@ class MockSettings(BaseSettings):
     chaos_token: str = "switchboard-chaos"
     faults_file: Path | None = None
     crm_automations_file: Path | None = None  # default: the rules shipped in mocks/crm
-    crm_token_ttl_s: float = Field(3600.0, gt=0)
-    max_hang_s: float = Field(300.0, gt=0)
-    slow_body_s: float = Field(3.0, gt=0)
+    crm_token_ttl_s: float = Field(3600.0, gt=0, le=366 * 86_400, allow_inf_nan=False)
+    # The longest any request is held: a hang, and the cap on injected latency.
+    max_hang_s: float = Field(300.0, gt=0, le=3600, allow_inf_nan=False)
+    slow_body_s: float = Field(3.0, gt=0, le=600, allow_inf_nan=False)
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
+    max_json_depth: int = Field(64, ge=2, le=512)  # Python's parser recurses per level
+    # Host names (Host header) the mocks answer; the bound host and public_url's are added.
+    # SWITCHBOARD_TRUSTED_HOSTS="mocks.lan,10.0.0.5" (or a JSON list); "*" allows any.
+    trusted_hosts: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.1", "localhost", "::1")
     public_url: str | None = None
     credentials: MockCredentials = Field(default_factory=MockCredentials)
+
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else text.split(",")
+        return value
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(name.strip().lower() for name in value if name.strip())
 
     @property
     def base_url(self) -> str:
         """Where clients reach the mocks; callbacks and automations call back through it."""
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """What the Host header may name: the trusted hosts, the host the server binds (unless
+        it binds every interface) and public_url's host; IPv6 literals also in brackets."""
+        names = list(self.trusted_hosts)
+        if self.host not in ("0.0.0.0", "::", ""):
+            names.append(self.host.lower())
+        if self.public_url:
+            names.append((urlsplit(self.public_url).hostname or "").lower())
+        bracketed = [f"[{name}]" for name in names if ":" in name and not name.startswith("[")]
+        return tuple(dict.fromkeys(name for name in names + bracketed if name))
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 __all__ = [
     "MAX_BATCH_BYTES",
     "MAX_MESSAGE_BYTES",
     "MESSAGE_TYPES",
     "SegmentError",
+    "SegmentErrorBody",
     "check_message",
     "parse_timestamp",
 ]
@@ -40,6 +43,14 @@ class SegmentError(Exception):
     @classmethod
     def invalid(cls, message: str) -> SegmentError:
         return cls(400, "invalid_request", message)
+
+
+class SegmentErrorBody(BaseModel):
+    """``SegmentError.body()``, for the OpenAPI document."""
+
+    success: Literal[False]
+    code: str
+    message: str
 
 
 def parse_timestamp(value: Any, field: str) -> datetime | None:

@@ -8,9 +8,8 @@ A batch is checked whole before any message is stored: one bad message refuses t
 
 from __future__ import annotations
 
-import gzip
 import json
-import secrets
+import zlib
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -21,10 +20,15 @@ from fastapi.routing import APIRoute
 from mocks.analytics.messages import (
     MAX_BATCH_BYTES,
     MAX_MESSAGE_BYTES,
+    MESSAGE_TYPES,
     SegmentError,
+    SegmentErrorBody,
     check_message,
 )
 from mocks.analytics.service import AnalyticsService
+from mocks.platform.apidocs import BODY_STATUSES, GATEWAY_STATUSES, error_responses, json_body
+from mocks.platform.credentials import same_secret
+from mocks.platform.json_checks import deeper_than, flaw_in, path_text
 from mocks.platform.state import service_in
 
 __all__ = ["Analytics", "SegmentErrorRoute", "current_analytics", "router"]
@@ -45,13 +49,32 @@ class SegmentErrorRoute(APIRoute):
         return rendering_segment_errors
 
 
-async def _read_json(request: Request, max_bytes: int, what: str) -> dict[str, Any]:
+def _gunzip(raw: bytes, max_bytes: int, what: str) -> bytes:
+    """Inflate at most ``max_bytes`` + 1: a small gzip can hold gigabytes of zeros."""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)  # | 16: the gzip container
+    try:
+        inflated = inflater.decompress(raw, max_bytes + 1)
+    except zlib.error as exc:
+        raise SegmentError.invalid("body is not valid gzip") from exc
+    if len(inflated) > max_bytes:
+        raise SegmentError.invalid(f"{what} exceeds {max_bytes // 1024}KB")
+    if not inflater.eof:
+        raise SegmentError.invalid("body is not valid gzip")
+    return inflated
+
+
+async def _read_json(
+    request: Request, max_bytes: int, what: str, max_depth: int
+) -> dict[str, Any]:
     raw = await request.body()
     if request.headers.get("content-encoding", "").lower() == "gzip":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise SegmentError.invalid("body is not valid gzip") from exc
+        raw = _gunzip(raw, max_bytes, what)
+        # The gateway checked the compressed bytes only; check what they held.
+        if deeper_than(raw, max_depth):
+            raise SegmentError.invalid(f"body nests deeper than {max_depth} levels")
+        flaw = flaw_in(raw)
+        if flaw is not None:
+            raise SegmentError.invalid(f"{path_text(flaw.path)} {flaw.message}")
     if len(raw) > max_bytes:
         raise SegmentError.invalid(f"{what} exceeds {max_bytes // 1024}KB")
     try:
@@ -72,7 +95,7 @@ def _check_write_key(request: Request, body: dict[str, Any], expected: str) -> N
         raise SegmentError(
             401, "unauthorized", "write key missing: send it as the Basic auth username or writeKey"
         )
-    if not isinstance(given, str) or not secrets.compare_digest(given, expected):
+    if not isinstance(given, str) or not same_secret(given, expected):
         raise SegmentError(401, "unauthorized", "invalid write key")
 
 
@@ -88,7 +111,63 @@ def _with_shared(body: dict[str, Any], item: Any) -> Any:
     return merged
 
 
-router = APIRouter(prefix="/v1", route_class=SegmentErrorRoute, tags=["analytics"])
+router = APIRouter(
+    prefix="/v1",
+    route_class=SegmentErrorRoute,
+    tags=["analytics"],
+    responses=error_responses(SegmentErrorBody, *GATEWAY_STATUSES, *BODY_STATUSES),
+)
+_OBJECT = {"type": "object", "additionalProperties": True}
+_COMMON: dict[str, Any] = {
+    "userId": {"type": "string"},
+    "anonymousId": {"type": "string", "description": "userId or anonymousId is required"},
+    "messageId": {"type": "string", "description": "a repeated one is applied once"},
+    "timestamp": {"type": "string", "format": "date-time"},
+    "context": _OBJECT,
+    "integrations": _OBJECT,
+    "writeKey": {"type": "string", "description": "when not sent as the Basic auth user"},
+}
+
+
+def _message(**fields: Any) -> dict[str, Any]:
+    """The body of one message: the fields every type has, and ``fields``."""
+    return json_body(
+        {"type": "object", "properties": {**_COMMON, **fields}, "additionalProperties": True},
+    )
+
+
+_TEXT = {"type": "string"}
+_BODIES = {
+    "identify": _message(traits=_OBJECT),
+    "track": _message(event=_TEXT, properties=_OBJECT),
+    "page": _message(name=_TEXT, properties=_OBJECT),
+    "screen": _message(name=_TEXT, properties=_OBJECT),
+    "group": _message(groupId=_TEXT, traits=_OBJECT),
+    "alias": _message(previousId=_TEXT),
+}
+
+
+_BATCH = json_body(
+    {
+        "type": "object",
+        "properties": {
+            "batch": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"type": {"type": "string", "enum": list(MESSAGE_TYPES)}},
+                    "additionalProperties": True,
+                },
+                "description": "messages, each with its type; checked whole before any is kept",
+            },
+            "sentAt": {"type": "string", "format": "date-time"},
+            "context": _OBJECT,
+            "integrations": _OBJECT,
+            "writeKey": _COMMON["writeKey"],
+        },
+        "required": ["batch"],
+    }
+)
 
 
 async def current_analytics(request: Request) -> AnalyticsService:
@@ -101,13 +180,14 @@ Analytics = Annotated[AnalyticsService, Depends(current_analytics)]
 async def _authorised_body(
     request: Request, analytics: AnalyticsService, max_bytes: int, what: str
 ) -> dict[str, Any]:
-    body = await _read_json(request, max_bytes, what)
+    max_depth = analytics.ctx.settings.max_json_depth
+    body = await _read_json(request, max_bytes, what, max_depth)
     _check_write_key(request, body, analytics.ctx.settings.credentials.segment_write_key)
     return body
 
 
-@router.post("/batch", summary="A batch of up to 500KB of messages")
-@router.post("/import", summary="Alias of /v1/batch, as in Segment's API")
+@router.post("/batch", summary="A batch of up to 500KB of messages", openapi_extra=_BATCH)
+@router.post("/import", summary="Alias of /v1/batch, as in Segment's API", openapi_extra=_BATCH)
 async def batch(request: Request, analytics: Analytics) -> JSONResponse:
     body = await _authorised_body(request, analytics, MAX_BATCH_BYTES, "batch")
     items = body.get("batch")
@@ -127,31 +207,31 @@ async def _one_message(request: Request, analytics: AnalyticsService, kind: str)
 
 
 # One endpoint per message type, in MESSAGE_TYPES order, as Segment documents them.
-@router.post("/identify", summary="identify")
+@router.post("/identify", summary="identify", openapi_extra=_BODIES["identify"])
 async def identify(request: Request, analytics: Analytics) -> JSONResponse:
     return await _one_message(request, analytics, "identify")
 
 
-@router.post("/track", summary="track")
+@router.post("/track", summary="track", openapi_extra=_BODIES["track"])
 async def track(request: Request, analytics: Analytics) -> JSONResponse:
     return await _one_message(request, analytics, "track")
 
 
-@router.post("/page", summary="page")
+@router.post("/page", summary="page", openapi_extra=_BODIES["page"])
 async def page(request: Request, analytics: Analytics) -> JSONResponse:
     return await _one_message(request, analytics, "page")
 
 
-@router.post("/screen", summary="screen")
+@router.post("/screen", summary="screen", openapi_extra=_BODIES["screen"])
 async def screen(request: Request, analytics: Analytics) -> JSONResponse:
     return await _one_message(request, analytics, "screen")
 
 
-@router.post("/group", summary="group")
+@router.post("/group", summary="group", openapi_extra=_BODIES["group"])
 async def group(request: Request, analytics: Analytics) -> JSONResponse:
     return await _one_message(request, analytics, "group")
 
 
-@router.post("/alias", summary="alias")
+@router.post("/alias", summary="alias", openapi_extra=_BODIES["alias"])
 async def alias(request: Request, analytics: Analytics) -> JSONResponse:
     return await _one_message(request, analytics, "alias")

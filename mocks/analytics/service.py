@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import binascii
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from mocks.analytics.messages import parse_timestamp
 from mocks.analytics.store import AnalyticsStore
+from mocks.platform.credentials import same_secret
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
 __all__ = ["AnalyticsService"]
@@ -22,7 +21,7 @@ def _basic_username(header: str) -> str | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (or not ASCII at all), or not UTF-8 inside
         return None
     return decoded.partition(":")[0]
 
@@ -52,11 +51,13 @@ class AnalyticsService(MockService):
             return None
         username = _basic_username(headers["authorization"])
         expected = self.ctx.settings.credentials.segment_write_key
-        if username is not None and secrets.compare_digest(username, expected):
+        if username is not None and same_secret(username, expected):
             return None
         return AuthFailure(401, "unauthorized", "invalid write key")
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
         return {"success": False, "code": reason, "message": message}
 
     def accept(self, messages: list[dict[str, Any]], sent_at: Any) -> None:

@@ -28,7 +28,7 @@ def _offset_of(token: str) -> int:
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         label, _, number = text.partition(":")
-        if label != "offset" or not number.isdigit():
+        if label != "offset" or not (number.isascii() and number.isdigit()) or len(number) > 9:
             raise ValueError(text)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
@@ -57,9 +57,12 @@ class EventQuery:
         raw_max = params.get("maxResults")
         max_results = _DEFAULT_PAGE
         if raw_max is not None:
-            if not raw_max.isdigit() or int(raw_max) < 1:
+            # ASCII digits only: isdigit() also takes "²", which int() refuses.
+            significant = raw_max.lstrip("0")
+            if not (raw_max.isascii() and raw_max.isdigit()) or not significant:
                 raise GoogleError.bad_parameter("maxResults", raw_max, "must be a positive integer")
-            max_results = min(int(raw_max), _MAX_PAGE)  # Google caps the page, it doesn't refuse
+            # Google caps the page, it doesn't refuse, however many digits the count has.
+            max_results = _MAX_PAGE if len(significant) > 9 else min(int(significant), _MAX_PAGE)
         order_by = params.get("orderBy")
         if order_by not in (None, "startTime", "updated"):
             raise GoogleError.bad_parameter("orderBy", str(order_by), "one of startTime, updated")
@@ -121,7 +124,7 @@ def free_busy(store: CalendarStore, body: Any) -> dict[str, Any]:
     calendars: dict[str, Any] = {}
     for index, item in enumerate(items):
         calendar_id = item.get("id") if isinstance(item, dict) else None
-        if not calendar_id:
+        if not calendar_id or not isinstance(calendar_id, str):
             raise GoogleError.required("Missing calendar id.", f"items[{index}].id")
         try:
             spans = store.busy(str(calendar_id), start, end)

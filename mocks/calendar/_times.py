@@ -16,6 +16,9 @@ from mocks.calendar.errors import GoogleError
 __all__ = ["EventTime", "format_utc", "parse_event_time", "parse_rfc3339", "zone"]
 
 
+_YEARS = (2, 9998)  # a day's margin on each side of what datetime holds, in any zone
+
+
 def zone(name: str, field: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -30,18 +33,29 @@ def format_utc(instant: datetime) -> str:
     )
 
 
+def _utc(moment: datetime) -> datetime | None:
+    """``moment`` in UTC, or None when it is too near year 1 or 9999 to be shown in every
+    time zone (an event stored there would break every later read of its calendar)."""
+    try:
+        instant = moment.astimezone(UTC)
+    except OverflowError:
+        return None
+    return instant if _YEARS[0] <= instant.year <= _YEARS[1] else None
+
+
 def parse_rfc3339(value: str, field: str, *, parameter: bool = False) -> datetime:
     """A timestamp with a mandatory offset (Google refuses ``timeMin`` without one)."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         parsed = None
-    if parsed is None or parsed.tzinfo is None:
+    instant = _utc(parsed) if parsed is not None and parsed.tzinfo is not None else None
+    if instant is None:
         expected = "must be an RFC3339 timestamp with a time zone offset"
         if parameter:
             raise GoogleError.bad_parameter(field, value, expected)
         raise GoogleError.invalid(f"Invalid {field} value '{value}': {expected}.", field)
-    return parsed.astimezone(UTC)
+    return instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +90,17 @@ def parse_event_time(raw: Any, field: str, calendar_zone: str) -> EventTime:
                     f"Missing time zone definition for {field} time.", f"{field}.timeZone"
                 )
             parsed = parsed.replace(tzinfo=tz)
-        return EventTime(parsed.astimezone(UTC), str(zone_name))
+        instant = _utc(parsed)
+        if instant is None:
+            raise GoogleError.invalid(f"Invalid {field} time.", f"{field}.dateTime")
+        return EventTime(instant, str(zone_name))
     if raw.get("date"):
         try:
             day = date.fromisoformat(str(raw["date"]))
         except ValueError as exc:
             raise GoogleError.invalid(f"Invalid {field} time.", f"{field}.date") from exc
-        midnight = datetime.combine(day, time(), tzinfo=tz)
-        return EventTime(midnight.astimezone(UTC), str(zone_name), all_day=True)
+        midnight = _utc(datetime.combine(day, time(), tzinfo=tz))
+        if midnight is None:
+            raise GoogleError.invalid(f"Invalid {field} time.", f"{field}.date")
+        return EventTime(midnight, str(zone_name), all_day=True)
     raise GoogleError.required(f"Missing {field} time.", field)

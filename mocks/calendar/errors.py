@@ -14,8 +14,9 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["GoogleError", "GoogleErrorRoute", "google_error_body"]
+__all__ = ["GoogleError", "GoogleErrorBody", "GoogleErrorRoute", "google_error_body"]
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -25,6 +26,7 @@ _STATUS_NAMES = {
     409: "ABORTED",
     410: "NOT_FOUND",
     412: "FAILED_PRECONDITION",
+    413: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",
     500: "INTERNAL",
     502: "UNAVAILABLE",
@@ -110,3 +112,27 @@ class GoogleErrorRoute(APIRoute):
                 return JSONResponse(exc.body, status_code=exc.status)
 
         return rendering_google_errors
+
+
+# -- the shape of google_error_body, for the OpenAPI document ------------------------------
+
+
+class GoogleErrorItem(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    domain: str
+    reason: str  # required, invalid, conflict, notFound, rateLimitExceeded...
+    message: str
+    location: str | None = None
+    location_type: str | None = Field(None, alias="locationType")
+
+
+class GoogleErrorDetail(BaseModel):
+    code: int
+    message: str
+    errors: list[GoogleErrorItem]
+    status: str
+
+
+class GoogleErrorBody(BaseModel):
+    error: GoogleErrorDetail

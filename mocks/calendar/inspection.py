@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from mocks.calendar.routes import Calendar
 from mocks.platform.control import GUARDED
@@ -16,6 +16,15 @@ __all__ = ["ClockPin", "router"]
 class ClockPin(BaseModel):
     model_config = ConfigDict(extra="forbid")
     now: AwareDatetime | None = None
+
+    @field_validator("now")
+    @classmethod
+    def _seedable(cls, now: AwareDatetime | None) -> AwareDatetime | None:
+        # The seed spreads appointments over the weeks around "now": they must stay
+        # inside the years a datetime can hold.
+        if now is not None and not 1900 <= now.year <= 9000:
+            raise ValueError("must be between the years 1900 and 9000")
+        return now
 
 
 router = APIRouter(tags=["calendar"])

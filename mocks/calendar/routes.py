@@ -14,14 +14,72 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from mocks.calendar._queries import EventQuery
-from mocks.calendar.errors import GoogleError, GoogleErrorRoute
+from mocks.calendar.errors import GoogleError, GoogleErrorBody, GoogleErrorRoute
 from mocks.calendar.service import CalendarService, event_response
+from mocks.platform.apidocs import BODY_STATUSES, GATEWAY_STATUSES, error_responses, json_body
 from mocks.platform.idempotency import StoredResponse, fingerprint
 from mocks.platform.state import service_in
 
 __all__ = ["Calendar", "current_calendar", "router"]
 
-router = APIRouter(prefix="/calendar/v3", route_class=GoogleErrorRoute, tags=["calendar"])
+router = APIRouter(
+    prefix="/calendar/v3",
+    route_class=GoogleErrorRoute,
+    tags=["calendar"],
+    responses=error_responses(GoogleErrorBody, *GATEWAY_STATUSES),
+)
+
+
+def _errors(*statuses: int | str) -> dict[int | str, dict[str, Any]]:
+    return error_responses(GoogleErrorBody, *statuses)
+
+
+_TIME = {
+    "type": "object",
+    "properties": {
+        "dateTime": {"type": "string", "format": "date-time"},
+        "date": {"type": "string", "format": "date", "description": "an all-day event"},
+        "timeZone": {"type": "string"},
+    },
+}
+_EVENT_FIELDS = {
+    "summary": {"type": "string"},
+    "description": {"type": "string"},
+    "location": {"type": "string"},
+    "start": _TIME,
+    "end": _TIME,
+    "attendees": {
+        "type": "array",
+        "items": {"type": "object", "properties": {"email": {"type": "string"}}},
+    },
+    "status": {"type": "string", "enum": ["confirmed", "tentative", "cancelled"]},
+    "transparency": {"type": "string", "enum": ["opaque", "transparent"]},
+}
+_NEW_EVENT = json_body(
+    {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "optional: 5-1024 of a-v and 0-9"},
+            **_EVENT_FIELDS,
+        },
+        "required": ["start", "end"],
+    }
+)
+_EVENT_CHANGES = json_body({"type": "object", "properties": _EVENT_FIELDS})
+_FREE_BUSY = json_body(
+    {
+        "type": "object",
+        "properties": {
+            "timeMin": {"type": "string", "format": "date-time"},
+            "timeMax": {"type": "string", "format": "date-time"},
+            "items": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"id": {"type": "string"}}},
+            },
+        },
+        "required": ["timeMin", "timeMax", "items"],
+    }
+)
 
 
 async def current_calendar(request: Request) -> CalendarService:
@@ -57,18 +115,19 @@ async def calendar_list(calendar: Calendar) -> dict[str, Any]:
     return calendar.calendar_list()
 
 
-@router.get("/calendars/{calendar_id}", summary="calendars.get")
+@router.get("/calendars/{calendar_id}", summary="calendars.get", responses=_errors(404))
 async def get_calendar(calendar_id: str, calendar: Calendar) -> dict[str, Any]:
     return calendar.calendar_json(calendar_id)
 
 
-@router.get("/calendars/{calendar_id}/events", summary="events.list")
+@router.get("/calendars/{calendar_id}/events", summary="events.list", responses=_errors(400, 404))
 async def list_events(calendar_id: str, request: Request, calendar: Calendar) -> dict[str, Any]:
     query = EventQuery.from_params(request.query_params)
     return calendar.list_events(calendar_id, query)
 
 
-@router.post("/calendars/{calendar_id}/events", summary="events.insert")
+@router.post("/calendars/{calendar_id}/events", summary="events.insert",
+             responses=_errors(*BODY_STATUSES, 404, 409), openapi_extra=_NEW_EVENT)  # fmt: skip
 async def insert_event(calendar_id: str, request: Request, calendar: Calendar) -> Response:
     body = await _json_body(request)
     key = request.headers.get("idempotency-key")
@@ -76,7 +135,8 @@ async def insert_event(calendar_id: str, request: Request, calendar: Calendar) -
     return _render(stored)
 
 
-@router.get("/calendars/{calendar_id}/events/{event_id}", summary="events.get")
+@router.get("/calendars/{calendar_id}/events/{event_id}", summary="events.get",
+            responses=_errors(404))  # fmt: skip
 async def get_event(
     calendar_id: str, event_id: str, request: Request, calendar: Calendar
 ) -> Response:
@@ -86,7 +146,9 @@ async def get_event(
     return _render(event_response(200, event))
 
 
-@router.patch("/calendars/{calendar_id}/events/{event_id}", summary="events.patch")
+@router.patch("/calendars/{calendar_id}/events/{event_id}", summary="events.patch",
+              responses=_errors(*BODY_STATUSES, 404, 409, 412),
+              openapi_extra=_EVENT_CHANGES)  # fmt: skip
 async def patch_event(
     calendar_id: str, event_id: str, request: Request, calendar: Calendar
 ) -> Response:
@@ -98,7 +160,8 @@ async def patch_event(
     return _render(stored)
 
 
-@router.delete("/calendars/{calendar_id}/events/{event_id}", summary="events.delete")
+@router.delete("/calendars/{calendar_id}/events/{event_id}", summary="events.delete",
+               responses=_errors(404, 409, 410, 412))  # fmt: skip
 async def delete_event(
     calendar_id: str, event_id: str, request: Request, calendar: Calendar
 ) -> Response:
@@ -109,6 +172,7 @@ async def delete_event(
     return _render(stored)
 
 
-@router.post("/freeBusy", summary="freebusy.query")
+@router.post("/freeBusy", summary="freebusy.query", responses=_errors(*BODY_STATUSES),
+             openapi_extra=_FREE_BUSY)  # fmt: skip
 async def query_free_busy(request: Request, calendar: Calendar) -> dict[str, Any]:
     return calendar.free_busy(await _json_body(request))

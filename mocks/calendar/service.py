@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from mocks.calendar._times import format_utc
 from mocks.calendar.errors import GoogleError, google_error_body
 from mocks.calendar.models import Event
 from mocks.calendar.store import CalendarStore
+from mocks.platform.credentials import same_secret
 from mocks.platform.idempotency import IdempotencyConflict, IdempotencyMismatch, StoredResponse
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
@@ -24,6 +24,8 @@ _UNAUTHENTICATED = (
     "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
     "cookie or other valid authentication credential."
 )
+# The gateway's refusals of a request body, in Google's reasons.
+_REQUEST_REASONS = {"invalid_request": "invalid", "payload_too_large": "uploadTooLarge"}
 _SEEDED_ATTENDEES = 200  # customers who may appear on seeded appointments
 
 Change = Callable[[], tuple[int, Event]]  # applies one write: (status, the event)
@@ -78,11 +80,13 @@ class CalendarService(MockService):
     def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         expected = self.ctx.settings.credentials.google_access_token
-        if scheme.lower() == "bearer" and secrets.compare_digest(token.strip(), expected):
+        if scheme.lower() == "bearer" and same_secret(token.strip(), expected):
             return None
         return AuthFailure(401, "unauthorized", _UNAUTHENTICATED)
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
         if reason == "unauthorized":
             return google_error_body(
                 status, "authError", _UNAUTHENTICATED, detail="Invalid Credentials",
@@ -91,6 +95,10 @@ class CalendarService(MockService):
         if reason == "rate_limited":
             return google_error_body(status, "rateLimitExceeded", "Rate Limit Exceeded",
                                      domain="usageLimits")  # fmt: skip
+        if reason in _REQUEST_REASONS:
+            where = "body" if field else None
+            return google_error_body(status, _REQUEST_REASONS[reason], message,
+                                     location=field, location_type=where)  # fmt: skip
         return google_error_body(status, "backendError", message)
 
     # -- reads (the store is looked up on every call: reset() swaps it) -----------------

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from mocks.chaos.models import LatencySpec
 
 __all__ = ["sample_latency_ms"]
+
+# exp() of more overflows a float: a lognormal with a tiny median and a wide tail can draw
+# that far, and the gateway cuts every delay at the hang limit anyway.
+_MAX_EXPONENT = 700.0
 
 
 def sample_latency_ms(spec: LatencySpec, rng: random.Random) -> float:
@@ -21,4 +26,5 @@ def sample_latency_ms(spec: LatencySpec, rng: random.Random) -> float:
         mean, sd = spec.normal_params()
         return max(0.0, rng.gauss(mean, sd))
     mu, sigma = spec.lognormal_params()
-    return rng.lognormvariate(mu, sigma)
+    # lognormvariate(mu, sigma) is exp(normalvariate(mu, sigma)): the same draws, bounded.
+    return math.exp(min(rng.normalvariate(mu, sigma), _MAX_EXPONENT))

@@ -1,12 +1,16 @@
 """Validated fault profiles: what people write in YAML or send to ``/_chaos``.
 
 A profile is data, not code: the engine reads it on every request. Bad input is refused
-by pydantic with the offending field named (a 422 over HTTP, a clear message from a file).
+by pydantic with the offending field named (a 422 over HTTP, a clear message from a file):
+every number is finite, none is negative, and each has a ceiling, so no profile can make a
+request sleep for ever or a quota divide by nothing. Latencies are also capped by the hang
+limit of the running mocks (``latencies_over``), which a model alone does not know.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,14 +27,19 @@ __all__ = [
     "OutageWindow",
     "RateLimitSpec",
     "RouteFault",
+    "latencies_over",
     "load_profile_file",
 ]
 
 Z_99 = 2.3263478740408408  # standard normal quantile at 0.99
+MAX_SECONDS = 30 * 86_400  # the longest outage window, quota period or Retry-After
+MAX_WEIGHT = 1_000_000.0  # fault kinds are weighed against each other; this is plenty
+MAX_SEED = 2**63 - 1
+Loc = tuple[str | int, ...]  # where a field is, from the profile's root
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ErrorKind(StrEnum):
@@ -90,24 +99,27 @@ class ErrorSpec(_Strict):
     """A share of requests that fail, and how (weights need not sum to one)."""
 
     rate: float = Field(..., ge=0, le=1, description="share of requests that get a fault")
-    kinds: dict[ErrorKind, Annotated[float, Field(gt=0)]] = Field(
+    kinds: dict[ErrorKind, Annotated[float, Field(gt=0, le=MAX_WEIGHT)]] = Field(
         default_factory=lambda: {ErrorKind.HTTP_500: 1.0}
     )
-    retry_after_s: float = Field(1.0, ge=0, description="Retry-After sent with injected 429s")
+    retry_after_s: float = Field(
+        1.0, ge=0, le=MAX_SECONDS, description="Retry-After sent with injected 429s"
+    )
 
 
 class OutageWindow(_Strict):
     """Down from ``start_s`` after the profile is applied, for ``duration_s`` seconds."""
 
-    start_s: float = Field(0.0, ge=0)
-    duration_s: float = Field(..., gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_SECONDS)
+    duration_s: float = Field(..., gt=0, le=MAX_SECONDS)
 
 
 class RateLimitSpec(_Strict):
     """A token-bucket quota, like the vendor's: ``requests`` per ``per_s`` seconds, per key."""
 
-    requests: int = Field(..., gt=0)
-    per_s: float = Field(..., gt=0)
+    requests: int = Field(..., gt=0, le=1_000_000_000)
+    # At least a millisecond: a period near zero makes the refill rate infinite.
+    per_s: float = Field(..., ge=0.001, le=MAX_SECONDS)
     key: Literal["credential", "ip", "global"] = "credential"
 
 
@@ -125,7 +137,7 @@ class RouteFault(_Faults):
     ``"GET /services/data/*/query*"``; ``*`` as method matches any.
     """
 
-    match: str = Field(..., pattern=r"^(\*|[A-Z]+) /\S*$")
+    match: str = Field(..., pattern=r"^(\*|[A-Z]+) /\S*$", max_length=500)
 
 
 class FaultProfile(_Faults):
@@ -137,8 +149,23 @@ class FaultProfile(_Faults):
 class ChaosProfile(_Strict):
     """A whole fault profile, as loaded from YAML at start (``--faults FILE``)."""
 
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
     systems: dict[str, FaultProfile] = Field(default_factory=dict)
+
+
+_LATENCY_FIELDS = ("ms", "min_ms", "max_ms", "p50_ms", "p99_ms")
+
+
+def latencies_over(profile: FaultProfile, max_ms: float) -> Iterator[tuple[Loc, str]]:
+    """(where, why) for each latency in ``profile`` above ``max_ms``, the hang limit: no
+    injected delay may hold a request longer than a hang does."""
+    owners: list[tuple[Loc, LatencySpec | None]] = [(("latency",), profile.latency)]
+    owners += [(("routes", i, "latency"), r.latency) for i, r in enumerate(profile.routes)]
+    for where, latency in owners:
+        for name in _LATENCY_FIELDS:
+            value = getattr(latency, name, None) if latency is not None else None
+            if value is not None and value > max_ms:
+                yield (*where, name), f"must be at most {max_ms:g} ms, the hang limit (max_hang_s)"
 
 
 def load_profile_file(path: Path) -> ChaosProfile:

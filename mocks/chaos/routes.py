@@ -1,16 +1,27 @@
-"""``/_chaos``: the fault control plane (bearer-token protected)."""
+"""``/_chaos``: the fault control plane (bearer-token protected).
+
+Bodies are bounded by their models (finite, not negative, capped) and latencies by the hang
+limit of the running mocks; a refusal is FastAPI's 422 naming the field, without the input.
+"""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from mocks.chaos.engine import ChaosEngine
 from mocks.chaos.latency import sample_latency_ms
-from mocks.chaos.models import ChaosProfile, FaultProfile, OutageWindow
+from mocks.chaos.models import (
+    MAX_SECONDS,
+    MAX_SEED,
+    ChaosProfile,
+    FaultProfile,
+    OutageWindow,
+    latencies_over,
+)
 from mocks.platform.control import GUARDED, unknown_system
 from mocks.platform.state import enterprise_of
 
@@ -18,14 +29,16 @@ __all__ = ["router"]
 
 
 class OutageRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    seconds: float = Field(..., gt=0, description="how long the system stays down")
-    start_in_s: float = Field(0.0, ge=0, description="delay before the outage begins")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    seconds: float = Field(..., gt=0, le=MAX_SECONDS, description="how long the system stays down")
+    start_in_s: float = Field(
+        0.0, ge=0, le=MAX_SECONDS, description="delay before the outage begins"
+    )
 
 
 class SeedRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    seed: int
+    seed: int = Field(..., ge=0, le=MAX_SEED)
 
 
 router = APIRouter(prefix="/_chaos", tags=["chaos"], dependencies=GUARDED)
@@ -33,6 +46,17 @@ router = APIRouter(prefix="/_chaos", tags=["chaos"], dependencies=GUARDED)
 
 def _engine(request: Request) -> ChaosEngine:
     return enterprise_of(request).chaos
+
+
+def _within_hang_limit(request: Request, profile: FaultProfile, *where: str) -> None:
+    """A 422 naming each latency above the hang limit: no delay outlasts a hang."""
+    max_ms = enterprise_of(request).settings.max_hang_s * 1000
+    detail = [
+        {"type": "less_than_equal", "loc": ["body", *where, *loc], "msg": why}
+        for loc, why in latencies_over(profile, max_ms)
+    ]
+    if detail:
+        raise HTTPException(status_code=422, detail=detail)
 
 
 def _known(request: Request, system: str, loc: tuple[str, ...] = ("path", "system")) -> str:
@@ -52,6 +76,7 @@ def describe(request: Request) -> dict[str, Any]:
 @router.put("/systems/{system}", summary="Replace a system's fault profile")
 def set_profile(request: Request, system: str, profile: FaultProfile) -> dict[str, Any]:
     engine = _engine(request)
+    _within_hang_limit(request, profile)
     engine.set_profile(_known(request, system), profile)
     return engine.describe()["systems"][system]  # type: ignore[index]
 
@@ -81,7 +106,7 @@ def latency_sample(
     request: Request,
     system: str,
     n: int = Query(1000, ge=1, le=100_000),
-    seed: int | None = None,
+    seed: int | None = Query(None, ge=0, le=MAX_SEED),
 ) -> dict[str, Any]:
     """Samples from the system's latency distribution without sleeping, for checking it."""
     engine = _engine(request)
@@ -97,8 +122,9 @@ def latency_sample(
 
 @router.post("/profile", summary="Apply a whole profile (the YAML file's shape)")
 def apply_profile(request: Request, profile: ChaosProfile) -> dict[str, Any]:
-    for name in profile.systems:
+    for name, faults in profile.systems.items():
         _known(request, name, ("body", "systems", name))
+        _within_hang_limit(request, faults, "systems", name)
     engine = _engine(request)
     engine.apply(profile)
     return engine.describe()

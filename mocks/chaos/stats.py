@@ -30,6 +30,9 @@ class _SystemStats:
 class ChaosStats:
     def __init__(self) -> None:
         self._systems: dict[str, _SystemStats] = {}
+        # Requests held right now by an injected delay or hang. Live state, not history,
+        # so a reset of the statistics leaves it alone.
+        self._held: Counter[str] = Counter()
 
     def record(self, system: str, status: int, latency_ms: float, fault: str | None) -> None:
         stats = self._systems.setdefault(system, _SystemStats())
@@ -38,6 +41,13 @@ class ChaosStats:
         stats.latencies_ms.append(latency_ms)
         if fault:
             stats.faults[fault] += 1
+
+    def hold(self, system: str) -> None:
+        self._held[system] += 1
+        self._systems.setdefault(system, _SystemStats())
+
+    def release(self, system: str) -> None:
+        self._held[system] -= 1
 
     def count_fault(self, system: str, fault: str) -> None:
         """A fault applied outside a request (a database lock, say)."""
@@ -55,6 +65,7 @@ class ChaosStats:
                 "faulted": sum(v for k, v in stats.faults.items() if k != "latency"),
                 "faults_by_kind": dict(stats.faults),
                 "status_counts": {str(k): v for k, v in sorted(stats.statuses.items())},
+                "held_now": self._held[name],
                 "latency_ms": {
                     **{f"p{q}": _rounded(percentile(ordered, q)) for q in (50, 95, 99)},
                     "samples": len(ordered),

@@ -10,14 +10,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, RootModel
 
-__all__ = ["GATEWAY_ERROR_CODES", "SalesforceError", "error_list", "not_found"]
+__all__ = [
+    "GATEWAY_ERROR_CODES",
+    "OAuthErrorBody",
+    "SalesforceError",
+    "SalesforceErrorItem",
+    "SalesforceErrors",
+    "error_list",
+    "not_found",
+]
 
 # Gateway reasons (see mocks.platform.gateway) -> the errorCode Salesforce would send.
 GATEWAY_ERROR_CODES = {
     "unauthorized": "INVALID_SESSION_ID",
     "rate_limited": "REQUEST_LIMIT_EXCEEDED",
     "unavailable": "SERVER_UNAVAILABLE",
+    "invalid_request": "JSON_PARSER_ERROR",
+    "payload_too_large": "REQUEST_ENTITY_TOO_LARGE",
 }
 
 
@@ -51,3 +62,23 @@ class SalesforceError(Exception):
 
 def not_found() -> SalesforceError:
     return SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
+
+
+# -- the shapes above, for the OpenAPI document ------------------------------------------
+
+
+class SalesforceErrorItem(BaseModel):
+    message: str
+    errorCode: str  # Salesforce's own spelling
+    fields: list[str] | None = None
+
+
+class SalesforceErrors(RootModel[list[SalesforceErrorItem]]):
+    """Salesforce's error body: a JSON list of errors (usually one)."""
+
+
+class OAuthErrorBody(BaseModel):
+    """What the token endpoints answer a refused request with (RFC 6749 section 5.2)."""
+
+    error: str
+    error_description: str

@@ -29,8 +29,10 @@ __all__ = ["TokenTtl", "router"]
 
 
 class TokenTtl(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    seconds: float = Field(..., gt=0, description="lifetime of sessions issued from now on")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    seconds: float = Field(
+        ..., gt=0, le=366 * 86_400, description="lifetime of sessions issued from now on"
+    )
 
 
 router = APIRouter(tags=["crm"])

@@ -10,7 +10,6 @@ applies to tokens issued afterwards, and ``expire_all`` ends the current ones at
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import secrets
@@ -121,7 +120,7 @@ def _client_auth(form: Mapping[str, str], authorization: str | None) -> tuple[st
     if scheme.lower() == "basic" and not client_id:
         try:
             decoded = base64.b64decode(encoded, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (or not ASCII at all), or not UTF-8 inside
             raise OAuthRefusal("invalid_client", "malformed HTTP Basic credentials") from None
         client_id, _, client_secret = decoded.partition(":")
     return client_id, client_secret

@@ -57,7 +57,9 @@ class QueryCursors:
     def next_page(self, cursor: str, version: str) -> dict[str, Any]:
         """``cursor`` is ``<locator>-<offset>`` as the previous page's nextRecordsUrl ends."""
         locator, _, offset = cursor.rpartition("-")
-        if locator not in self._open or not offset.isdigit() or int(offset) > len(
+        # An offset is ASCII digits (isdigit() also takes "²", which int() refuses).
+        well_formed = offset.isascii() and offset.isdigit() and len(offset) <= 9
+        if locator not in self._open or not well_formed or int(offset) > len(
             self._open[locator][0]
         ):
             raise SalesforceError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")

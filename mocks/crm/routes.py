@@ -20,11 +20,18 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from mocks.crm import describe
-from mocks.crm.errors import SalesforceError, not_found
+from mocks.crm.errors import OAuthErrorBody, SalesforceError, SalesforceErrors, not_found
 from mocks.crm.oauth import OAuthRefusal
 from mocks.crm.paging import batch_size_from
 from mocks.crm.schema import SObjectType, sobject_named
 from mocks.crm.service import CrmService
+from mocks.platform.apidocs import (
+    BODY_STATUSES,
+    GATEWAY_STATUSES,
+    error_responses,
+    form_body,
+    json_body,
+)
 from mocks.platform.idempotency import StoredResponse
 from mocks.platform.state import service_in
 
@@ -54,7 +61,39 @@ class _SalesforceRoute(APIRoute):
         return handle
 
 
-router = APIRouter(route_class=_SalesforceRoute)
+router = APIRouter(
+    route_class=_SalesforceRoute,
+    responses=error_responses(SalesforceErrors, *GATEWAY_STATUSES),
+)
+
+
+def _errors(*statuses: int | str) -> dict[int | str, dict[str, Any]]:
+    return error_responses(SalesforceErrors, *statuses)
+
+
+_OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthErrorBody, "description": "The request was refused; error says why"},
+    **_errors(413),
+}
+_TOKEN_FORM = form_body(
+    {
+        "grant_type": "client_credentials or password",
+        "client_id": "the connected app's id (or send it with HTTP Basic)",
+        "client_secret": "the connected app's secret (or send it with HTTP Basic)",
+        "username": "password grant: any user name",
+        "password": "password grant: the client secret",
+    },
+    required=["grant_type"],
+)
+_REVOKE_FORM = form_body({"token": "the access token to end"}, required=["token"])
+_RECORD = json_body(
+    {
+        "type": "object",
+        "description": 'Field values by API name, e.g. {"LastName": "Doe"}; "attributes" '
+        "is ignored, as Salesforce ignores it",
+        "additionalProperties": True,
+    }
+)
 
 
 async def current_crm(request: Request) -> CrmService:
@@ -71,7 +110,8 @@ def _with_and_without_slash(path: str, endpoint: Callable[..., Any], **options: 
     router.add_api_route(f"{path}/", endpoint, include_in_schema=False, **options)
 
 
-@router.post("/services/oauth2/token", tags=["oauth"], summary="Get an access token")
+@router.post("/services/oauth2/token", tags=["oauth"], summary="Get an access token",
+             responses=_OAUTH_ERRORS, openapi_extra=_TOKEN_FORM)  # fmt: skip
 async def token(request: Request, crm: Crm) -> JSONResponse:
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     try:
@@ -81,7 +121,8 @@ async def token(request: Request, crm: Crm) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-cache, no-store"})
 
 
-@router.post("/services/oauth2/revoke", tags=["oauth"], summary="Revoke a token")
+@router.post("/services/oauth2/revoke", tags=["oauth"], summary="Revoke a token",
+             responses=_OAUTH_ERRORS, openapi_extra=_REVOKE_FORM)  # fmt: skip
 async def revoke(request: Request, crm: Crm) -> Response:
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     given = form.get("token") or request.query_params.get("token", "")
@@ -107,19 +148,22 @@ async def describe_global(version: str) -> dict[str, Any]:
 _with_and_without_slash("/services/data", versions, methods=["GET"], tags=["metadata"],
                         summary="API versions")  # fmt: skip
 _with_and_without_slash(_DATA, resources, methods=["GET"], tags=["metadata"],
-                        summary="Resources of one API version")  # fmt: skip
+                        summary="Resources of one API version", responses=_errors(404))  # fmt: skip
 _with_and_without_slash(f"{_DATA}/sobjects", describe_global, methods=["GET"],
-                        tags=["metadata"], summary="describeGlobal")  # fmt: skip
+                        tags=["metadata"], summary="describeGlobal",
+                        responses=_errors(404))  # fmt: skip
 
 
-@router.get(f"{_DATA}/sobjects/{{sobject}}", tags=["metadata"], summary="sObject basic info")
+@router.get(f"{_DATA}/sobjects/{{sobject}}", tags=["metadata"], summary="sObject basic info",
+            responses=_errors(404))  # fmt: skip
 async def sobject_info(version: str, sobject: str) -> dict[str, Any]:
     spec = _sobject(sobject)
     return {"objectDescribe": describe.sobject_summary(spec, _checked(version)),
             "recentItems": []}  # fmt: skip
 
 
-@router.get(f"{_DATA}/sobjects/{{sobject}}/describe", tags=["metadata"], summary="describe")
+@router.get(f"{_DATA}/sobjects/{{sobject}}/describe", tags=["metadata"], summary="describe",
+            responses=_errors(404))  # fmt: skip
 async def describe_sobject(version: str, sobject: str) -> dict[str, Any]:
     return describe.describe_sobject(_sobject(sobject), _checked(version))
 
@@ -139,9 +183,11 @@ async def query_more(version: str, cursor: str, crm: Crm) -> JSONResponse:
 
 for _resource in ("query", "queryAll"):  # nothing is ever deleted, so they agree
     _with_and_without_slash(f"{_DATA}/{_resource}", run_query, methods=["GET"],
-                            tags=["query"], summary=f"SOQL {_resource}")  # fmt: skip
+                            tags=["query"], summary=f"SOQL {_resource}",
+                            responses=_errors(400, 404))  # fmt: skip
     router.add_api_route(f"{_DATA}/{_resource}/{{cursor}}", query_more, methods=["GET"],
-                         tags=["query"], summary="Next batch of a query")  # fmt: skip
+                         tags=["query"], summary="Next batch of a query",
+                         responses=_errors(400, 404))  # fmt: skip
 
 
 async def create(request: Request, version: str, sobject: str, crm: Crm) -> Response:
@@ -156,11 +202,13 @@ async def create(request: Request, version: str, sobject: str, crm: Crm) -> Resp
 _with_and_without_slash(
     f"{_DATA}/sobjects/{{sobject}}", create,
     methods=["POST"], status_code=201, tags=["sobjects"], summary="Create a record",
+    responses=_errors(*BODY_STATUSES, 404, 409), openapi_extra=_RECORD,
 )  # fmt: skip
 
 
 @router.get(f"{_DATA}/sobjects/{{sobject}}/{{record_id}}", tags=["sobjects"],
-            summary="Get a record (optionally ?fields=A,B)")  # fmt: skip
+            summary="Get a record (optionally ?fields=A,B)",
+            responses=_errors(400, 404))  # fmt: skip
 async def get_record(
     request: Request, version: str, sobject: str, record_id: str, crm: Crm
 ) -> Response:
@@ -171,7 +219,8 @@ async def get_record(
 
 
 @router.patch(f"{_DATA}/sobjects/{{sobject}}/{{record_id}}", tags=["sobjects"],
-              status_code=204, summary="Update a record")  # fmt: skip
+              status_code=204, summary="Update a record",
+              responses=_errors(*BODY_STATUSES, 404, 409), openapi_extra=_RECORD)  # fmt: skip
 async def update_record(
     request: Request, version: str, sobject: str, record_id: str, crm: Crm
 ) -> Response:

@@ -85,8 +85,11 @@ class CrmService(MockService):
             return None
         return AuthFailure(401, "unauthorized", "Session expired or invalid")
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
-        return error_list(message, GATEWAY_ERROR_CODES.get(reason, "UNKNOWN_EXCEPTION"))
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
+        code = GATEWAY_ERROR_CODES.get(reason, "UNKNOWN_EXCEPTION")
+        return error_list(message, code, [field] if field else None)
 
     # -- automations hook ------------------------------------------------------------
 

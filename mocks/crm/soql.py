@@ -17,6 +17,7 @@ predicates, ordering, projection) lives in ``mocks.crm._soql_eval``.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, NoReturn
 
 from mocks.crm._soql_eval import Condition, OrderItem, Query, index_key
@@ -217,7 +218,7 @@ class _Parser:
         if tok.kind == "string":
             return decode_string(tok, self.text)
         if tok.kind == "number":
-            return float(tok.text) if "." in tok.text else int(tok.text)
+            return self.number(tok)
         if self.is_kw(tok, "TRUE", "FALSE", "NULL"):
             return {"TRUE": True, "FALSE": False, "NULL": None}[tok.text.upper()]
         self.fail(tok, expected="a value: 'text', a number, true, false or null")
@@ -241,10 +242,18 @@ class _Parser:
                 return items
             self.take()
 
+    def number(self, tok: Token) -> int | float:
+        # Salesforce numbers are doubles or longs; Python's would grow without end.
+        digits = tok.text.lstrip("+-").replace(".", "")
+        value = float(tok.text) if "." in tok.text else int(tok.text) if len(digits) <= 18 else None
+        if value is None or not math.isfinite(value):
+            self.fail(tok, detail="numeric value out of range")
+        return value
+
     def limit(self) -> int:
         tok = self.take()
         if tok.kind != "number" or not tok.text.isdigit():
             self.fail(tok, expected="a non-negative whole number")
-        if int(tok.text) > _MAX_LIMIT:
-            self.fail(tok, detail=f"numeric value out of range: {tok.text}")
+        if len(tok.text) > 9 or int(tok.text) > _MAX_LIMIT:
+            self.fail(tok, detail="numeric value out of range")
         return int(tok.text)

@@ -19,17 +19,17 @@ _MAX_SECONDS = 3600
 
 
 class LockRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     seconds: float = Field(..., gt=0, le=_MAX_SECONDS, description="how long to hold the lock")
 
 
 class OutageRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     seconds: float = Field(..., gt=0, le=_MAX_SECONDS, description="how long the file is garbage")
 
 
 class SlowRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     seconds: float = Field(..., gt=0, le=_MAX_SECONDS, description="how long queries stay slow")
     hold_ms: float = Field(40, gt=0, le=60_000, description="lock held this long ...")
     every_ms: float = Field(50, gt=0, le=60_000, description="... out of every this many ms")
@@ -39,7 +39,7 @@ class SlowRequest(BaseModel):
     def _leaves_a_gap(cls, every_ms: float, info: ValidationInfo) -> float:
         hold_ms = info.data.get("hold_ms")
         if hold_ms is not None and hold_ms >= every_ms:
-            raise ValueError(f"hold_ms ({hold_ms:g}) must be less than every_ms ({every_ms:g})")
+            raise ValueError("hold_ms must be less than every_ms")
         return every_ms
 
 

@@ -13,11 +13,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from mocks.database.service import DatabaseService
+from mocks.platform.apidocs import GATEWAY_STATUSES, BasicError, error_responses
 from mocks.platform.state import service_in
 
 __all__ = ["Database", "current_database", "router"]
 
-router = APIRouter(tags=["database"])
+router = APIRouter(
+    tags=["database"],
+    responses=error_responses(
+        BasicError, *GATEWAY_STATUSES, descriptions={"5XX": "503 when the database cannot be read"}
+    ),
+)
 
 
 async def current_database(request: Request) -> DatabaseService:

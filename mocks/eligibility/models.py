@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CheckReason", "CheckRequest", "CheckResult", "ProductOut", "ProductsPage"]
+__all__ = [
+    "CheckReason",
+    "CheckRequest",
+    "CheckResult",
+    "ErrorEnvelope",
+    "ProductOut",
+    "ProductsPage",
+]
 
 
 class CheckRequest(BaseModel):
@@ -46,3 +53,16 @@ class ProductOut(BaseModel):
 
 class ProductsPage(BaseModel):
     products: list[ProductOut]
+
+
+class ErrorDetail(BaseModel):
+    code: str  # unauthorized, invalid_request, customer_not_found...
+    message: str  # names the field at fault
+    param: str | None = None  # the field at fault
+    details: list[dict[str, Any]] | None = None  # each invalid field: loc, msg, type
+
+
+class ErrorEnvelope(BaseModel):
+    """Every eligibility error, validation errors included."""
+
+    error: ErrorDetail

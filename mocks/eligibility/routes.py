@@ -8,23 +8,27 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from mocks.eligibility._envelope import EnvelopeRoute, error_response
-from mocks.eligibility.models import CheckRequest, CheckResult, ProductsPage
+from mocks.eligibility.models import CheckRequest, CheckResult, ErrorEnvelope, ProductsPage
 from mocks.eligibility.service import EligibilityService
+from mocks.platform.apidocs import BODY_STATUSES, GATEWAY_STATUSES, error_responses
 from mocks.platform.state import service_in
 
 __all__ = ["Eligibility", "current_eligibility", "router"]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"description": text, "content": {"application/json": {"example": {
-        "error": {"code": code, "message": text}}}}}
-    for status, code, text in (
-        (401, "unauthorized", "Missing or invalid X-Api-Key"),
-        (404, "customer_not_found", "No customer with that id"),
-        (422, "invalid_request", "A field is missing or invalid (the message names it)"),
-    )
-}  # fmt: skip
-
-router = APIRouter(prefix="/v1", route_class=EnvelopeRoute, tags=["eligibility"])
+router = APIRouter(
+    prefix="/v1",
+    route_class=EnvelopeRoute,
+    tags=["eligibility"],
+    responses=error_responses(ErrorEnvelope, *GATEWAY_STATUSES),
+)
+_CHECK_ERRORS = error_responses(
+    ErrorEnvelope,
+    *BODY_STATUSES,
+    404,
+    409,
+    422,
+    descriptions={404: "No customer with that customer_id"},
+)
 
 
 async def current_eligibility(request: Request) -> EligibilityService:
@@ -34,13 +38,13 @@ async def current_eligibility(request: Request) -> EligibilityService:
 Eligibility = Annotated[EligibilityService, Depends(current_eligibility)]
 
 
-@router.get("/products", response_model=ProductsPage, responses=_ERRORS,
+@router.get("/products", response_model=ProductsPage,
             summary="The product catalog and each product's floors")  # fmt: skip
 async def products(eligibility: Eligibility) -> dict[str, Any]:
     return {"products": eligibility.store.products()}
 
 
-@router.post("/checks", response_model=CheckResult, responses=_ERRORS,
+@router.post("/checks", response_model=CheckResult, responses=_CHECK_ERRORS,
              summary="Check whether a customer qualifies for a product")  # fmt: skip
 async def create_check(
     body: CheckRequest,
@@ -52,7 +56,8 @@ async def create_check(
     return JSONResponse(status_code=stored.status, content=stored.body, headers=headers)
 
 
-@router.get("/checks/{check_id}", response_model=CheckResult, responses=_ERRORS,
+@router.get("/checks/{check_id}", response_model=CheckResult,
+            responses=error_responses(ErrorEnvelope, 404),
             summary="A check made earlier")  # fmt: skip
 async def get_check(check_id: str, eligibility: Eligibility) -> Any:
     check = eligibility.store.get_check(check_id)

@@ -47,8 +47,11 @@ class EligibilityService(MockService):
             return AuthFailure(401, "unauthorized", "Invalid API key")
         return None
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
-        return {"error": {"code": reason, "message": message}}
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
+        error = {"code": reason, "message": message}
+        return {"error": {**error, "param": field} if field else error}
 
     async def create_check(
         self, body: CheckRequest, key: str | None

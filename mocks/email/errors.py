@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
-__all__ = ["SendGridErrorRoute", "SendGridRefusal"]
+__all__ = ["SendGridErrorRoute", "SendGridErrors", "SendGridRefusal"]
 
 
 class SendGridRefusal(Exception):
@@ -34,3 +35,15 @@ class SendGridErrorRoute(APIRoute):
                 return refusal.response()
 
         return rendering_sendgrid_errors
+
+
+class SendGridErrorItem(BaseModel):
+    message: str
+    field: str | None = None  # the JSON path SendGrid uses: personalizations.0.to.1.email
+    help: str | None = None
+
+
+class SendGridErrors(BaseModel):
+    """SendGrid's error body: every problem at once."""
+
+    errors: list[SendGridErrorItem]

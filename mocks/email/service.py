@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mocks.email.errors import SendGridRefusal
 from mocks.email.outbox import Outbox, mails_from_request
 from mocks.email.validation import sendgrid_error, validate_mail
+from mocks.platform.credentials import same_secret
 from mocks.platform.idempotency import (
     IdempotencyConflict,
     IdempotencyMismatch,
@@ -50,12 +50,14 @@ class EmailService(MockService):
         scheme, _, key = headers.get("authorization", "").partition(" ")
         if not scheme:
             return AuthFailure(401, "unauthorized", "authorization required")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(key.strip(), self.api_key):
+        if scheme.lower() != "bearer" or not same_secret(key.strip(), self.api_key):
             return AuthFailure(401, "unauthorized", _INVALID_GRANT)
         return None
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
-        return {"errors": [{"message": message, "field": None, "help": None}]}
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
+        return {"errors": [{"message": message, "field": field, "help": None}]}
 
     async def submit(self, mail: Any, key: str | None) -> tuple[StoredResponse, bool]:
         """Check a Mail Send body and send it once per key: (answer, whether replayed).

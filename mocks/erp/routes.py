@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from mocks.erp.models import CreateFulfilment, CreateOrder, OrderStatus, UpdateOrder
 from mocks.erp.service import ErpService
-from mocks.platform.problem import ProblemRoute, fallback_router
+from mocks.platform.apidocs import BODY_STATUSES, GATEWAY_STATUSES, error_responses
+from mocks.platform.problem import ProblemDetails, ProblemRoute, fallback_router
 from mocks.platform.rest import read_one, require_if_match, run_write
 from mocks.platform.state import service_in
 
@@ -19,7 +20,20 @@ __all__ = ["router"]
 
 _IDEMPOTENCY_DOC = "Idempotency-Key header: a retry with the same key replays the first answer."
 
-api = APIRouter(prefix="/api/v1", route_class=ProblemRoute, tags=["erp"])
+api = APIRouter(
+    prefix="/api/v1",
+    route_class=ProblemRoute,
+    tags=["erp"],
+    responses=error_responses(ProblemDetails, *GATEWAY_STATUSES),
+)
+
+
+def _problems(*statuses: int | str) -> dict[int | str, dict[str, Any]]:
+    return error_responses(ProblemDetails, *statuses)
+
+
+_WRITE_PROBLEMS = _problems(*BODY_STATUSES, 404, 409, 422)
+_IF_MATCH_PROBLEMS = _problems(*BODY_STATUSES, 404, 409, 412, 422, 428)
 
 
 async def current_erp(request: Request) -> ErpService:
@@ -29,7 +43,7 @@ async def current_erp(request: Request) -> ErpService:
 Erp = Annotated[ErpService, Depends(current_erp)]
 
 
-@api.get("/orders", summary="Orders, newest first, cursor-paged")
+@api.get("/orders", summary="Orders, newest first, cursor-paged", responses=_problems(422))
 async def list_orders(
     erp: Erp,
     customer_id: str | None = Query(None, max_length=40),
@@ -40,21 +54,22 @@ async def list_orders(
     return erp.order_page(customer_id, status, limit, cursor)
 
 
-@api.get("/orders/{order_id}", summary="One order, with its ETag")
+@api.get("/orders/{order_id}", summary="One order, with its ETag", responses=_problems(404))
 async def get_order(order_id: str, request: Request, erp: Erp) -> Response:
     order = erp.store.order(order_id)
     return read_one(request, order.as_json(), order.version)
 
 
 @api.post("/orders", status_code=201, summary="Place an order (reserves stock)",
-             description=_IDEMPOTENCY_DOC)  # fmt: skip
+          description=_IDEMPOTENCY_DOC, responses=_WRITE_PROBLEMS)  # fmt: skip
 async def create_order(body: CreateOrder, request: Request, erp: Erp) -> Response:
     return await run_write(erp, request, body.model_dump(), partial(erp.place_order, body))
 
 
 @api.patch("/orders/{order_id}", summary="Move an order's status (If-Match required)",
               description="pending -> confirmed -> shipped (via a fulfilment) -> delivered; "
-              "pending or confirmed -> cancelled. " + _IDEMPOTENCY_DOC)  # fmt: skip
+              "pending or confirmed -> cancelled. " + _IDEMPOTENCY_DOC,
+              responses=_IF_MATCH_PROBLEMS)  # fmt: skip
 async def update_order(order_id: str, body: UpdateOrder, request: Request, erp: Erp) -> Response:
     move = partial(erp.move_order, order_id, body, require_if_match(request))
     return await run_write(erp, request, body.model_dump(), move)
@@ -64,7 +79,8 @@ async def update_order(order_id: str, body: UpdateOrder, request: Request, erp: 
              summary="Ship a confirmed order (If-Match required)",
              description="Creates a shipment with a carrier and tracking number, moves "
              "the order to shipped and takes the units off the shelf. The ETag "
-             "returned is the order's. " + _IDEMPOTENCY_DOC)  # fmt: skip
+             "returned is the order's. " + _IDEMPOTENCY_DOC,
+             responses=_IF_MATCH_PROBLEMS)  # fmt: skip
 async def create_fulfilment(
     order_id: str, body: CreateFulfilment, request: Request, erp: Erp
 ) -> Response:
@@ -72,7 +88,7 @@ async def create_fulfilment(
     return await run_write(erp, request, body.model_dump(), ship)
 
 
-@api.get("/inventory", summary="Stock per SKU in SKU order, cursor-paged")
+@api.get("/inventory", summary="Stock per SKU in SKU order, cursor-paged", responses=_problems(422))
 async def list_inventory(
     erp: Erp,
     warehouse: str | None = Query(None, max_length=10),
@@ -83,7 +99,7 @@ async def list_inventory(
     return erp.stock_page(warehouse, in_stock, limit, cursor)
 
 
-@api.get("/inventory/{sku}", summary="One SKU's stock, with its ETag")
+@api.get("/inventory/{sku}", summary="One SKU's stock, with its ETag", responses=_problems(404))
 async def get_item(sku: str, request: Request, erp: Erp) -> Response:
     item = erp.store.item(sku)
     return read_one(request, item.as_json(), item.version)

@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from mocks.loans.models import CreateApplication, DocumentUpdate, Stage, TransitionRequest
 from mocks.loans.service import LoansService
-from mocks.platform.problem import ProblemRoute, fallback_router
+from mocks.platform.apidocs import BODY_STATUSES, GATEWAY_STATUSES, error_responses
+from mocks.platform.problem import ProblemDetails, ProblemRoute, fallback_router
 from mocks.platform.rest import read_one, run_write
 from mocks.platform.state import service_in
 
@@ -22,7 +23,20 @@ _WRITE_DOC = (
     "If-Match is optional; when sent it must carry the application's current ETag."
 )
 
-api = APIRouter(prefix="/api/v1", route_class=ProblemRoute, tags=["loans"])
+api = APIRouter(
+    prefix="/api/v1",
+    route_class=ProblemRoute,
+    tags=["loans"],
+    responses=error_responses(ProblemDetails, *GATEWAY_STATUSES),
+)
+
+
+def _problems(*statuses: int | str) -> dict[int | str, dict[str, Any]]:
+    return error_responses(ProblemDetails, *statuses)
+
+
+_WRITE_PROBLEMS = _problems(*BODY_STATUSES, 404, 409, 422)
+_IF_MATCH_PROBLEMS = _problems(*BODY_STATUSES, 404, 409, 412, 422)  # If-Match is optional
 
 
 async def current_loans(request: Request) -> LoansService:
@@ -37,7 +51,8 @@ async def list_products(loans: Loans) -> dict[str, Any]:
     return loans.products()
 
 
-@api.get("/applications", summary="Applications, newest first, cursor-paged")
+@api.get("/applications", summary="Applications, newest first, cursor-paged",
+         responses=_problems(422))  # fmt: skip
 async def list_applications(
     loans: Loans,
     customer_id: str | None = Query(None, max_length=40),
@@ -49,7 +64,8 @@ async def list_applications(
 
 
 @api.get("/applications/{application_id}",
-         summary="One application: stage, documents, history, allowed transitions")  # fmt: skip
+         summary="One application: stage, documents, history, allowed transitions",
+         responses=_problems(404))  # fmt: skip
 async def get_application(application_id: str, request: Request, loans: Loans) -> Response:
     application = loans.store.get(application_id)
     return read_one(request, application.as_json(), application.version)
@@ -57,7 +73,7 @@ async def get_application(application_id: str, request: Request, loans: Loans) -
 
 @api.post("/applications", status_code=201, summary="Submit an application",
           description="Starts in stage submitted with every document missing. "
-          + _WRITE_DOC)  # fmt: skip
+          + _WRITE_DOC, responses=_WRITE_PROBLEMS)  # fmt: skip
 async def create_application(
     body: CreateApplication, request: Request, loans: Loans
 ) -> Response:
@@ -67,7 +83,8 @@ async def create_application(
 @api.post("/applications/{application_id}/transitions",
           summary="Move an application to its next stage",
           description="submitted -> underwriting -> approved | declined; approved -> "
-          "funded. Approval needs every document verified. " + _WRITE_DOC)  # fmt: skip
+          "funded. Approval needs every document verified. " + _WRITE_DOC,
+          responses=_IF_MATCH_PROBLEMS)  # fmt: skip
 async def transition(
     application_id: str, body: TransitionRequest, request: Request, loans: Loans
 ) -> Response:
@@ -77,7 +94,8 @@ async def transition(
 
 @api.put("/applications/{application_id}/documents/{name}",
          summary="Mark a checklist document received or verified",
-         description="The ETag returned is the application's. " + _WRITE_DOC)  # fmt: skip
+         description="The ETag returned is the application's. " + _WRITE_DOC,
+         responses=_IF_MATCH_PROBLEMS)  # fmt: skip
 async def update_document(
     application_id: str, body: DocumentUpdate, request: Request, loans: Loans,
     name: str = Path(..., max_length=80),

@@ -41,7 +41,7 @@ def twilio_signature(url: str, params: Mapping[str, str], auth_token: str) -> st
 class CallbackSettings(BaseModel):
     """How messages move through their statuses, and how their callbacks misbehave."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     sent_after_ms: float = Field(default=50.0, ge=0, le=60_000, description="queued -> sent")
     final_after_ms: float = Field(
@@ -70,7 +70,7 @@ class CallbackSettings(BaseModel):
     def _after_sent(cls, value: float, info: ValidationInfo) -> float:
         sent = info.data.get("sent_after_ms")
         if sent is not None and value < sent:
-            raise ValueError(f"final_after_ms ({value}) must not be before sent_after_ms ({sent})")
+            raise ValueError("final_after_ms must not be before sent_after_ms")
         return value
 
 

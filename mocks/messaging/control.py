@@ -31,9 +31,7 @@ def put_settings(settings: CallbackSettings, messaging: Messaging) -> dict[str, 
     return settings.model_dump()
 
 
-@router.get(
-    "/callbacks/log", summary="Status callback attempts (the newest 100,000), oldest first"
-)
+@router.get("/callbacks/log", summary="Status callback attempts (the newest 100,000), oldest first")
 def callback_log(
     messaging: Messaging,
     message_sid: str | None = Query(None, description="only this message's callbacks"),

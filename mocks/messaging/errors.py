@@ -12,8 +12,15 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
-__all__ = ["TwilioError", "TwilioErrorRoute", "error_response", "twilio_error_body"]
+__all__ = [
+    "TwilioError",
+    "TwilioErrorBody",
+    "TwilioErrorRoute",
+    "error_response",
+    "twilio_error_body",
+]
 
 # Generic codes for statuses raised by the gateway (injected faults, quota): Twilio's
 # 20xxx family mirrors the HTTP status (20404, 20429, 20500, 20503), except 401 -> 20003.
@@ -60,3 +67,13 @@ class TwilioErrorRoute(APIRoute):
                 return error_response(error)
 
         return rendering_twilio_errors
+
+
+class TwilioErrorBody(BaseModel):
+    """``twilio_error_body``'s shape, for the OpenAPI document."""
+
+    code: int  # Twilio's error code: 21211 bad To, 20003 bad credentials...
+    message: str
+    more_info: str
+    status: int
+    detail: str | None = None  # only on 401s

@@ -15,9 +15,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from mocks.messaging.addresses import parse_from
-from mocks.messaging.errors import TwilioError, TwilioErrorRoute
+from mocks.messaging.errors import TwilioError, TwilioErrorBody, TwilioErrorRoute
 from mocks.messaging.service import MessagingService
 from mocks.messaging.store import API_VERSION, MessageFilter
+from mocks.platform.apidocs import (
+    BODY_STATUSES,
+    GATEWAY_STATUSES,
+    error_responses,
+    form_body,
+)
 from mocks.platform.state import service_in
 
 __all__ = ["IDEMPOTENCY_HEADERS", "Messaging", "current_messaging", "router"]
@@ -27,6 +33,7 @@ __all__ = ["IDEMPOTENCY_HEADERS", "Messaging", "current_messaging", "router"]
 IDEMPOTENCY_HEADERS = ("idempotency-key", "i-twilio-idempotency-token")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 10**9  # far past the last message, and small enough to print in a page URI
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -37,7 +44,23 @@ def _idempotency_key(request: Request) -> str | None:
     return None
 
 
-router = APIRouter(route_class=TwilioErrorRoute, tags=["Messages"])
+router = APIRouter(
+    route_class=TwilioErrorRoute,
+    tags=["Messages"],
+    responses=error_responses(TwilioErrorBody, *GATEWAY_STATUSES),
+)
+_SEND_FORM = form_body(
+    {
+        "To": "E.164 number, or whatsapp:+E.164",
+        "From": "a sender number (or MessagingServiceSid)",
+        "MessagingServiceSid": "MG...: lets the service pick the sender",
+        "Body": "the text, up to 1,600 characters",
+        "MediaUrl": "an http(s) URL of media to attach (repeatable, up to 10)",
+        "ContentSid": "HX...: a content template",
+        "StatusCallback": "an http(s) URL that gets each status change, signed",
+    },
+    required=["To"],
+)
 _BASE = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages"
 
 
@@ -48,7 +71,9 @@ async def current_messaging(request: Request) -> MessagingService:
 Messaging = Annotated[MessagingService, Depends(current_messaging)]
 
 
-@router.post(f"{_BASE}.json", status_code=201, summary="Send an SMS or WhatsApp message")
+@router.post(f"{_BASE}.json", status_code=201, summary="Send an SMS or WhatsApp message",
+             responses=error_responses(TwilioErrorBody, *BODY_STATUSES, 409),
+             openapi_extra=_SEND_FORM)  # fmt: skip
 async def create_message(
     account_sid: str, request: Request, messaging: Messaging
 ) -> JSONResponse:
@@ -59,12 +84,14 @@ async def create_message(
     return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 
 
-@router.get(f"{_BASE}/{{sid}}.json", summary="Fetch one message")
+@router.get(f"{_BASE}/{{sid}}.json", summary="Fetch one message",
+            responses=error_responses(TwilioErrorBody, 404))  # fmt: skip
 async def fetch_message(account_sid: str, sid: str, messaging: Messaging) -> JSONResponse:
     return JSONResponse(messaging.fetch(account_sid, sid))
 
 
-@router.get(f"{_BASE}.json", summary="List messages, newest first, in pages")
+@router.get(f"{_BASE}.json", summary="List messages, newest first, in pages",
+            responses=error_responses(TwilioErrorBody, 400))  # fmt: skip
 async def list_messages(account_sid: str, request: Request, messaging: Messaging) -> JSONResponse:
     where, filters = _filters(request)
     page, size = _paging(request)
@@ -118,6 +145,6 @@ def _paging(request: Request) -> tuple[int, int]:
         raise TwilioError(400, 20422, "PageSize and Page must be integers.") from None
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise TwilioError(400, 20422, f"PageSize must be between 1 and {MAX_PAGE_SIZE}.")
-    if page < 0:
-        raise TwilioError(400, 20422, "Page must not be negative.")
+    if not 0 <= page <= MAX_PAGE:
+        raise TwilioError(400, 20422, f"Page must be between 0 and {MAX_PAGE}.")
     return page, size

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -15,6 +13,7 @@ from mocks.messaging.errors import TwilioError, twilio_error_body
 from mocks.messaging.lifecycle import DeliverySimulator, timeline
 from mocks.messaging.send import SendRequest, parse_send_request
 from mocks.messaging.store import API_VERSION, Message, MessageFilter, MessageStore
+from mocks.platform.credentials import same_secret
 from mocks.platform.idempotency import (
     IdempotencyConflict,
     IdempotencyMismatch,
@@ -66,11 +65,9 @@ class MessagingService(MockService):
             return AuthFailure(401, "unauthorized", missing)
         try:
             username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (or not ASCII at all), or not UTF-8 inside
             return AuthFailure(401, "unauthorized", "Authenticate")
-        valid = secrets.compare_digest(username, self.account_sid) and secrets.compare_digest(
-            password, self.auth_token
-        )
+        valid = same_secret(username, self.account_sid) and same_secret(password, self.auth_token)
         # The account in the URL must be the one whose credentials were given.
         parts = path.strip("/").split("/")
         foreign = len(parts) >= 3 and parts[1] == "Accounts" and parts[2] != username
@@ -78,7 +75,9 @@ class MessagingService(MockService):
             return AuthFailure(401, "unauthorized", "Authenticate")
         return None
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
         body = twilio_error_body(status, None, message)
         if status == 401:
             body["detail"] = _BAD_CREDENTIALS

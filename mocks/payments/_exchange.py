@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from mocks.payments import errors
-from mocks.payments._forms import FormConflict, parse_form
+from mocks.payments._forms import FormError, parse_form
 from mocks.payments.errors import StripeError
 from mocks.payments.operations import Effect
 from mocks.platform.idempotency import (
@@ -61,7 +61,7 @@ def stripe_response(
 def query_params(request: Request) -> dict[str, Any]:
     try:
         return parse_form(request.query_params.multi_items())
-    except FormConflict as exc:
+    except FormError as exc:
         raise errors.invalid_value(exc.key, str(exc)) from exc
 
 
@@ -79,7 +79,7 @@ async def _form(request: Request) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise StripeError(400, "invalid_request_error", "Invalid request: the body is not "
                           "UTF-8 form data.") from exc
-    except FormConflict as exc:
+    except FormError as exc:
         raise errors.invalid_value(exc.key, str(exc)) from exc
 
 

@@ -4,7 +4,7 @@ Stripe's v1 API takes ``application/x-www-form-urlencoded`` bodies whose keys us
 notation, the way Rack parses them: ``a[b][c]=v`` is a nested hash, ``a[]=v`` appends to an
 array, and ``a[0]=v`` is a hash with key ``"0"`` that the endpoint reads as an array where
 it expects one (the official SDKs send arrays that way). A key used both as a value and as a
-hash is refused, naming the key.
+hash is refused, naming the key, and so is one nested deeper than ``MAX_DEPTH`` brackets.
 """
 
 from __future__ import annotations
@@ -12,23 +12,42 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["FormConflict", "as_list", "parse_form"]
+__all__ = ["MAX_DEPTH", "FormConflict", "FormError", "FormTooDeep", "as_list", "parse_form"]
+
+MAX_DEPTH = 32  # brackets in one key; Stripe's own objects nest a handful deep
 
 
-class FormConflict(ValueError):
+class FormError(ValueError):
+    """A form Stripe would refuse; ``key`` names the parameter."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class FormConflict(FormError):
     """A key was given both as a plain value and as a hash (or array)."""
 
     def __init__(self, key: str, expected: str) -> None:
-        super().__init__(f"Invalid {expected} for parameter {key}")
-        self.key = key
+        super().__init__(key, f"Invalid {expected} for parameter {key}")
         self.expected = expected
+
+
+class FormTooDeep(FormError):
+    """A key nests more brackets than any parameter has (the parser would recurse on)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, f"Invalid parameter {name}: nested more than {MAX_DEPTH} deep")
 
 
 def parse_form(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Nested dicts (and lists for ``[]``) from decoded form pairs; the last value wins."""
     root: dict[str, Any] = {}
     for key, value in pairs:
-        _assign(root, _segments(key), value, key)
+        segments = _segments(key)
+        if len(segments) > MAX_DEPTH + 1:
+            raise FormTooDeep(segments[0])
+        _assign(root, segments, value, key)
     return root
 
 
@@ -36,7 +55,9 @@ def as_list(value: Any) -> list[Any] | None:
     """An array parameter as a list: ``a[]=x`` gives a list, ``a[0]=x`` a hash keyed 0, 1..."""
     if isinstance(value, list):
         return value
-    if isinstance(value, dict) and all(k.isdigit() for k in value):
+    # ASCII digits of a sane length: isdigit() also takes "²", and int() refuses both that
+    # and numbers past 4,300 digits.
+    if isinstance(value, dict) and all(k.isascii() and k.isdigit() and len(k) <= 9 for k in value):
         return [value[k] for k in sorted(value, key=int)]
     return None
 

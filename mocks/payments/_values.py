@@ -74,6 +74,10 @@ def read_int(
         raise errors.invalid_empty(label)
     if not _INTEGER.fullmatch(raw.strip()):
         raise errors.invalid_integer(label, raw)
+    if len(raw.strip().lstrip("-").lstrip("0")) > 18:  # past int64, where Stripe stops too
+        raise errors.invalid_value(
+            label, f"Invalid integer: {label} is out of range", code="parameter_invalid_integer"
+        )
     value = int(raw)
     if minimum is not None and value < minimum:
         raise errors.invalid_value(

@@ -117,7 +117,7 @@ def card_for_number(number: str) -> TestCard:
 
 def card_number_error(number: str, param: str) -> StripeError | None:
     """The card error for a number that can't be a card (it never repeats the number)."""
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    if not (number.isascii() and number.isdigit()) or not 12 <= len(number) <= 19:
         return StripeError(
             402, "card_error", "The card number is not a valid credit card number.",
             code="invalid_number", param=param,

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 __all__ = [
     "DOC_URL",
     "StripeError",
+    "StripeErrorBody",
     "idempotency_in_use",
     "idempotency_mismatch",
     "invalid_empty",
@@ -138,3 +141,20 @@ def unrecognized_url(method: str, path: str) -> StripeError:
         f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or "
         "we can help at https://support.stripe.com/.",
     )
+
+
+class StripeErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")  # a card error also carries the intent
+
+    type: str  # invalid_request_error, card_error, idempotency_error, api_error...
+    message: str
+    code: str | None = None
+    param: str | None = None  # the field at fault, in bracket form
+    doc_url: str | None = None
+    decline_code: str | None = None
+
+
+class StripeErrorBody(BaseModel):
+    """``StripeError.body()``, for the OpenAPI document."""
+
+    error: StripeErrorDetail

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from mocks.payments import errors
 from mocks.payments._exchange import idempotent_write, read, stripe_response
 from mocks.payments._values import reject_unknown
+from mocks.payments.errors import StripeErrorBody
 from mocks.payments.listing import list_page, parse_list
 from mocks.payments.operations import (
     prepare_cancel,
@@ -23,13 +24,57 @@ from mocks.payments.operations import (
     prepare_update,
 )
 from mocks.payments.service import PaymentsService
+from mocks.platform.apidocs import (
+    BODY_STATUSES,
+    GATEWAY_STATUSES,
+    error_responses,
+    form_body,
+)
 from mocks.platform.state import service_in
 
 __all__ = ["Payments", "current_payments", "router"]
 
 _FORM = "Form-encoded body (Stripe bracket notation, e.g. metadata[order_id]=42)."
 
-router = APIRouter()
+router = APIRouter(responses=error_responses(StripeErrorBody, *GATEWAY_STATUSES))
+
+
+def _errors(*statuses: int | str) -> dict[int | str, dict[str, Any]]:
+    return error_responses(StripeErrorBody, *statuses)
+
+
+_WRITE_ERRORS = _errors(*BODY_STATUSES, 404, 409)
+_CARD = {
+    "payment_method": "pm_card_visa, pm_card_chargeDeclined... or a PaymentMethod id",
+    "payment_method_data[type]": "card",
+    "payment_method_data[card][number]": "a test card number",
+    "payment_method_data[card][exp_month]": "1-12",
+    "payment_method_data[card][exp_year]": "four digits (or two)",
+    "payment_method_data[card][cvc]": "3 or 4 digits",
+}
+_EDITABLE = {
+    "description": "free text",
+    "metadata[key]": "a value (an empty value unsets the key)",
+    "receipt_email": "an email address",
+    "customer": "a customer id",
+}
+_CREATE_FORM = form_body(
+    {
+        "amount": "in the currency's smallest unit",
+        "currency": "three-letter ISO code, lower case",
+        "confirm": "true to confirm at once",
+        **_CARD,
+        **_EDITABLE,
+    },
+    required=["amount", "currency"],
+)
+_UPDATE_FORM = form_body(
+    {"amount": "before confirmation", "currency": "before confirmation", **_CARD, **_EDITABLE}
+)
+_CONFIRM_FORM = form_body(_CARD)
+_CANCEL_FORM = form_body(
+    {"cancellation_reason": "duplicate, fraudulent, requested_by_customer or abandoned"}
+)
 
 
 async def current_payments(request: Request) -> PaymentsService:
@@ -42,33 +87,37 @@ Payments = Annotated[PaymentsService, Depends(current_payments)]
 @router.post("/v1/payment_intents", summary="Create a PaymentIntent", description=(
     f"{_FORM} amount, currency; optional payment_method (pm_card_visa...) or "
     "payment_method_data[type]=card with [card][number|exp_month|exp_year|cvc], "
-    "confirm=true, metadata[...], description, customer, receipt_email."))  # fmt: skip
+    "confirm=true, metadata[...], description, customer, receipt_email."),
+    responses={**_WRITE_ERRORS, **_errors(402)}, openapi_extra=_CREATE_FORM)  # fmt: skip
 async def create(request: Request, payments: Payments) -> JSONResponse:
     return await idempotent_write(payments, request, partial(prepare_create, payments))
 
 
 @router.get("/v1/payment_intents", summary="List PaymentIntents (newest first)",
             description="limit (1-100), starting_after, ending_before, customer, "
-            "created[gt|gte|lt|lte].")  # fmt: skip
+            "created[gt|gte|lt|lte].", responses=_errors(400))  # fmt: skip
 async def list_intents(request: Request, payments: Payments) -> JSONResponse:
     return await read(request, partial(_intents, payments))
 
 
-@router.get("/v1/payment_intents/{intent_id}", summary="Retrieve a PaymentIntent")
+@router.get("/v1/payment_intents/{intent_id}", summary="Retrieve a PaymentIntent",
+            responses=_errors(400, 404))  # fmt: skip
 async def retrieve(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await read(request, partial(_intent, payments, intent_id))
 
 
 @router.post("/v1/payment_intents/{intent_id}", summary="Update a PaymentIntent",
              description=f"{_FORM} amount, currency and payment_method before it is "
-             "confirmed; metadata (\"\" unsets a key) and description at any time.")  # fmt: skip
+             "confirmed; metadata (\"\" unsets a key) and description at any time.",
+             responses=_WRITE_ERRORS, openapi_extra=_UPDATE_FORM)  # fmt: skip
 async def update(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await idempotent_write(payments, request, partial(prepare_update, payments, intent_id))
 
 
 @router.post("/v1/payment_intents/{intent_id}/confirm", summary="Confirm a PaymentIntent",
              description=f"{_FORM} optional payment_method or payment_method_data. A "
-             "declined card answers 402 card_error with the intent in the error.")  # fmt: skip
+             "declined card answers 402 card_error with the intent in the error.",
+             responses={**_WRITE_ERRORS, **_errors(402)}, openapi_extra=_CONFIRM_FORM)  # fmt: skip
 async def confirm(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
     prepare = partial(prepare_confirm, payments, intent_id)
     return await idempotent_write(payments, request, prepare)
@@ -76,17 +125,19 @@ async def confirm(intent_id: str, request: Request, payments: Payments) -> JSONR
 
 @router.post("/v1/payment_intents/{intent_id}/cancel", summary="Cancel a PaymentIntent",
              description=f"{_FORM} optional cancellation_reason: duplicate, fraudulent, "
-             "requested_by_customer or abandoned.")  # fmt: skip
+             "requested_by_customer or abandoned.",
+             responses=_WRITE_ERRORS, openapi_extra=_CANCEL_FORM)  # fmt: skip
 async def cancel(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await idempotent_write(payments, request, partial(prepare_cancel, payments, intent_id))
 
 
-@router.get("/v1/charges/{charge_id}", summary="Retrieve a Charge")
+@router.get("/v1/charges/{charge_id}", summary="Retrieve a Charge", responses=_errors(404))
 async def retrieve_charge(charge_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await read(request, partial(_charge, payments, charge_id))
 
 
-@router.get("/v1/payment_methods/{method_id}", summary="Retrieve a PaymentMethod")
+@router.get("/v1/payment_methods/{method_id}", summary="Retrieve a PaymentMethod",
+            responses=_errors(404))  # fmt: skip
 async def retrieve_method(method_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await read(request, partial(_method, payments, method_id))
 

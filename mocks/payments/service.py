@@ -7,7 +7,6 @@ base_addresses={"api": "http://127.0.0.1:8100/payments"})``.
 from __future__ import annotations
 
 import base64
-import binascii
 import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -30,7 +29,7 @@ _NO_KEY = (
 class PaymentsConfig(BaseModel):
     """Behaviour knobs of the mock itself (not faults: those belong to the chaos engine)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     processing_delay_s: float = Field(
         default=0.0, ge=0, le=30,
@@ -72,11 +71,17 @@ class PaymentsService(MockService):
                                f"Invalid API Key provided: {_redacted(given)}")
         return None
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
         """Stripe's error shape, also for faults the chaos engine injects."""
         error: dict[str, Any]
         if reason in ("missing_api_key", "invalid_api_key"):
             error = {"type": "invalid_request_error", "message": message}
+        elif reason in ("invalid_request", "payload_too_large"):  # the gateway's body limits
+            error = {"type": "invalid_request_error", "message": message}
+            if field:
+                error["param"] = field
         elif status == 401:  # an injected credential expiry
             error = {"type": "invalid_request_error", "code": "api_key_expired",
                      "message": "Expired API Key provided: the key has been rolled or expired."}
@@ -98,7 +103,7 @@ def _api_key(authorization: str) -> str | None:
     if scheme.lower() == "basic" and value:
         try:
             user = base64.b64decode(value, validate=True).decode("utf-8").partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (or not ASCII at all), or not UTF-8 inside
             return ""
         return user or None
     return None

@@ -1,10 +1,14 @@
-"""The gateway: one ordered chain that every request to a mock system passes through.
+"""The gateway: the ordered chain that every request to a mock system passes through.
 
-    record ─▶ chaos (delay, then outage / quota / error / hang / broken body) ─▶ auth ─▶ system
+    record ─▶ chaos (delay, then outage / quota / error / hang / broken body) ─▶ auth
+           ─▶ body limits (size, JSON depth, values no store can keep) ─▶ system
 
 Control and inspection endpoints (``/_chaos``, ``/_mock``) and each system's docs bypass
-chaos and vendor auth. Written as raw ASGI (not ``BaseHTTPMiddleware``) because it sits on
-the hot path of every request and has to break responses in ways a Response object can't.
+chaos and vendor auth, but not the body limits. A request held by an injected delay or hang
+is let go as soon as its client disconnects. Written as raw ASGI (not
+``BaseHTTPMiddleware``) because it sits on the hot path of every request and has to break
+responses in ways a Response object can't. ``mocks.platform.chain`` puts the host check in
+front of it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.requests import ClientDisconnect
 
@@ -28,6 +32,7 @@ from mocks.platform._asgi import (
     add_headers,
     send_json,
 )
+from mocks.platform.bodies import BodyLimits, RequestBody
 from mocks.platform.service import MockService
 
 __all__ = ["Gateway"]
@@ -42,6 +47,8 @@ _REASONS = {
 }
 _UNGUARDED = ("/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect")
 _BODY_FAULTS = frozenset({"drop", "malformed", "slow_body"})
+# Refusals about one value in the body: a 422 naming it, as FastAPI validation would.
+_VALUE_FLAWS = frozenset({"finite_number", "int64", "lone_surrogate"})
 
 
 class Gateway:
@@ -53,6 +60,7 @@ class Gateway:
         *,
         max_hang_s: float,
         slow_body_s: float,
+        limits: BodyLimits,
         sleep: Callable[[float], Awaitable[None]],
     ) -> None:
         self.app = app
@@ -60,6 +68,7 @@ class Gateway:
         self.chaos = chaos
         self.max_hang_s = max_hang_s
         self.slow_body_s = slow_body_s
+        self.limits = limits
         self.sleep = sleep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -71,7 +80,7 @@ class Gateway:
         service = self.services.get(name)
         sub_path = "/" + rest
         if service is None or sub_path in _UNGUARDED:
-            await self.app(scope, receive, send)
+            await self._control(scope, receive, send)
             return
         started = time.perf_counter()
         seen = _Seen()
@@ -82,8 +91,8 @@ class Gateway:
             await send(message)
 
         async def watching() -> Message:
-            # A client that gave up during injected latency is gone before its body is
-            # read: whatever the app answers next (a 400 for the missing body) nobody gets.
+            # A disconnect before any answer (during a delay, a hang, or while the body was
+            # read) means whatever the app would answer next, nobody gets.
             message = await receive()
             if message["type"] == "http.disconnect" and seen.status == _NO_ANSWER:
                 seen.client_gone = True
@@ -118,27 +127,69 @@ class Gateway:
             credential=_credential(headers),
             ip=client[0] if client else "unknown",
         )
-        if decision.latency_s:
-            await self.sleep(decision.latency_s)
+        if decision.latency_s > self.max_hang_s:  # a distribution's tail: never past a hang
+            decision = replace(decision, latency_s=self.max_hang_s)
         marks = _fault_headers(decision)
         # Noted now, so a fault that ends the exchange abruptly (a drop) is still counted.
         seen.fault = decision.fault or ("latency" if decision.latency_s else None)
+        body = RequestBody(scope, receive)
+        if decision.latency_s and await self._hold(service.name, decision.latency_s, body):
+            return  # the client left during the delay: nobody to answer
         if decision.status is not None:
             await self._refuse(service, send, decision, marks)
             return
         if decision.fault == "hang":
-            await self._hang(service, receive, send, marks)
+            await self._hang(service, body, send, marks)
             return
         if sub_path not in service.public_paths:
             failure = service.authenticate(sub_path, headers)
             if failure is not None:
-                body = service.error_body(failure.status, failure.reason, failure.message)
-                await send_json(send, failure.status, body, marks, service.error_media_type)
+                answer = service.error_body(failure.status, failure.reason, failure.message)
+                await send_json(send, failure.status, answer, marks, service.error_media_type)
                 return
-        if decision.fault in _BODY_FAULTS:
-            await self._break_body(decision.fault, scope, receive, send, marks)
+        await body.read(self.limits.max_bytes)
+        if body.gone:
+            return
+        refusal = body.refusal(self.limits)
+        if refusal is not None:
+            answer = service.error_body(
+                refusal.status, refusal.reason, refusal.message, field=refusal.field
+            )
+            await send_json(send, refusal.status, answer, marks, service.error_media_type)
+        elif decision.fault in _BODY_FAULTS:
+            await self._break_body(decision.fault, scope, body.replay(), send, marks)
         else:
-            await self.app(scope, receive, add_headers(send, marks))
+            await self.app(scope, body.replay(), add_headers(send, marks))
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The control planes and docs: only the body limits apply, refused in FastAPI's
+        own error shape so control clients read them like any validation error."""
+        body = RequestBody(scope, receive)
+        await body.read(self.limits.max_bytes)
+        if body.gone:
+            return
+        refusal = body.refusal(self.limits)
+        if refusal is None:
+            await self.app(scope, body.replay(), send)
+            return
+        status = 422 if refusal.kind in _VALUE_FLAWS else refusal.status
+        detail = [{"type": refusal.kind, "loc": ["body", *refusal.loc], "msg": refusal.message}]
+        await send_json(send, status, {"detail": detail}, [])
+
+    async def _hold(self, system: str, seconds: float, body: RequestBody) -> bool:
+        """Hold a request ``seconds`` (a delay or a hang), or until its client leaves, so no
+        sleeping task outlives its client; True if the client left."""
+        self.chaos.stats.hold(system)
+        leaving = asyncio.ensure_future(body.until_disconnect(self.limits.max_bytes))
+        waiting = asyncio.ensure_future(self.sleep(seconds))
+        try:
+            await asyncio.wait((leaving, waiting), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.chaos.stats.release(system)
+            for task in (leaving, waiting):
+                task.cancel()
+            await asyncio.gather(leaving, waiting, return_exceptions=True)
+        return body.gone
 
     async def _refuse(
         self, service: MockService, send: Send, decision: Decision, marks: list[tuple[bytes, bytes]]
@@ -153,16 +204,15 @@ class Gateway:
         await send_json(send, status, body, marks, service.error_media_type)
 
     async def _hang(
-        self, service: MockService, receive: Receive, send: Send, marks: list[tuple[bytes, bytes]]
+        self,
+        service: MockService,
+        request_body: RequestBody,
+        send: Send,
+        marks: list[tuple[bytes, bytes]],
     ) -> None:
         """Say nothing until the client gives up (or the hang limit passes)."""
-        try:
-            async with asyncio.timeout(self.max_hang_s):
-                while (await receive())["type"] != "http.disconnect":
-                    pass
+        if await self._hold(service.name, self.max_hang_s, request_body):
             return
-        except TimeoutError:
-            pass
         body = service.error_body(504, "gateway_timeout", "Upstream request timed out")
         await send_json(send, 504, body, marks, service.error_media_type)
 

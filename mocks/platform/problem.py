@@ -24,6 +24,7 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -33,6 +34,7 @@ __all__ = [
     "PROBLEM_TYPE_BASE",
     "FieldError",
     "Problem",
+    "ProblemDetails",
     "ProblemRoute",
     "fallback_router",
     "field_name",
@@ -53,9 +55,29 @@ _REASON_TITLES = {
     "bad_gateway": "Bad Gateway",
     "unavailable": "Service Unavailable",
     "gateway_timeout": "Gateway Timeout",
+    "invalid_request": "Bad Request",
+    "payload_too_large": "Content Too Large",
 }
 
 FieldError = tuple[str, str]  # (field, message)
+
+
+class ProblemFieldError(BaseModel):
+    field: str  # as a client writes it: lines[0].sku, If-Match...
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """``problem_body``'s shape, for the OpenAPI document (RFC 9457, with extensions)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemFieldError]
 
 
 def _title_for(status: int) -> str:

@@ -102,8 +102,10 @@ class EnterpriseRestService(MockService):
     def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
         return api_key_failure(headers, self.api_key())
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
-        return problem_body(status, reason, message)
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
+        return problem_body(status, reason, message, errors=[(field, message)] if field else ())
 
 
 def iso(moment: datetime) -> str:

@@ -74,9 +74,14 @@ class MockService(ABC):
         """Check the vendor's credentials (``headers`` keys are lower case)."""
         return None
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
-        """The vendor's error body; ``reason`` is a short slug such as ``unavailable``."""
-        return {"error": {"status": status, "code": reason, "message": message}}
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
+        """The vendor's error body; ``reason`` is a short slug such as ``unavailable``, and
+        ``field`` names the part of the request at fault where there is one (the gateway's
+        body limits: reasons ``invalid_request`` and ``payload_too_large``)."""
+        error = {"status": status, "code": reason, "message": message}
+        return {"error": {**error, "field": field} if field else error}
 
     def clear_faults(self) -> None:  # noqa: B027 -- an optional hook
         """Stop faults the system runs itself (``POST /_chaos/reset`` calls it)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,9 +18,12 @@ def channel_page(channels: Sequence[Channel], arguments: Mapping[str, Any]) -> d
     types = set(str(arguments.get("types") or "public_channel").split(","))
     exclude_archived = str(arguments.get("exclude_archived", "")).lower() in ("true", "1")
     raw_limit = str(arguments.get("limit") or _DEFAULT_LIMIT)
-    if not raw_limit.isdigit() or int(raw_limit) < 1:
+    # ASCII digits only (isdigit() also takes "²", which int() refuses); any count past the
+    # cap is the cap, however many digits it has.
+    significant = raw_limit.lstrip("0")
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not significant:
         raise SlackError("invalid_limit")
-    limit = min(int(raw_limit), _MAX_LIMIT)
+    limit = _MAX_LIMIT if len(significant) > 9 else min(int(significant), _MAX_LIMIT)
     chosen = [
         c for c in channels
         if ("private_channel" if c.is_private else "public_channel") in types
@@ -44,7 +46,7 @@ def _cursor(channel_id: str) -> str:
 def _after_cursor(cursor: str, ids: list[str]) -> int:
     try:
         label, _, channel_id = base64.b64decode(cursor, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not base64 (or not ASCII at all), or not UTF-8 inside
         raise SlackError("invalid_cursor") from exc
     if label != "channel" or channel_id not in ids:
         raise SlackError("invalid_cursor")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
+from mocks.platform.credentials import same_secret
 from mocks.slack.errors import SlackError
 from mocks.slack.store import Channel, SlackStore
 
@@ -53,7 +53,7 @@ def require_token(request: Request, argument_token: str | None, expected: str) -
         return
     if not argument_token:
         raise SlackError("not_authed")
-    if not secrets.compare_digest(argument_token, expected):
+    if not same_secret(argument_token, expected):
         raise SlackError("invalid_auth")
 
 

@@ -7,13 +7,14 @@ status line (429 ``ratelimited`` with ``Retry-After``, 404 ``unknown_method``).
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
-__all__ = ["SlackError", "SlackErrorRoute", "slack_error_body"]
+__all__ = ["SlackError", "SlackErrorBody", "SlackErrorRoute", "slack_error_body"]
 
 
 def slack_error_body(error: str) -> dict[str, Any]:
@@ -44,3 +45,12 @@ class SlackErrorRoute(APIRoute):
                 return exc.response()
 
         return rendering_slack_errors
+
+
+class SlackErrorBody(BaseModel):
+    """Slack's error body (the OpenAPI document's shape of ``slack_error_body``)."""
+
+    ok: Literal[False]
+    error: str  # a slug: invalid_auth, channel_not_found, ratelimited...
+    # "[ERROR] <field> ..." lines, when an argument was refused
+    response_metadata: dict[str, list[str]] | None = None

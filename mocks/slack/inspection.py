@@ -16,9 +16,13 @@ __all__ = ["PostLimitUpdate", "router"]
 
 
 class PostLimitUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    per_channel_per_s: float = Field(..., gt=0, description="sustained posts/s per channel")
-    burst: int = Field(..., ge=1, description="posts a quiet channel accepts at once")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # At least one post in a thousand seconds: a rate near zero makes the refill period
+    # infinite.
+    per_channel_per_s: float = Field(
+        ..., ge=0.001, le=10_000, description="sustained posts/s per channel"
+    )
+    burst: int = Field(..., ge=1, le=1_000_000, description="posts a quiet channel accepts at once")
 
 
 router = APIRouter(tags=["slack"])

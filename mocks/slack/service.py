@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from mocks.platform.credentials import same_secret
 from mocks.platform.idempotency import (
     IdempotencyConflict,
     IdempotencyMismatch,
@@ -30,6 +30,8 @@ _SLUGS = {
     "bad_gateway": "service_unavailable",
     "unavailable": "service_unavailable",
     "gateway_timeout": "request_timeout",
+    "invalid_request": "invalid_arguments",
+    "payload_too_large": "request_too_large",
 }
 
 
@@ -69,12 +71,17 @@ class SlackService(MockService):
             return None
         scheme, _, token = headers["authorization"].partition(" ")
         expected = self.ctx.settings.credentials.slack_bot_token
-        if scheme.lower() == "bearer" and secrets.compare_digest(token.strip(), expected):
+        if scheme.lower() == "bearer" and same_secret(token.strip(), expected):
             return None
         return AuthFailure(200, "invalid_auth", "invalid_auth")  # Slack says so with a 200
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
-        return slack_error_body(_SLUGS.get(reason, reason))
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
+        body = slack_error_body(_SLUGS.get(reason, reason))
+        if field is not None:  # where Slack itself names a bad argument
+            body["response_metadata"] = {"messages": [f"[ERROR] {message}"]}
+        return body
 
     # -- Web API methods -------------------------------------------------------------
 

@@ -204,10 +204,10 @@ def _moment(name: str, raw: str) -> date | datetime:
         if len(raw) == 10:
             return date.fromisoformat(raw)
         moment = datetime.fromisoformat(raw)
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset that leaves year 1..9999
         problem = f"{raw!r} is not a date (YYYY-MM-DD) or a UTC timestamp"
         raise BadParameter(name, problem) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _bounds(name: str, raw: str) -> tuple[datetime | None, datetime | None]:

@@ -7,10 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from mocks.platform.apidocs import GATEWAY_STATUSES, error_responses, form_body
 from mocks.platform.state import service_in
 from mocks.telephony.listing import STATUSES, BadParameter, CallQuery, list_page
 from mocks.telephony.service import TelephonyService
-from mocks.telephony.twilio_format import API_VERSION, call_instance, call_uri, calls_uri
+from mocks.telephony.twilio_format import (
+    API_VERSION,
+    TwilioErrorBody,
+    call_instance,
+    call_uri,
+    calls_uri,
+)
 
 __all__ = ["Telephony", "current_telephony", "router"]
 
@@ -21,7 +28,16 @@ _LIST_DOC = (
     "Paging: PageSize (1-1000, default 50), Page, PageToken; follow next_page_uri."
 )
 
-calls = APIRouter(prefix=f"/{API_VERSION}/Accounts/{{account_sid}}", tags=["calls"])
+calls = APIRouter(
+    prefix=f"/{API_VERSION}/Accounts/{{account_sid}}",
+    tags=["calls"],
+    responses=error_responses(TwilioErrorBody, *GATEWAY_STATUSES),
+)
+# Twilio's Create Call form, documented though this mock refuses it (405): it is read-only.
+_CREATE_CALL = form_body(
+    {"To": "the number to call", "From": "a Twilio number", "Url": "TwiML for the call"},
+    required=["To", "From"],
+)
 
 
 async def current_telephony(request: Request) -> TelephonyService:
@@ -39,7 +55,8 @@ def _not_found(telephony: TelephonyService, resource: str) -> JSONResponse:
     return _error(telephony, 404, f"The requested resource {resource} was not found")
 
 
-@calls.get("/Calls.json", summary="Read the call history", description=_LIST_DOC)
+@calls.get("/Calls.json", summary="Read the call history", description=_LIST_DOC,
+           responses=error_responses(TwilioErrorBody, 400, 404))  # fmt: skip
 async def list_calls(account_sid: str, request: Request, telephony: Telephony) -> Any:
     if account_sid != telephony.account_sid:
         return _not_found(telephony, calls_uri(account_sid))
@@ -51,12 +68,15 @@ async def list_calls(account_sid: str, request: Request, telephony: Telephony) -
     return {"calls": [call_instance(c, account_sid) for c in found], **envelope}
 
 
-@calls.post("/Calls.json", summary="Not served: this mock is call history only")
+@calls.post("/Calls.json", summary="Not served: this mock is call history only",
+            responses=error_responses(TwilioErrorBody, 405, 413),
+            openapi_extra=_CREATE_CALL)  # fmt: skip
 async def create_call(account_sid: str, telephony: Telephony) -> Any:
     return _error(telephony, 405, "Method not allowed: the Switchboard telephony mock is read-only")
 
 
-@calls.get("/Calls/{call_sid}.json", summary="Fetch one call")
+@calls.get("/Calls/{call_sid}.json", summary="Fetch one call",
+           responses=error_responses(TwilioErrorBody, 404))  # fmt: skip
 async def fetch_call(account_sid: str, call_sid: str, telephony: Telephony) -> Any:
     call = telephony.calls.get(call_sid) if account_sid == telephony.account_sid else None
     if call is None:

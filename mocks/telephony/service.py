@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -39,7 +38,7 @@ class TelephonyService(MockService):
             return AuthFailure(401, "unauthorized", "Authenticate")
         try:
             user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (or not ASCII at all), or not UTF-8 inside
             return AuthFailure(401, "unauthorized", "Authenticate")
         creds = self.ctx.settings.credentials
         good_user = secrets.compare_digest(user.encode(), creds.twilio_account_sid.encode())
@@ -48,6 +47,8 @@ class TelephonyService(MockService):
             return AuthFailure(401, "unauthorized", "Authenticate")
         return None
 
-    def error_body(self, status: int, reason: str, message: str) -> Any:
+    def error_body(
+        self, status: int, reason: str, message: str, *, field: str | None = None
+    ) -> Any:
         # Twilio says only "Authenticate" for any credential problem, expired or wrong.
         return twilio_error(status, "Authenticate" if status == 401 else message)

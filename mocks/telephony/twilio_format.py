@@ -9,11 +9,13 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
+from pydantic import BaseModel
 
 from mocks.dataset import COMPANY_NUMBER, CallRecord
 
 __all__ = [
     "API_VERSION",
+    "TwilioErrorBody",
     "call_instance",
     "call_uri",
     "calls_uri",
@@ -37,6 +39,15 @@ _CALL_SUBRESOURCES = (
 
 def error_code(status: int) -> int:
     return _ERROR_CODES.get(status, 20500 if status >= 500 else 20001)
+
+
+class TwilioErrorBody(BaseModel):
+    """``twilio_error``'s shape, for the OpenAPI document."""
+
+    code: int  # Twilio's error code: 20003 bad credentials, 20404 not found...
+    message: str
+    more_info: str
+    status: int
 
 
 def twilio_error(status: int, message: str) -> dict[str, Any]:
