@@ -27,12 +27,12 @@ from mocks.chaos.routes import router as chaos_router
 from mocks.dataset import Dataset, generate_dataset
 from mocks.platform import inspection
 from mocks.platform._asgi import ASGIApp, quiet_injected_drops
-from mocks.platform.apidocs import SystemApp
 from mocks.platform.chain import middleware_chain
 from mocks.platform.control import validation_error_without_input
 from mocks.platform.json_checks import path_text
 from mocks.platform.service import MockService, SystemContext
 from mocks.platform.state import EnterpriseState
+from mocks.platform.system_app import SystemApp, SystemMount
 from mocks.settings import MockSettings
 
 __all__ = ["SYSTEMS", "MockEnterprise", "SystemEntry", "build_enterprise", "system_app"]
@@ -169,7 +169,7 @@ def build_enterprise(
     )
     api.state.enterprise = state
     for name, service in services.items():
-        api.mount(f"/{name}", system_app(service, state))
+        api.router.routes.append(SystemMount(f"/{name}", system_app(service, state)))
         entry = SYSTEMS[name]
         if entry.chaos is not None:
             api.include_router(_router(entry.chaos), prefix=f"/_chaos/{name}", tags=["chaos"])
@@ -194,11 +194,11 @@ def system_app(service: MockService, state: EnterpriseState | None = None) -> Fa
         ctx = service.ctx
         state = EnterpriseState({service.name: service}, ctx.chaos, ctx.settings, {})
     app = SystemApp(
+        service,
         title=f"{service.title} ({service.vendor})",
         description=service.summary,
         docs_url="/docs",
         openapi_url="/openapi.json",
-        error_media_type=service.error_media_type,
     )
     app.state.enterprise = state
     app.include_router(_router(SYSTEMS[service.name].routes))

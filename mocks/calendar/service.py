@@ -26,6 +26,8 @@ _UNAUTHENTICATED = (
 )
 # The gateway's refusals of a request body, in Google's reasons.
 _REQUEST_REASONS = {"invalid_request": "invalid", "payload_too_large": "uploadTooLarge"}
+# A path no route serves, or a method it does not take (Google's global reasons).
+_ROUTING_REASONS = {"not_found": "notFound", "method_not_allowed": "httpMethodNotAllowed"}
 _SEEDED_ATTENDEES = 200  # customers who may appear on seeded appointments
 
 Change = Callable[[], tuple[int, Event]]  # applies one write: (status, the event)
@@ -99,7 +101,7 @@ class CalendarService(MockService):
             where = "body" if field else None
             return google_error_body(status, _REQUEST_REASONS[reason], message,
                                      location=field, location_type=where)  # fmt: skip
-        return google_error_body(status, "backendError", message)
+        return google_error_body(status, _ROUTING_REASONS.get(reason, "backendError"), message)
 
     # -- reads (the store is looked up on every call: reset() swaps it) -----------------
 

@@ -22,13 +22,16 @@ __all__ = [
     "not_found",
 ]
 
-# Gateway reasons (see mocks.platform.gateway) -> the errorCode Salesforce would send.
+# Gateway reasons (see mocks.platform.gateway), and the system app's for a path or method no
+# route serves (mocks.platform.system_app) -> the errorCode Salesforce would send.
 GATEWAY_ERROR_CODES = {
     "unauthorized": "INVALID_SESSION_ID",
     "rate_limited": "REQUEST_LIMIT_EXCEEDED",
     "unavailable": "SERVER_UNAVAILABLE",
     "invalid_request": "JSON_PARSER_ERROR",
     "payload_too_large": "REQUEST_ENTITY_TOO_LARGE",
+    "not_found": "NOT_FOUND",
+    "method_not_allowed": "METHOD_NOT_ALLOWED",
 }
 
 

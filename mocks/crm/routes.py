@@ -34,6 +34,7 @@ from mocks.platform.apidocs import (
 )
 from mocks.platform.idempotency import StoredResponse
 from mocks.platform.state import service_in
+from mocks.platform.system_app import ANY_METHOD
 
 __all__ = ["Crm", "current_crm", "router"]
 
@@ -232,8 +233,7 @@ async def update_record(
     return _render(stored, replayed)
 
 
-@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                  include_in_schema=False)  # fmt: skip
+@router.api_route("/{rest:path}", methods=ANY_METHOD, include_in_schema=False)
 async def unknown_resource(rest: str) -> Response:
     raise not_found()
 

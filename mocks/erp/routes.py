@@ -12,7 +12,7 @@ from starlette.responses import Response
 from mocks.erp.models import CreateFulfilment, CreateOrder, OrderStatus, UpdateOrder
 from mocks.erp.service import ErpService
 from mocks.platform.apidocs import BODY_STATUSES, GATEWAY_STATUSES, error_responses
-from mocks.platform.problem import ProblemDetails, ProblemRoute, fallback_router
+from mocks.platform.problem import ProblemDetails, ProblemRoute
 from mocks.platform.rest import read_one, require_if_match, run_write
 from mocks.platform.state import service_in
 
@@ -105,6 +105,4 @@ async def get_item(sku: str, request: Request, erp: Erp) -> Response:
     return read_one(request, item.as_json(), item.version)
 
 
-router = APIRouter()
-router.include_router(api)
-router.include_router(fallback_router)  # last: it answers what nothing above matched
+router = api  # what the registry mounts

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from mocks.loans.models import CreateApplication, DocumentUpdate, Stage, TransitionRequest
 from mocks.loans.service import LoansService
 from mocks.platform.apidocs import BODY_STATUSES, GATEWAY_STATUSES, error_responses
-from mocks.platform.problem import ProblemDetails, ProblemRoute, fallback_router
+from mocks.platform.problem import ProblemDetails, ProblemRoute
 from mocks.platform.rest import read_one, run_write
 from mocks.platform.state import service_in
 
@@ -105,6 +105,4 @@ async def update_document(
     return await run_write(loans, request, body.model_dump(), mark)
 
 
-router = APIRouter()
-router.include_router(api)
-router.include_router(fallback_router)  # last: it answers what nothing above matched
+router = api  # what the registry mounts

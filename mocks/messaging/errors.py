@@ -22,9 +22,10 @@ __all__ = [
     "twilio_error_body",
 ]
 
-# Generic codes for statuses raised by the gateway (injected faults, quota): Twilio's
-# 20xxx family mirrors the HTTP status (20404, 20429, 20500, 20503), except 401 -> 20003.
-_STATUS_CODES = {401: 20003, 403: 20403, 404: 20404, 409: 20409, 429: 20429}
+# Generic codes for statuses raised by the gateway (injected faults, quota) or the system app
+# (no route): Twilio's 20xxx family mirrors the HTTP status (20404, 20429, 20500, 20503),
+# except 401 -> 20003 and 405 -> 20004.
+_STATUS_CODES = {401: 20003, 403: 20403, 404: 20404, 405: 20004, 409: 20409, 429: 20429}
 
 
 def twilio_error_body(status: int, code: int | None, message: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from mocks.platform.apidocs import (
     form_body,
 )
 from mocks.platform.state import service_in
+from mocks.platform.system_app import ANY_METHOD
 
 __all__ = ["Payments", "current_payments", "router"]
 
@@ -143,8 +144,7 @@ async def retrieve_method(method_id: str, request: Request, payments: Payments) 
 
 
 # Last, so only paths nothing else matched land here: Stripe's own 404 body.
-@router.api_route("/{rest:path}", methods=["GET", "POST", "DELETE", "PUT", "PATCH"],
-                  include_in_schema=False)  # fmt: skip
+@router.api_route("/{rest:path}", methods=ANY_METHOD, include_in_schema=False)
 async def unrecognized(rest: str, request: Request) -> JSONResponse:
     error = errors.unrecognized_url(request.method, "/" + rest)
     return stripe_response(request, error.status, error.body())

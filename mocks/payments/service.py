@@ -25,6 +25,11 @@ _NO_KEY = (
     "https://support.stripe.com/."
 )
 
+# Refusals Stripe words as an invalid request: bad keys, and what no route takes.
+_REQUEST_REASONS = frozenset(
+    {"missing_api_key", "invalid_api_key", "not_found", "method_not_allowed"}
+)
+
 
 class PaymentsConfig(BaseModel):
     """Behaviour knobs of the mock itself (not faults: those belong to the chaos engine)."""
@@ -76,7 +81,7 @@ class PaymentsService(MockService):
     ) -> Any:
         """Stripe's error shape, also for faults the chaos engine injects."""
         error: dict[str, Any]
-        if reason in ("missing_api_key", "invalid_api_key"):
+        if reason in _REQUEST_REASONS:
             error = {"type": "invalid_request_error", "message": message}
         elif reason in ("invalid_request", "payload_too_large"):  # the gateway's body limits
             error = {"type": "invalid_request_error", "message": message}

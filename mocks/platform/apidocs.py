@@ -6,8 +6,6 @@
   would carry ``#/$defs/...`` references that resolve nowhere).
 - ``form_body`` / ``json_body``: ``openapi_extra`` for a body a handler reads itself (a
   Stripe or Twilio form, a body checked field by field in the vendor's words).
-- ``SystemApp``: a system's app, whose error answers are documented under the media type
-  they are sent with (``application/problem+json`` for RFC 9457 systems).
 
 Every system route can answer 401 and 429 (an injected credential expiry, a quota) and any
 5xx the chaos engine injects, all in the vendor's shape: ``GATEWAY_STATUSES``.
@@ -18,14 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fastapi import FastAPI
 from pydantic import BaseModel
 
 __all__ = [
     "BODY_STATUSES",
     "GATEWAY_STATUSES",
     "BasicError",
-    "SystemApp",
     "error_responses",
     "form_body",
     "json_body",
@@ -105,29 +101,3 @@ def json_body(schema: Mapping[str, Any], *, required: bool = True) -> dict[str, 
     return {
         "requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}
     }
-
-
-class SystemApp(FastAPI):
-    """One system's vendor API, mounted by the registry; its OpenAPI document shows error
-    answers under ``error_media_type``, the media type the system sends them with."""
-
-    def __init__(self, *, error_media_type: str, **options: Any) -> None:
-        super().__init__(**options)
-        self.error_media_type = error_media_type
-
-    def openapi(self) -> dict[str, Any]:
-        if self.openapi_schema is not None:
-            return self.openapi_schema
-        document = super().openapi()
-        if self.error_media_type != "application/json":
-            for operations in document.get("paths", {}).values():
-                for operation in operations.values():
-                    _relabel_errors(operation.get("responses", {}), self.error_media_type)
-        return document
-
-
-def _relabel_errors(responses: dict[str, Any], media_type: str) -> None:
-    for status, response in responses.items():
-        content = response.get("content", {})
-        if status[0] in "45" and "application/json" in content:
-            content[media_type] = content.pop("application/json")

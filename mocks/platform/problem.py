@@ -7,8 +7,9 @@ Every error either API sends, including FastAPI's own request validation, leaves
 with ``Content-Type: application/problem+json``. A handler raises ``Problem``; routers built
 with ``route_class=ProblemRoute`` turn it (and ``RequestValidationError``) into a response.
 The route class is the seam because the registry owns the sub-application, so a system
-cannot register exception handlers of its own; ``fallback_router``, included last, answers
-the paths and methods no route serves.
+cannot register exception handlers of its own. The paths and methods no route serves are
+answered by the system app (``mocks.platform.system_app``) through ``error_body``, which for
+these systems is ``problem_body``.
 
 Kept free of anything ERP-specific so the loans system shares it; it belongs in
 ``mocks/platform`` once the platform owners take it.
@@ -20,14 +21,12 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -36,7 +35,6 @@ __all__ = [
     "Problem",
     "ProblemDetails",
     "ProblemRoute",
-    "fallback_router",
     "field_name",
     "problem_body",
     "problem_response",
@@ -204,30 +202,3 @@ class ProblemRoute(APIRoute):
             return problem_response(problem.status, problem.body(request.url.path), problem.headers)
 
         return handle_with_problems
-
-
-fallback_router = APIRouter(route_class=ProblemRoute)
-_ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-
-
-@fallback_router.api_route("/{rest:path}", methods=_ANY_METHOD, include_in_schema=False)
-def no_such_endpoint(request: Request) -> Response:
-    """Unknown paths (404) and methods (405) as problems too, instead of the framework's
-    ``{"detail": ...}``; include it last, so it only sees what no other route took."""
-    allowed = sorted(
-        {
-            method
-            for route in iter_route_contexts(request.app.router.routes)
-            if isinstance(route.original_route, APIRoute)
-            and route.matches(request.scope)[0] is Match.PARTIAL
-            for method in route.methods or ()
-        }
-    )
-    if allowed:
-        raise Problem(
-            405,
-            "method-not-allowed",
-            f"{request.method} is not supported here; use {', '.join(allowed)}",
-            headers={"Allow": ", ".join(allowed)},
-        )
-    raise Problem(404, "not-found", f"no endpoint {request.method} {request.url.path}")

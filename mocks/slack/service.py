@@ -22,7 +22,8 @@ from mocks.slack.store import BOT, SlackStore
 
 __all__ = ["SlackService"]
 
-# The gateway's fault reasons in Slack's words (Slack has no slug for a bad gateway).
+# The gateway's fault reasons, and the system app's for a path no route serves, in Slack's
+# words (Slack has no slug for a bad gateway).
 _SLUGS = {
     "unauthorized": "token_expired",
     "rate_limited": "ratelimited",
@@ -32,6 +33,7 @@ _SLUGS = {
     "gateway_timeout": "request_timeout",
     "invalid_request": "invalid_arguments",
     "payload_too_large": "request_too_large",
+    "not_found": "unknown_method",
 }
 
 

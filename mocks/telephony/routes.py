@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from mocks.platform.apidocs import GATEWAY_STATUSES, error_responses, form_body
 from mocks.platform.state import service_in
+from mocks.platform.system_app import ANY_METHOD
 from mocks.telephony.listing import STATUSES, BadParameter, CallQuery, list_page
 from mocks.telephony.service import TelephonyService
 from mocks.telephony.twilio_format import (
@@ -87,7 +88,7 @@ async def fetch_call(account_sid: str, call_sid: str, telephony: Telephony) -> A
 fallback = APIRouter(include_in_schema=False)
 
 
-@fallback.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@fallback.api_route("/{path:path}", methods=ANY_METHOD)
 async def unknown(path: str, telephony: Telephony) -> JSONResponse:
     """Anything else under /telephony: Twilio's 404, not FastAPI's."""
     return _not_found(telephony, f"/{path}")
