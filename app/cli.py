@@ -123,6 +123,7 @@ def integration(
     from sqlalchemy.engine import make_url
 
     from app.serving import serve_factory
+    from integration.access import MissingSecrets
     from integration.bootstrap import build
     from integration.settings import IntegrationSettings
 
@@ -138,9 +139,14 @@ def integration(
     chosen = {k: v for k, v in overrides.items() if v is not None}
     try:
         settings = IntegrationSettings(**chosen)
-        build(settings)  # every setting and the system map checked before a worker starts
+        # Every setting and the system map checked, and the secrets made (on loopback),
+        # before a worker starts.
+        access = build(settings).access
     except (ValidationError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
+    except MissingSecrets as exc:
+        typer.echo(f"integration: {exc}", err=True)
+        raise typer.Exit(2) from exc
     # The workers read their settings from the environment: the flags travel there.
     for name, value in chosen.items():
         os.environ[f"SWITCHBOARD_INTEGRATION_{name.upper()}"] = str(value)
@@ -151,7 +157,8 @@ def integration(
     )
     typer.echo(
         f"integration service on http://{host}:{port} ({workers} worker"
-        f"{'s' if workers > 1 else ''}, store {store}, mocks at {settings.mocks_url})"
+        f"{'s' if workers > 1 else ''}, store {store}, mocks at {settings.mocks_url}); "
+        f"API token and Vapi secret from {access.source}"
     )
     serve_factory(
         "integration.api.asgi:app_from_environment", host=host, port=port, workers=workers,
@@ -245,14 +252,20 @@ def up(
             Part("traffic", ("simulate", "--rate", traffic, "--duration", "forever", "--quiet"),
                  "http://127.0.0.1:8000/health", ready_timeout_s=10)
         )  # fmt: skip
-    supervisor = Supervisor(parts)
+    # The service's secrets, made in its state folder on the first start; handed to every
+    # part in the environment, so the dashboard and the simulated calls use them wherever
+    # that folder is.
+    secrets = _integration_secrets()
+    supervisor = Supervisor(parts, env=secrets)
     typer.echo(
         "starting mocks on :8100, integration on :8000, the dashboard on :8501 and "
         f"simulated calls at {traffic} (Ctrl-C stops them all)..."
     )
     typer.echo(
-        "then open http://127.0.0.1:8501, and try: curl -s -X POST localhost:8000/calls "
-        "-H 'content-type: application/json' -d '{\"phone\": \"(215) 486-1799\"}'"
+        "then open http://127.0.0.1:8501, and try: source .state/integration-secrets.env; "
+        "curl -s -X POST localhost:8000/calls -H \"authorization: Bearer "
+        "$SWITCHBOARD_INTEGRATION_API_TOKEN\" -H 'content-type: application/json' "
+        "-d '{\"phone\": \"(215) 486-1799\"}'"
     )
     try:
         code = supervisor.run()
@@ -260,6 +273,14 @@ def up(
         typer.echo(f"up: {exc}", err=True)
         raise typer.Exit(1) from exc
     raise typer.Exit(code)
+
+
+def _integration_secrets() -> dict[str, str]:
+    from integration.access import API_TOKEN_ENV, VAPI_SECRET_ENV, Access
+    from integration.settings import IntegrationSettings
+
+    access = Access.of(IntegrationSettings(), host="127.0.0.1")  # `up` serves on loopback
+    return {API_TOKEN_ENV: access.api_token, VAPI_SECRET_ENV: access.vapi_secret}
 
 
 @cli.command()

@@ -91,7 +91,8 @@ def simulate(
     weights = _mix(mix)
     try:
         config = SimulationConfig(
-            integration_url=settings.integration_url, rate_per_s=per_s, duration_s=seconds,
+            integration_url=settings.integration_url, api_token=settings.api_token,
+            rate_per_s=per_s, duration_s=seconds,
             seed=seed, concurrency=settings.concurrency, pacing=settings.pacing(),
             mix=weights or DEFAULT_MIX,
         )  # fmt: skip
@@ -163,8 +164,8 @@ def scenario_run(
                                    chaos_token=chaos_token)  # fmt: skip
     options = RunOptions(
         integration_url=settings.integration_url, mocks_url=settings.mocks_url,
-        chaos_token=settings.chaos_token, speed=speed, seed=seed, pacing=settings.pacing(),
-        post_results=post,
+        chaos_token=settings.chaos_token, api_token=settings.api_token, speed=speed, seed=seed,
+        pacing=settings.pacing(), post_results=post,
     )  # fmt: skip
     try:
         run = run_named(name, options, save=save, transcripts=transcripts)

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from integration.access import Access
 from integration.calls.end import EndCallDeps
 from integration.calls.start import StartCallDeps
 from integration.calls.store import CallStore
@@ -93,6 +94,7 @@ class Integration:
     dispatcher: Dispatcher | None
     tools: ToolRuntime
     admission: Admission
+    access: Access
     workers: WorkerRegistry
     scorecards: Scorecards
     wall_clock: Callable[[], float]
@@ -185,6 +187,7 @@ def build(
     )
     transport = transport or make_transport(settings.transport, settings.max_connections)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    access = Access.of(settings)
     store = Database(
         settings.resolved_store_url, synchronous=settings.outbox_synchronous, name="layer"
     )
@@ -236,7 +239,12 @@ def build(
     )
     outbox = OutboxStore(store, wall_clock=wall_clock)
     outbox_metrics = OutboxMetrics(sink.metrics.registry)
-    calls = CallStore(store, wall_clock=wall_clock, worker=worker)
+    calls = CallStore(
+        store,
+        wall_clock=wall_clock,
+        worker=worker,
+        transcript_chars=settings.max_transcript_chars,
+    )
     registry = WorkerRegistry(store, worker, wall_clock=wall_clock)
     registry.on_forget = lambda gone: Metrics.process_gone(gone.pid)
     dispatcher = (
@@ -306,6 +314,7 @@ def build(
         dispatcher=dispatcher,
         tools=tools,
         admission=Admission(policies.admission, clock, settings.lookup_deadline_ms),
+        access=access,
         workers=registry,
         scorecards=Scorecards(store, wall_clock=wall_clock),
         wall_clock=wall_clock,

@@ -5,8 +5,8 @@ and ``RedactionFilter``. The filter sits on the handler, not a logger, because h
 filters see every record that reaches the handler, including those propagated from child
 loggers. It masks, in the message and in every ``extra`` field:
 
-- card numbers: 13–19 digits, spaces or dashes allowed between them, that pass the Luhn
-  check (so order numbers and timestamps stay readable) → ``**** **** **** 4242``;
+- card numbers, with their codes and expiry dates, by the one redactor every text entering
+  the layer passes (``integration.redaction``) → ``[card ending 4242]``;
 - credentials by their shape: ``Bearer``/``Basic`` values, Stripe ``sk_``/``rk_`` keys,
   Slack ``xox?-`` tokens, SendGrid ``SG.`` keys, Salesforce session ids ``00D…!…``;
 - the value of any field or ``key=value`` whose name says it is a secret (password,
@@ -22,11 +22,12 @@ import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from integration.redaction import redact_cards
+
 __all__ = ["JsonFormatter", "RedactionFilter", "configure_logging", "redact", "redact_text"]
 
 MASK = "***"
 
-_CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 _SECRET_NAME = re.compile(r"passw(?:or)?d|secret|token|api[_-]?key|authorization", re.I)
 _KEY_VALUE = re.compile(
     r"""(?ix)
@@ -49,27 +50,9 @@ _RECORD_FIELDS = frozenset(
 )
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _mask_card(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    if not 13 <= len(digits) <= 19 or not _luhn_ok(digits):
-        return match.group(0)
-    return "**** **** **** " + digits[-4:]
-
-
 def redact_text(text: str) -> str:
     """``text`` with card numbers and credentials masked."""
-    if any(ch.isdigit() for ch in text):
-        text = _CARD.sub(_mask_card, text)
+    text = redact_cards(text)
     for pattern, replacement in _SHAPES:
         text = pattern.sub(replacement, text)
     return _KEY_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)

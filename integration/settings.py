@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -88,6 +89,30 @@ class IntegrationSettings(BaseSettings):
         True, description="ask Twilio for message status callbacks at "
         "<public_url>/webhooks/twilio/status",
     )  # fmt: skip
+    # ---- who may call, and what they may send (integration/access.py, api/gate.py) ----
+    # Unset on a loopback host: taken from (or made in) state_dir/integration-secrets.env.
+    # Unset on any other host: the service refuses to start.
+    api_token: SecretStr | None = Field(
+        None, min_length=16, description="bearer token of the call, tool, outbox, event and "
+        "scenario routes",
+    )  # fmt: skip
+    vapi_secret: SecretStr | None = Field(
+        None, min_length=16, description="Vapi's server credential for /vapi/webhook"
+    )
+    trusted_hosts: tuple[str, ...] = Field(
+        ("127.0.0.1", "localhost", "::1"),
+        description="Host headers answered (DNS rebinding): add the names clients use; "
+        "public_url's host is added by itself",
+    )
+    cors_origins: tuple[str, ...] = Field(
+        (), description="browser origins allowed to call the API (none by default)"
+    )
+    max_body_bytes: int = Field(1 << 20, ge=1024, le=64 << 20)
+    max_json_depth: int = Field(32, ge=4, le=256)
+    max_transcript_chars: int = Field(
+        256 << 10, ge=4096, description="a call's transcript keeps this much text at most "
+        "(its newest turns)",
+    )  # fmt: skip
     credentials: VendorCredentials = Field(default_factory=VendorCredentials)
 
     @field_validator("public_url")
@@ -113,6 +138,16 @@ class IntegrationSettings(BaseSettings):
             host = f"[{host}]" if ":" in host and not host.startswith("[") else host
             base = f"http://{host}:{self.port}"
         return base + STATUS_CALLBACK_PATH
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """``trusted_hosts``, the host the service binds (unless a wildcard) and public_url's."""
+        hosts = list(self.trusted_hosts)
+        if self.host not in _WILDCARD_HOSTS:
+            hosts.append(self.host)
+        if self.public_url:
+            hosts.append(urlsplit(self.public_url).hostname or "")
+        return [h for h in dict.fromkeys(hosts) if h]
 
     @property
     def resolved_store_url(self) -> str:

@@ -169,9 +169,11 @@ async def drive(
     return tally
 
 
-def session(limit: int = 1000) -> aiohttp.ClientSession:
-    """One session for the whole run: keep-alive connections, JSON sent with orjson."""
+def session(headers: dict[str, str], limit: int = 1000) -> aiohttp.ClientSession:
+    """One session for the whole run: keep-alive connections, JSON sent with orjson, the
+    service's API token on every request."""
     return aiohttp.ClientSession(
+        headers=headers,
         connector=aiohttp.TCPConnector(limit=limit),
         timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
         json_serialize=lambda value: orjson.dumps(value).decode(),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from integration.access import API_TOKEN_ENV, ensure_secrets
 from loadtests._stack import free_port, running
 
 __all__ = ["CHAOS_TOKEN", "Mocks", "Stack", "integration_service", "mocks_service", "stack"]
@@ -44,10 +45,16 @@ class Stack:
     database_url: str
     workers: int = 1
     store_url: str | None = None
+    api_token: str = ""
 
     @property
     def control_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {CHAOS_TOKEN}"}
+
+    @property
+    def api_headers(self) -> dict[str, str]:
+        """What every client of the integration service sends: its API token."""
+        return {"Authorization": f"Bearer {self.api_token}"}
 
 
 @contextmanager
@@ -98,6 +105,7 @@ def integration_service(
     if announce:
         print(f"starting the integration service on {url} ({workers} worker(s))...")
     state.mkdir(parents=True, exist_ok=True)
+    secrets = ensure_secrets(state)  # the service, on loopback, reads them from there too
     health = f"{url}/health"
     with running(args, health, env=env, log=state.parent / "integration.log") as process:
         _wait_for_workers(url, workers)
@@ -110,6 +118,7 @@ def integration_service(
             database_url=mocks.database_url,
             workers=workers,
             store_url=store_url,
+            api_token=secrets[API_TOKEN_ENV],
         )
 
 

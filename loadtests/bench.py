@@ -150,9 +150,9 @@ def _progress(tally: driver.Tally, at_s: float) -> None:
           f"{p95:6.1f} ms", flush=True)  # fmt: skip
 
 
-async def _drain(base: str, timeout_s: float) -> tuple[float, int]:
+async def _drain(base: str, headers: dict[str, str], timeout_s: float) -> tuple[float, int]:
     began = time.monotonic()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as http:
         while time.monotonic() - began < timeout_s:
             summary = (await http.get("/outbox")).json()
             if summary["pending"] == 0 and summary["in_flight"] == 0:
@@ -171,7 +171,7 @@ async def _phases(
     acknowledged: dict[str, str] = {}
     hot: list[dict[str, Any]] = []
     pids = {"integration": s.integration_pid, "mocks": s.mocks_pid}
-    async with driver.session() as http:
+    async with driver.session(s.api_headers) as http:
         tools = await driver.offered_tools(http, s.integration_url)
         for phase in profile.phases:
             if phase.calls_per_s > profile.target.calls_per_s and any(map(shortfalls, phases)):
@@ -202,7 +202,7 @@ async def _phases(
             if phase.measured:
                 phases.append(phase_figures(tally, cpu, upstream))
     print("letting the outbox drain...", flush=True)
-    drain_s, dead = await _drain(s.integration_url, config.drain_timeout_s)
+    drain_s, dead = await _drain(s.integration_url, s.api_headers, config.drain_timeout_s)
     counted = await asyncio.to_thread(count_writes, s.mocks_url, acknowledged, s.control_headers)
     writes = {"acknowledged": counted.acknowledged, "applied": counted.applied,
               "duplicated": len(counted.duplicates), "lost": len(counted.lost), "dead": dead,
@@ -212,7 +212,7 @@ async def _phases(
     overload = await burst(
         s.integration_url, [c.phone for c in callers], calls=config.burst_calls,
         concurrency=config.burst_concurrency, deadline_ms=DEADLINE_MS,
-        prefix=f"burst-{setup.key}-{int(time.time())}",
+        prefix=f"burst-{setup.key}-{int(time.time())}", headers=s.api_headers,
     )  # fmt: skip
     for line in overload.lines():
         print(f"  {line}")

@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from integration.access import API_TOKEN_ENV, ensure_secrets
 from loadtests._ledgers import count_writes
 from loadtests._stack import free_port, running, stop_process
 
@@ -127,6 +128,8 @@ class CrashTest:
         self.report.store = "postgres" if store_url and "postgres" in store_url else "sqlite"
         self._kills: list[tuple[str, float]] = []  # (worker, when) of each worker killed
         self._calls: dict[str, tuple[float, float]] = {}  # call id -> (started, ended)
+        token = ensure_secrets(state_dir)[API_TOKEN_ENV]  # the service reads them there too
+        self.api = {"Authorization": f"Bearer {token}"}
 
     # -- the integration process -------------------------------------------------------
 
@@ -267,7 +270,7 @@ class CrashTest:
     async def _traffic(self, stop: asyncio.Event) -> None:
         interval = 1 / self.rate_per_s
         calls: set[asyncio.Task[None]] = set()
-        async with httpx.AsyncClient(base_url=self.url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=self.url, headers=self.api, timeout=30) as http:
             n = 0
             while not stop.is_set():
                 task = asyncio.create_task(self._one_call(http, n))
@@ -286,7 +289,7 @@ class CrashTest:
 
     async def _drain(self, timeout_s: float = 90) -> None:
         began = time.monotonic()
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=self.url, headers=self.api, timeout=10) as http:
             while time.monotonic() - began < timeout_s:
                 summary = (await http.get("/outbox")).json()
                 if summary["pending"] == 0 and summary["in_flight"] == 0:
@@ -305,7 +308,7 @@ class CrashTest:
 
     async def _count_survivors(self) -> None:
         """Calls whose starting worker was killed while they were under way."""
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=self.url, headers=self.api, timeout=10) as http:
             for call_id, (began, ended) in self._calls.items():
                 worker = (await http.get(f"/calls/{call_id}")).json().get("worker")
                 if any(w == worker and began < at < ended for w, at in self._kills):

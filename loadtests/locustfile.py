@@ -27,6 +27,7 @@ from locust import FastHttpUser, constant_throughput, events, task
 from locust.runners import WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
+from integration.access import API_TOKEN_ENV, api_token_from
 from loadtests.journeys import (
     JOURNEYS,
     Caller,
@@ -82,6 +83,11 @@ def _options(parser: Any) -> None:
     group.add_argument(
         "--without-tools", action="store_true", env_var="LOCUST_WITHOUT_TOOLS",
         help="accept a service with no tool API (GET /tools 404): calls skip the tools",
+    )  # fmt: skip
+    # On the parser itself: only Locust's own add_argument knows a secret (masked in the UI).
+    parser.add_argument(
+        "--api-token", default="", env_var=API_TOKEN_ENV, is_secret=True,
+        help="the integration service's API token (default: the one `make up` made in .state)",
     )  # fmt: skip
 
 
@@ -140,6 +146,8 @@ class CallerLine(FastHttpUser):
         self._rng = random.Random(secrets.randbits(32))
         self._tools: frozenset[str] | None = None
         self._without_tools = bool(getattr(options, "without_tools", False))
+        token = getattr(options, "api_token", "") or api_token_from(".state") or ""
+        self._auth = {"Authorization": f"Bearer {token}"}
 
     def wait_time(self) -> float:
         return self._pace(self)
@@ -151,7 +159,9 @@ class CallerLine(FastHttpUser):
         gevent.sleep(self._rng.uniform(0, min(self._every_s, 10.0)))
 
     def _offered_tools(self) -> frozenset[str] | None:
-        with self.client.get("/tools", name="GET /tools", catch_response=True) as response:
+        with self.client.get(
+            "/tools", name="GET /tools", headers=self._auth, catch_response=True
+        ) as response:
             if response.status_code == 404 and self._without_tools:
                 response.success()
                 return None
@@ -173,8 +183,9 @@ class CallerLine(FastHttpUser):
             step = next(journey)
             while True:
                 with self.client.request(
-                    step.method, step.path, json=step.body, name=step.name, catch_response=True
-                ) as response:
+                    step.method, step.path, json=step.body, name=step.name,
+                    headers=self._auth, catch_response=True,
+                ) as response:  # fmt: skip
                     try:
                         body = response.json()
                     except Exception:

@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 
+from integration.access import API_TOKEN_ENV, api_token_from
 from mocks.chaos.stats import percentile
 
 __all__ = ["BurstReport", "burst", "main"]
@@ -107,6 +108,7 @@ async def burst(
     concurrency: int = 200,
     deadline_ms: float = 800.0,
     prefix: str = "burst",
+    headers: dict[str, str] | None = None,
 ) -> BurstReport:
     report = BurstReport(calls=calls, concurrency=concurrency, deadline_ms=deadline_ms)
     numbers = itertools.count()
@@ -137,7 +139,9 @@ async def burst(
                 report.errors[f"HTTP {status}"] = report.errors.get(f"HTTP {status}", 0) + 1
 
     began = time.perf_counter()
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=headers
+    ) as http:
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
         report.elapsed_s = time.perf_counter() - began
         await _read_back(http, url, outcome, report)
@@ -170,13 +174,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--customers", type=int, default=1000, help="as the mocks were started")
     parser.add_argument("--seed", type=int, default=42, help="as the mocks were started")
+    parser.add_argument(
+        "--state-dir", default=".state",
+        help=f"where the service keeps its secrets (or set {API_TOKEN_ENV})",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    token = api_token_from(args.state_dir)
+    if token is None:
+        parser.error(f"no API token: set {API_TOKEN_ENV}, or start the stack (make up) first")
     from loadtests._lookup_phases import real_callers
 
     phones = [c.phone for c in real_callers(args.customers, args.seed)]
     prefix = f"burst-{int(time.time())}"
-    report = asyncio.run(burst(args.url, phones, calls=args.calls,
-                               concurrency=args.concurrency, prefix=prefix))  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}"}
+    report = asyncio.run(
+        burst(args.url, phones, calls=args.calls, concurrency=args.concurrency, prefix=prefix,
+              headers=headers)
+    )  # fmt: skip
     print("\n".join(report.lines()))
     return 0 if report.passed else 1
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from integration.access import API_TOKEN_ENV
 from loadtests._shape_curves import PROFILES
 from loadtests.thresholds import (
     AGGREGATED,
@@ -226,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (out / "run.json").write_text(json.dumps(facts, indent=2) + "\n")
     with ExitStack() as stop:
         host = args.host
+        env = dict(os.environ)
         if args.stack:
             from loadtests._services import stack
 
@@ -233,9 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 stack(Path(".state/loadtest"), customers=args.customers, seed=args.seed)
             )
             host = started.integration_url
+            env[API_TOKEN_ENV] = started.api_token  # by the environment: not in `ps`
         print(f"locust: {args.shape}, {args.calls_per_hour:g} calls/hour, {args.users} lines, "
               f"{args.duration:g}s against {host}; reports in {out}", flush=True)  # fmt: skip
-        code = subprocess.call(_locust_command(args, host, out))
+        code = subprocess.call(_locust_command(args, host, out), env=env)
     if code not in (0, 1):
         print(f"locust exited with status {code}", file=sys.stderr)
         return 2

@@ -27,6 +27,10 @@ from mocks.settings import MockSettings
 
 CHAOS_TOKEN = "test-chaos-token"
 CONTROL_HEADERS = {"Authorization": f"Bearer {CHAOS_TOKEN}"}
+# The layers the tests serve in-process take these (as a deployer's settings would); the
+# ones started as commands make their own in their state folder, as `make up` does.
+API_TOKEN = "test-api-token-0123456789abcdef"
+VAPI_SECRET = "test-vapi-secret-0123456789abcdef"
 TEST_CUSTOMERS = 400
 TEST_SEED = 42
 REQUIRE_POSTGRES = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"

@@ -104,10 +104,12 @@ def _explain(name: str, method: str, path: str, response: httpx.Response) -> str
     if status in (404, 405):
         return f"{method} {path} is not available on the {name} ({status})"
     if status in (401, 403):
-        return (
-            f"the {name} refused the dashboard's token ({status}); "
-            "set SWITCHBOARD_CHAOS_TOKEN to the mocks' chaos token"
+        setting = (
+            "SWITCHBOARD_INTEGRATION_API_TOKEN to the service's API token"
+            if name.startswith("integration")
+            else "SWITCHBOARD_CHAOS_TOKEN to the mocks' chaos token"
         )
+        return f"the {name} refused the dashboard's token ({status}); set {setting}"
     detail = _detail(response)
     return f"{method} {path} on the {name} failed ({status}){': ' + detail if detail else ''}"
 

@@ -49,19 +49,22 @@ def _http() -> httpx.Client:
 
 
 @st.cache_resource(show_spinner=False)
-def _launcher(integration_url: str, mocks_url: str) -> ScenarioLauncher:
-    return ScenarioLauncher(integration_url, mocks_url)
+def _launcher(integration_url: str, mocks_url: str, api_token: str) -> ScenarioLauncher:
+    return ScenarioLauncher(integration_url, mocks_url, api_token)
 
 
 def scenario_launcher() -> ScenarioLauncher:
     """The dashboard's one scenario runner, shared by every viewer."""
     s = settings()
-    return _launcher(s.integration_url, s.mocks_url)
+    return _launcher(s.integration_url, s.mocks_url, s.api_token)
 
 
 def integration() -> ServiceClient:
     s = settings()
-    return ServiceClient("integration service", s.integration_url, _http(), timeout_s=s.timeout_s)
+    return ServiceClient(
+        "integration service", s.integration_url, _http(), token=s.api_token,
+        timeout_s=s.timeout_s,
+    )  # fmt: skip
 
 
 def mocks() -> ServiceClient:

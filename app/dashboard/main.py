@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.dashboard import data, ui
+from app.dashboard.hosts import host_allowed
 
 st.set_page_config(page_title="Switchboard", page_icon=":material/call:", layout="wide")
 
@@ -35,6 +36,12 @@ PAGES = [
 ]
 
 settings = data.settings()
+if not host_allowed(st.context.headers.get("host"), settings.trusted_hosts):
+    st.error(
+        "This dashboard answers only at the host names it trusts "
+        "(SWITCHBOARD_DASHBOARD_TRUSTED_HOSTS)."
+    )
+    st.stop()
 page = st.navigation(PAGES)
 with st.sidebar:
     st.markdown("### :material/call: Switchboard")

@@ -8,6 +8,7 @@ Its scorecard reaches the Scorecards page through the integration service, like 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -30,9 +31,10 @@ class ScenarioStatus:
 
 
 class ScenarioLauncher:
-    def __init__(self, integration_url: str, mocks_url: str) -> None:
+    def __init__(self, integration_url: str, mocks_url: str, api_token: str = "") -> None:
         self.integration_url = integration_url
         self.mocks_url = mocks_url
+        self._api_token = api_token
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._name: str | None = None
@@ -48,8 +50,13 @@ class ScenarioLauncher:
                 sys.executable, "-m", "app", "scenario", "run", name, "--speed", str(speed),
                 "--integration-url", self.integration_url, "--mocks-url", self.mocks_url,
             ]  # fmt: skip
+            env = dict(os.environ)
+            if self._api_token:  # by the environment, so it is not on the command line
+                env["SWITCHBOARD_INTEGRATION_API_TOKEN"] = self._api_token
             with self._log.open("wb") as out:
-                self._process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+                self._process = subprocess.Popen(
+                    args, stdout=out, stderr=subprocess.STDOUT, env=env
+                )
             self._name, self._started = name, time.monotonic()
 
     def stop(self, timeout_s: float = 15.0) -> bool:

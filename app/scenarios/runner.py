@@ -39,6 +39,7 @@ class RunOptions:
     integration_url: str = "http://127.0.0.1:8000"
     mocks_url: str = "http://127.0.0.1:8100"
     chaos_token: str = "switchboard-chaos"
+    api_token: str = field(default="", repr=False)
     speed: float = 1.0
     seed: int | None = None
     pacing: Pacing = field(default_factory=Pacing)
@@ -138,7 +139,10 @@ async def run_scenario(
     headers = {"Authorization": f"Bearer {options.chaos_token}"}
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     async with (
-        httpx.AsyncClient(base_url=options.integration_url, timeout=30) as integration,
+        httpx.AsyncClient(
+            base_url=options.integration_url, timeout=30,
+            headers={"Authorization": f"Bearer {options.api_token}"},
+        ) as integration,  # fmt: skip
         httpx.AsyncClient(base_url=options.mocks_url, headers=headers, timeout=30) as mocks,
     ):
         await _preflight(integration, mocks)
@@ -149,7 +153,8 @@ async def run_scenario(
         stats_before = await control.stats()
         traffic = scenario.traffic
         config = SimulationConfig(
-            integration_url=options.integration_url, rate_per_s=traffic.rate,
+            integration_url=options.integration_url, api_token=options.api_token,
+            rate_per_s=traffic.rate,
             duration_s=scenario.duration, seed=options.seed, concurrency=traffic.concurrency,
             mix=traffic.journeys, pacing=options.pacing, call_prefix=f"sc-{scenario.name[:20]}",
         )  # fmt: skip

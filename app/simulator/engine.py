@@ -33,6 +33,7 @@ _SLOTS_PER_DAY = 28  # half-hour slots from 07:00 to 21:00
 @dataclass(frozen=True)
 class SimulationConfig:
     integration_url: str = "http://127.0.0.1:8000"
+    api_token: str = field(default="", repr=False)
     rate_per_s: float = 5.0
     duration_s: float = 60.0
     seed: int | None = None
@@ -116,8 +117,9 @@ class Simulator:
         self._began = self.clock()
         slots = asyncio.Semaphore(config.concurrency)
         calls: set[asyncio.Task[None]] = set()
+        headers = {"Authorization": f"Bearer {config.api_token}"}
         async with httpx.AsyncClient(
-            base_url=config.integration_url, limits=limits, timeout=timeout
+            base_url=config.integration_url, headers=headers, limits=limits, timeout=timeout
         ) as http:
             n = 0
             next_at = 0.0

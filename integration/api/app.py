@@ -13,12 +13,19 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 
 from integration.api import calls, observe, outbox, system_map, tools, vapi, webhooks
 from integration.api.front import HOT_ROUTES, FrontDoor, invalid_input
+from integration.api.gate import Gate, GatePolicy
+from integration.api.spec import install_openapi
 from integration.errors import InvalidInput
+from integration.outbox.outcome import safe_errors
+from integration.settings import STATUS_CALLBACK_PATH
 
 if TYPE_CHECKING:
     from integration.bootstrap import Integration
@@ -43,13 +50,37 @@ def create_app(layer: Integration) -> FastAPI:
     )
     app.state.layer = layer
     app.add_exception_handler(InvalidInput, _invalid_input)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _unreadable)  # type: ignore[arg-type]
     for module in (calls, tools, vapi, outbox, webhooks, observe, system_map):
         app.include_router(module.router)
+    # The one ordered chain, outermost last: hosts, then CORS (when configured), then the
+    # gate (credentials and bodies), then the front door (admission and the hot routes).
+    settings = layer.settings
     app.add_middleware(
         FrontDoor, admission=layer.admission, metrics=layer.sink.metrics, routes=HOT_ROUTES
     )
+    gate = GatePolicy(
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+        form_paths=(STATUS_CALLBACK_PATH,),
+    )
+    app.add_middleware(Gate, access=layer.access, policy=gate)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type"],
+        )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    install_openapi(app, vapi_path=gate.vapi_path, form_paths=tuple(gate.form_paths))
     return app
 
 
 async def _invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
     return invalid_input(exc)
+
+
+async def _unreadable(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's own 422 (a query or path parameter), without the input it would echo."""
+    return JSONResponse(status_code=422, content={"detail": safe_errors(exc)})

@@ -8,18 +8,18 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 
-from integration.api.bodies import CALL_ID, StartCall, TurnIn, call_id_of, json_body, validated
+from integration.api.bodies import CALL_ID, NO_CALL, StartCall, TurnIn, call_id_of, validated
 from integration.api.front import WAITED_MS, hot
 from integration.api.layer import layer_of
+from integration.api.spec import json_body
 from integration.calls.end import CallEndConflict, UnknownCallToEnd, end_call
 from integration.calls.ids import CALL_ID_PATTERN
 from integration.calls.start import start_call
 from integration.calls.store import CallExists
 from integration.calls.turns import add_turn
 from integration.outbox.model import EffectRow
-from integration.outbox.outcome import CallOutcome, safe_errors
+from integration.outbox.outcome import CallOutcome
 
 __all__ = ["effect_views", "router"]
 
@@ -57,7 +57,7 @@ async def start(request: Request) -> Response:
             queued_ms=layer.admission.queue_ms + request.scope.get(WAITED_MS, 0.0),
         )
     except CallExists:
-        raise HTTPException(409, detail=f"call {body.call_id!r} already exists") from None
+        raise HTTPException(409, detail="a call with this call_id exists already") from None
     # Serialised by pydantic's own encoder straight to bytes: the hottest answer the
     # service gives, and a dict round trip through FastAPI's encoder costs ~1 ms more.
     payload = (
@@ -80,7 +80,7 @@ async def recent(request: Request, limit: int = Query(50, ge=1, le=1000)) -> dic
 async def one(request: Request, call_id: str = CallId) -> dict[str, Any]:
     record = await layer_of(request).calls.get(call_id)
     if record is None:
-        raise HTTPException(404, detail=f"no call {call_id!r}")
+        raise HTTPException(404, detail=NO_CALL)
     return record.as_json()
 
 
@@ -103,7 +103,7 @@ async def turn(request: Request) -> Response:
         layer_of(request).calls, call_id, body.speaker, body.text, body.at_ms, "api"
     )
     if count is None:
-        raise HTTPException(404, detail=f"no call {call_id!r}")
+        raise HTTPException(404, detail=NO_CALL)
     return JSONResponse({"call_id": call_id, "turns": count}, status_code=201)
 
 
@@ -111,7 +111,7 @@ async def turn(request: Request) -> Response:
 async def barge_in(request: Request, call_id: str = CallId) -> dict[str, Any]:
     cancelled = await layer_of(request).tools.barge_in(call_id, "api")
     if cancelled is None:
-        raise HTTPException(404, detail=f"no call {call_id!r}; start it with POST /calls")
+        raise HTTPException(404, detail=NO_CALL)
     return {"call_id": call_id, "cancelled": cancelled}
 
 
@@ -131,18 +131,17 @@ async def barge_in(request: Request, call_id: str = CallId) -> dict[str, Any]:
 )
 async def end(request: Request) -> Response:
     call_id = call_id_of(request)
-    try:
-        outcome = CallOutcome.model_validate_json(await request.body() or b"{}")
-    except ValidationError as exc:
-        return JSONResponse(status_code=422, content={"detail": safe_errors(exc)})
+    outcome = await validated(CallOutcome, request)
+    if isinstance(outcome, JSONResponse):
+        return outcome
     layer = layer_of(request)
     try:  # a bad phone in a message raises InvalidInput: the app's handler makes it a 422
         ended = await end_call(layer.end_deps, call_id, outcome, "api")
     except UnknownCallToEnd:
-        raise HTTPException(404, detail=f"no call {call_id!r}; start it with POST /calls") from None
+        raise HTTPException(404, detail=NO_CALL) from None
     except CallEndConflict:
         raise HTTPException(
-            409, detail=f"call {call_id!r} already ended with another outcome"
+            409, detail="the call already ended with another outcome"
         ) from None
     body = {
         "call_id": call_id,

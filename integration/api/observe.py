@@ -10,11 +10,12 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from integration.api.bodies import ScenarioResultIn, json_body, validated
+from integration.api.bodies import ScenarioResultIn, validated
 from integration.api.layer import layer_of
+from integration.api.spec import json_body
 from integration.api.workers import combined_systems, snapshots
 from integration.store.scorecards import ScorecardTooLarge
 
@@ -89,7 +90,12 @@ async def workers(request: Request) -> dict[str, Any]:
     return {"workers": shown}
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
     layer = layer_of(request)
     stats, active = await asyncio.gather(layer.outbox.stats(), layer.calls.active())
@@ -123,7 +129,8 @@ async def add_scenario_result(request: Request) -> Any:
             result.name, result.started_at, result.passed, result.scorecard
         )
     except ScorecardTooLarge as exc:
-        return JSONResponse(status_code=413, content={"detail": str(exc)})
+        detail = [{"type": "too_large", "loc": ["body", "scorecard"], "msg": str(exc)}]
+        return JSONResponse(status_code=413, content={"detail": detail})
     return {"stored": True, "count": count}
 
 

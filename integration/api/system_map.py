@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 
+from integration.api.bodies import field_error
 from integration.api.layer import layer_of
 from integration.systemmap.blast import blast_radius
 from integration.systemmap.review import capacity, design_review
@@ -41,8 +43,11 @@ async def blast(
     layer = layer_of(request)
     try:
         return blast_radius(layer.system_map, layer.policies, system, condition).as_json()
-    except KeyError as exc:
-        raise HTTPException(422, detail=str(exc.args[0])) from None
+    except KeyError:
+        known = ", ".join(sorted(layer.system_map.systems))
+        raise field_error(
+            "query", "system", "enum", f"not a system of the map: one of {known}"
+        ) from None
 
 
 @router.get(
@@ -50,9 +55,9 @@ async def blast(
     response_class=PlainTextResponse,
     summary="The eight-question design review of a flow (Markdown)",
 )
-async def review(request: Request, flow: str) -> str:
+async def review(request: Request, flow: str = PathParam(..., max_length=64)) -> str:
     layer = layer_of(request)
     try:
         return design_review(layer.system_map, layer.policies, flow)
-    except KeyError as exc:
-        raise HTTPException(404, detail=str(exc.args[0])) from None
+    except KeyError:
+        raise HTTPException(404, detail="no such flow; GET /system-map lists them") from None

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
-from integration.api.bodies import CALL_ID, ToolCallBody, call_id_of, json_body, validated
+from integration.api.bodies import CALL_ID, NO_CALL, ToolCallBody, call_id_of, validated
 from integration.api.front import hot
 from integration.api.layer import layer_of
+from integration.api.spec import json_body
 from integration.tools import (
     CallHasEnded,
     ToolArgumentsError,
@@ -41,7 +42,7 @@ async def run(request: Request) -> Response:
     call_id, name = call_id_of(request), request.path_params["name"]
     layer = layer_of(request)
     if name not in layer.tools.tools:
-        raise HTTPException(404, detail=f"no tool {name!r}; GET /tools lists them")
+        raise HTTPException(404, detail="no such tool; GET /tools lists them")
     body = await validated(ToolCallBody, request)
     if isinstance(body, JSONResponse):
         return body
@@ -57,9 +58,9 @@ async def run(request: Request) -> Response:
     except ToolArgumentsError as exc:
         return JSONResponse(status_code=422, content={"detail": exc.errors})
     except UnknownCall:
-        raise HTTPException(404, detail=f"no call {call_id!r}; start it with POST /calls") from None
+        raise HTTPException(404, detail=NO_CALL) from None
     except UnknownTool:
-        raise HTTPException(404, detail=f"no tool {name!r}; GET /tools lists them") from None
+        raise HTTPException(404, detail="no such tool; GET /tools lists them") from None
     except CallHasEnded:
-        raise HTTPException(409, detail=f"call {call_id!r} has ended") from None
+        raise HTTPException(409, detail="the call has ended") from None
     return JSONResponse(result.model_dump(mode="json"))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from integration.api.bodies import read_json
 from integration.api.front import hot
 from integration.api.layer import layer_of
 from integration.calls.vapi import answer_tool_calls
@@ -45,10 +44,9 @@ async def webhook(request: Request) -> Response:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
         detail = [{"type": e["type"], "loc": ["query", *e["loc"]], "msg": e["msg"]} for e in errors]
         return JSONResponse(status_code=422, content={"detail": detail})
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        return JSONResponse(status_code=422, content={"detail": "the body is not JSON"})
+    body = read_json(await request.body() or b"{}")
+    if isinstance(body, JSONResponse):
+        return body
     message = parse_tool_calls(body)
     if message is None:
         return JSONResponse({})  # status updates, transcripts, reports: nothing to answer

@@ -117,8 +117,10 @@ class CallStore:
         wall_clock: Callable[[], float] = time.time,
         worker: str | None = None,
         views_kept: int = 10_000,
+        transcript_chars: int = 256 * 1024,
     ) -> None:
         self.db = db
+        self.transcript_chars = transcript_chars
         self._wall = wall_clock
         self.worker = worker
         self._views: LRUCache[str, CallerView] = LRUCache(maxsize=views_kept)
@@ -172,10 +174,13 @@ class CallStore:
     async def add_turn(
         self, call_id: str, speaker: str, text: str, at_ms: float | None
     ) -> int | None:
-        """Append a turn (the oldest go past ``MAX_TURNS``); the call's turn count. None for
+        """Append a turn; the call's turn count. The transcript keeps the newest turns, at
+        most ``MAX_TURNS`` of them and ``transcript_chars`` of text: older ones go. None for
         an unknown call. ``at_ms`` None: now, since the call started. An ended call still
         takes turns: what was said as it closed belongs in its transcript."""
-        return await self.db.run_write(_add_turn, call_id, speaker, text, at_ms, self._wall())
+        return await self.db.run_write(
+            _add_turn, call_id, speaker, text, at_ms, self._wall(), self.transcript_chars
+        )
 
     async def barge_in(self, call_id: str) -> int | None:
         """Count a barge-in; the call's barge-ins so far (None: no such call)."""
@@ -257,6 +262,11 @@ class CallStore:
 
 _TURNS = select(func.max(turns.c.n)).where(turns.c.call_id == _CALL)
 _INSERT_TURN = insert(turns)
+_TURN_SIZES = (
+    select(turns.c.n, func.length(turns.c.text))
+    .where(turns.c.call_id == _CALL)
+    .order_by(turns.c.n.desc())
+)
 _LOCK_CALL = select(_c.started_at).where(_c.call_id == _CALL).with_for_update()
 
 
@@ -352,7 +362,13 @@ def _finish_tool(
 
 
 def _add_turn(
-    db: Database, call_id: str, speaker: str, text: str, at_ms: float | None, now: float
+    db: Database,
+    call_id: str,
+    speaker: str,
+    text: str,
+    at_ms: float | None,
+    now: float,
+    max_chars: int,
 ) -> int | None:
     with db.write() as conn:
         # The call's row, locked: turns of one call added at once (on PostgreSQL, by two
@@ -365,11 +381,20 @@ def _add_turn(
             at_ms = round(max(0.0, now - found.started_at) * 1000, 1)
         turn = {"call_id": call_id, "n": n, "speaker": speaker, "text": text, "at_ms": at_ms}
         conn.execute(_INSERT_TURN, turn)
-        if n > MAX_TURNS:
-            conn.execute(
-                delete(turns).where(turns.c.call_id == call_id, turns.c.n <= n - MAX_TURNS)
-            )
-        return min(n, MAX_TURNS)
+        oldest_kept = n - MAX_TURNS + 1
+        sizes = conn.execute(_TURN_SIZES, {"the_call": call_id}).all()
+        if sum(size for _, size in sizes) > max_chars:
+            kept = 0
+            for number, size in sizes:  # newest first
+                kept += size
+                if kept > max_chars:
+                    oldest_kept = min(n, max(oldest_kept, number + 1))  # keep this one
+                    break
+        if oldest_kept > 1:
+            conn.execute(delete(turns).where(turns.c.call_id == call_id, turns.c.n < oldest_kept))
+        return int(
+            conn.execute(select(func.count()).where(turns.c.call_id == call_id)).scalar_one()
+        )
 
 
 def _barge_in(db: Database, call_id: str) -> int | None:

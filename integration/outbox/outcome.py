@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from integration.outbox.vault import CardDetails
+from integration.redaction import FreeText
 
 __all__ = [
     "LEAD_STATUSES",
@@ -66,7 +67,9 @@ def is_email(value: str) -> bool:
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
 
 class LeadUpdate(_Part):
@@ -77,7 +80,7 @@ class LeadUpdate(_Part):
 class Booking(_Part):
     start: AwareDatetime
     end: AwareDatetime
-    summary: str = Field(min_length=1, max_length=300)
+    summary: FreeText = Field(min_length=1, max_length=300)
     attendee_email: str | None = Field(None, max_length=254)
     calendar_id: str = Field("primary", min_length=1, max_length=200)
 
@@ -85,7 +88,7 @@ class Booking(_Part):
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         if value is not None and not is_email(value):
-            raise ValueError(f"{value!r} is not an email address")
+            raise ValueError("is not an email address")
         return value
 
     @model_validator(mode="after")
@@ -119,8 +122,8 @@ class Payment(_Part):
 class Message(_Part):
     channel: Literal["sms", "whatsapp", "email"]
     to: str = Field(min_length=1, max_length=254)
-    text: str | None = Field(None, min_length=1, max_length=1600)
-    subject: str | None = Field(None, min_length=1, max_length=200)
+    text: FreeText | None = Field(None, min_length=1, max_length=1600)
+    subject: FreeText | None = Field(None, min_length=1, max_length=200)
 
     @field_validator("to")
     @classmethod
@@ -128,7 +131,7 @@ class Message(_Part):
         # Phone numbers are normalised by the planner (with the lookup's normaliser);
         # only the email syntax is checked here.
         if info.data.get("channel") == "email" and not is_email(value):
-            raise ValueError(f"{value!r} is not an email address")
+            raise ValueError("is not an email address")
         return value
 
     @model_validator(mode="after")
@@ -140,7 +143,7 @@ class Message(_Part):
 
 class SlackPost(_Part):
     channel: str = Field(min_length=1, max_length=80)
-    text: str = Field(min_length=1, max_length=4000)
+    text: FreeText = Field(min_length=1, max_length=4000)
 
 
 class LoanUpdate(_Part):
@@ -150,14 +153,14 @@ class LoanUpdate(_Part):
 
 class Callback(_Part):
     at: AwareDatetime
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class CallOutcome(_Part):
     disposition: Literal["resolved", "booked", "payment", "callback", "escalated", "abandoned"] = (
         "resolved"
     )
-    summary: str | None = Field(None, max_length=2000)
+    summary: FreeText | None = Field(None, max_length=2000)
     lead: LeadUpdate | None = None
     booking: Booking | None = None
     payment: Payment | None = None
@@ -176,30 +179,18 @@ class _HasErrors(Protocol):
     def errors(self) -> Sequence[Any]: ...
 
 
-def safe_errors(exc: ValidationError | _HasErrors) -> list[dict[str, Any]]:
-    """Validation errors fit for a 422 body or a log: nothing that could hold a card number.
+def safe_errors(exc: ValidationError | _HasErrors, *where: str) -> list[dict[str, Any]]:
+    """Validation errors fit for a 422 body or a log: the field (``loc``, after ``where``:
+    body, query or path), what is wrong with it, and never its input (which may hold a
+    card number) nor the context pydantic quotes it in.
 
     Takes pydantic's ValidationError or FastAPI's RequestValidationError (whose default
-    422 body would echo the card). Errors inside a card lose their input and context; any
-    other error's input comes back with every ``card`` in it replaced by a marker (a
-    payment-level error's input is the whole payment, card included).
-    """
+    422 body would echo the input)."""
     errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc.errors()
-    safe: list[dict[str, Any]] = []
-    for error in errors:
-        loc = tuple(error.get("loc", ()))
-        item: dict[str, Any] = {
-            "type": error.get("type"),
-            "loc": list(loc),
-            "msg": error.get("msg"),
-        }
-        if "card" not in loc:
-            if "input" in error:
-                item["input"] = _scrub(error["input"])
-            if error.get("ctx"):
-                item["ctx"] = {k: _plain(v) for k, v in error["ctx"].items()}
-        safe.append(item)
-    return safe
+    return [
+        {"type": e.get("type"), "loc": [*where, *e.get("loc", ())], "msg": e.get("msg")}
+        for e in errors
+    ]
 
 
 def _scrub(value: Any) -> Any:

@@ -23,6 +23,7 @@ from pydantic import (
 
 from integration.outbox.outcome import LEAD_STATUSES, is_email
 from integration.outbox.vault import CardDetails
+from integration.redaction import FreeText
 
 __all__ = [
     "BookAppointmentArgs",
@@ -50,7 +51,11 @@ class FieldProblem(ValueError):
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Inputs are hidden in errors (an argument may hold a card number), numbers are finite,
+    # and free text is redacted as it is read (``FreeText``).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
 
 def _email_or_none(value: str | None) -> str | None:
@@ -82,7 +87,7 @@ class CheckEligibilityArgs(_Args):
 class BookAppointmentArgs(_Args):
     start: datetime = Field(..., description=f"when the appointment starts: {_WHEN}")
     duration_minutes: int = Field(30, ge=15, le=240, description="how long, in minutes")
-    topic: str = Field(
+    topic: FreeText = Field(
         "Appointment", min_length=1, max_length=200, description="what it is about, briefly"
     )
     attendee_email: str | None = Field(
@@ -95,9 +100,6 @@ class BookAppointmentArgs(_Args):
 
 
 class TakePaymentArgs(_Args):
-    # Inputs are hidden in errors: a refused card number must not come back in a 422.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
     amount_cents: int = Field(
         ..., gt=0, le=99_999_999, description="amount in cents: 4250 = $42.50"
     )
@@ -155,11 +157,13 @@ class SendConfirmationArgs(_Args):
         None, min_length=1, max_length=254,
         description="phone number or email address (default: the caller's own)",
     )  # fmt: skip
-    text: str | None = Field(
+    text: FreeText | None = Field(
         None, min_length=1, max_length=1600,
         description="the message (default: a confirmation of what was arranged on this call)",
     )  # fmt: skip
-    subject: str | None = Field(None, min_length=1, max_length=200, description="email only")
+    subject: FreeText | None = Field(
+        None, min_length=1, max_length=200, description="email only"
+    )
 
     @model_validator(mode="after")
     def _fits_channel(self) -> SendConfirmationArgs:
@@ -171,7 +175,9 @@ class SendConfirmationArgs(_Args):
 
 
 class ScheduleCallbackArgs(_Args):
-    reason: str = Field(..., min_length=1, max_length=500, description="what the call is about")
+    reason: FreeText = Field(
+        ..., min_length=1, max_length=500, description="what the call is about"
+    )
     at: datetime | None = Field(None, description=f"when to call back: {_WHEN} (default: soon)")
     phone: str | None = Field(
         None, min_length=1, max_length=40, description="number to call (default: the caller's)"
@@ -181,7 +187,9 @@ class ScheduleCallbackArgs(_Args):
 
 
 class EscalateArgs(_Args):
-    reason: str = Field(..., min_length=1, max_length=500, description="why a person is needed")
-    summary: str | None = Field(
+    reason: FreeText = Field(
+        ..., min_length=1, max_length=500, description="why a person is needed"
+    )
+    summary: FreeText | None = Field(
         None, max_length=2000, description="what the caller wants, for the colleague taking over"
     )

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from integration.errors import InvalidInput
+from integration.keepable import unkeepable
 from integration.outbox.store import CallEnded
 from integration.policies.cache import CachedValue
 from integration.policies.deadline import Deadline
@@ -280,6 +281,9 @@ class ToolRuntime:
 
 
 def parse_arguments(spec: ToolSpec, arguments: Mapping[str, Any]) -> Any:
+    found = unkeepable(dict(arguments))
+    if found is not None:
+        raise ToolArgumentsError([_error(tuple(found[0]), found[1], "value_error")])
     try:
         return spec.args.model_validate(arguments)
     except ValidationError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from starlette.requests import ClientDisconnect
 
 from app.serving import ServerHandle, serve_in_thread
 from app.simulator.personas import Persona, PersonaBook
+from integration.access import API_TOKEN_ENV, ensure_secrets
 from integration.api.app import create_app
 from integration.bootstrap import Integration, build
 from integration.settings import IntegrationSettings
@@ -74,6 +76,13 @@ class Stack:
     @property
     def dataset(self) -> Dataset:
         return self.enterprise.context.dataset
+
+    @property
+    def client_env(self) -> dict[str, str]:
+        """The environment for a command run against this stack (Locust, the simulator):
+        the service's API token travels there, never on the command line."""
+        token = self.api.headers["authorization"].removeprefix("Bearer ")
+        return {**os.environ, "SWITCHBOARD_INTEGRATION_API_TOKEN": token}
 
     @property
     def database_url(self) -> str:
@@ -176,13 +185,18 @@ def start_stack(
     mocks = httpx.Client(
         base_url=mocks_url, headers={"Authorization": f"Bearer {CHAOS_TOKEN}"}, timeout=30
     )
+    # The service made its secrets in its state folder (on loopback): the notebook's client
+    # sends the API token from there, as every client in the repository does.
+    token = ensure_secrets(settings.state_dir)[API_TOKEN_ENV]
     stack = Stack(
         state=folder,
         enterprise=enterprise,
         mocks_url=mocks_url,
         integration_url=integration_url,
         map_file=map_file,
-        api=httpx.Client(base_url=integration_url, timeout=30),
+        api=httpx.Client(
+            base_url=integration_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ),
         mocks=mocks,
         chaos=Chaos(mocks),
         layer=layer,

@@ -21,7 +21,9 @@ import httpx
 import pytest
 
 from app.supervisor import Part, Supervisor
+from integration.access import API_TOKEN_ENV, VAPI_SECRET_ENV
 from mocks.dataset import generate_dataset
+from tests.conftest import API_TOKEN, VAPI_SECRET
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +62,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         "SWITCHBOARD_INTEGRATION_STATE_DIR": str(state),
         "SWITCHBOARD_INTEGRATION_DATABASE_URL": f"sqlite:///{state / 'enterprise.db'}",
         "SWITCHBOARD_DASHBOARD_LOCUST_URL": "http://127.0.0.1:9",
+        # The parts' secrets, handed to each as `make up` hands them.
+        API_TOKEN_ENV: API_TOKEN,
+        VAPI_SECRET_ENV: VAPI_SECRET,
     }
     supervisor = Supervisor(
         [
@@ -117,7 +122,7 @@ def traffic(urls: dict[str, str], per_s: float = 5.0) -> Iterator[None]:
     made: list[int] = []
 
     def run() -> None:
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=10, headers={"Authorization": f"Bearer {API_TOKEN}"}) as http:
             i = 0
             while not stop.is_set():
                 phone = customers[i % len(customers)].phone_e164
@@ -215,3 +220,25 @@ def test_every_page_renders_in_a_real_browser(stack: dict[str, str]) -> None:
         finally:
             browser.close()
     assert {p.name for p in SHOTS.glob("*.png")} >= {f"{p or 'flow-map'}.png" for p in PAGES}
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_a_page_reached_by_another_name_is_refused(stack: dict[str, str]) -> None:
+    """DNS rebinding, as a browser meets it: a name the attacker controls, resolved to
+    127.0.0.1. The browser sends that name as the Host; the dashboard draws nothing of its
+    own, only the refusal."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    port = stack["dashboard"].rsplit(":", 1)[1]
+    rules = "--host-resolver-rules=MAP rebound.example 127.0.0.1"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", rules]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"http://rebound.example:{port}/chaos")
+            page.get_by_text("answers only at the host names it trusts").wait_for(timeout=20_000)
+            assert page.get_by_role("heading", name="Chaos", exact=True).count() == 0
+            assert page.locator('[data-testid="stSidebar"]').count() == 0
+        finally:
+            browser.close()

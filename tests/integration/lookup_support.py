@@ -17,6 +17,7 @@ from integration.policies.models import DEFAULT_POLICY_FILE
 from integration.settings import IntegrationSettings
 from loadtests._stack import free_port
 from mocks.settings import MockSettings
+from tests.conftest import API_TOKEN, VAPI_SECRET
 
 
 def quick_policies(tmp_path: Path, **systems: dict[str, Any]) -> Path:
@@ -38,6 +39,8 @@ def serve_layer(
     # The port is chosen before the layer is built, so the status callbacks it asks Twilio
     # for (http://127.0.0.1:<port>/webhooks/twilio/status) reach this very server.
     overrides.setdefault("port", free_port())
+    overrides.setdefault("api_token", API_TOKEN)
+    overrides.setdefault("vapi_secret", VAPI_SECRET)
     settings = IntegrationSettings(
         mocks_url=mocks_url,
         database_url=mock_settings.resolved_database_url,
@@ -47,7 +50,17 @@ def serve_layer(
     layer = build(settings)
     handle = serve_in_thread(create_app(layer), port=settings.port)
     try:
-        with httpx.Client(base_url=handle.url, timeout=30) as http:
+        with httpx.Client(base_url=handle.url, headers=api_headers(layer), timeout=30) as http:
             yield layer, http
     finally:
         handle.stop()
+
+
+def api_headers(layer: Integration) -> dict[str, str]:
+    """What a client of ``layer`` sends: its API token, as every client in the repo does."""
+    return {"authorization": f"Bearer {layer.access.api_token}"}
+
+
+def token_of(api: httpx.Client) -> str:
+    """The API token ``api`` (a client ``serve_layer`` made) sends."""
+    return api.headers["authorization"].removeprefix("Bearer ")

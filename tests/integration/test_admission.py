@@ -46,7 +46,9 @@ def test_starts_past_the_limit_are_refused_at_once_and_the_admitted_finish(
     phones = [c.phone_e164 for c in enterprise.context.dataset.customers[:8]]
 
     async def burst() -> list[tuple[int, float, httpx.Headers, dict[str, object]]]:
-        async with httpx.AsyncClient(base_url=str(api.base_url), timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=str(api.base_url), headers=api.headers, timeout=30
+        ) as http:
 
             async def one(phone: str) -> tuple[int, float, httpx.Headers, dict[str, object]]:
                 began = time.perf_counter()
@@ -82,7 +84,8 @@ def test_a_vapi_caller_the_service_cannot_start_hears_words_not_silence(
                                "toolCallList": [{"id": "t1", "function": {
                                    "name": "check_eligibility", "arguments": {}}}]}}  # fmt: skip
         began = time.perf_counter()
-        answered = api.post("/vapi/webhook", json=message)
+        vapi = {"x-vapi-secret": layer.access.vapi_secret}
+        answered = api.post("/vapi/webhook", json=message, headers=vapi)
         assert time.perf_counter() - began < 0.3
         assert answered.status_code == 200
         assert answered.json() == {"results": [{"toolCallId": "t1", "result": BUSY}]}

@@ -37,7 +37,7 @@ from app.simulator.personas import PersonaBook
 from loadtests._ledgers import count_writes
 from mocks.registry import MockEnterprise
 from mocks.settings import MockSettings
-from tests.conftest import CHAOS_TOKEN, CONTROL_HEADERS
+from tests.conftest import API_TOKEN, CHAOS_TOKEN, CONTROL_HEADERS
 from tests.integration.lookup_support import serve_layer
 from tests.integration.test_outbox import outbox_policies, wait_until
 
@@ -79,6 +79,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         monkeypatch.setenv("SWITCHBOARD_DASHBOARD_INTEGRATION_URL", integration)
         monkeypatch.setenv("SWITCHBOARD_DASHBOARD_MOCKS_URL", mocks)
         monkeypatch.setenv("SWITCHBOARD_CHAOS_TOKEN", CHAOS_TOKEN)
+        monkeypatch.setenv("SWITCHBOARD_DASHBOARD_API_TOKEN", API_TOKEN)
         monkeypatch.setenv("SWITCHBOARD_DASHBOARD_LOCUST_URL", CLOSED)
 
     yield aim
@@ -324,7 +325,7 @@ def test_the_scorecards_page_shows_a_real_scenario_run(
         older = api.post("/scenarios/results", json=OLDER_FAILED_RUN)
         assert older.status_code == 201, older.text
         options = RunOptions(
-            integration_url=url, mocks_url=mocks_url, chaos_token=CHAOS_TOKEN,
+            integration_url=url, mocks_url=mocks_url, chaos_token=CHAOS_TOKEN, api_token=API_TOKEN,
             speed=scenario.duration / 1.5, seed=7, pacing=Pacing(think_ms=20), progress=False,
         )  # fmt: skip
         run = asyncio.run(run_scenario(scenario, personas, options, out=io.StringIO()))

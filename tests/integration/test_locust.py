@@ -6,6 +6,7 @@ which must not happen to pytest's).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from integration.access import API_TOKEN_ENV
 from loadtests.thresholds import AGGREGATED, read_stats
 from mocks.settings import MockSettings
-from tests.conftest import TEST_CUSTOMERS, TEST_SEED
+from tests.conftest import API_TOKEN, TEST_CUSTOMERS, TEST_SEED
 from tests.integration.lookup_support import serve_layer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +30,10 @@ def service_url(mocks_url: str, mock_settings: MockSettings, tmp_path: Path) -> 
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, API_TOKEN_ENV: API_TOKEN}  # as an exported token reaches Locust
     return subprocess.run(
         [sys.executable, "-m", "loadtests.run", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
 
 

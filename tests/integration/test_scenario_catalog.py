@@ -20,7 +20,7 @@ from integration.policies.models import DEFAULT_POLICY_FILE
 from mocks.registry import MockEnterprise
 from mocks.settings import MockSettings
 from tests.conftest import CHAOS_TOKEN
-from tests.integration.lookup_support import serve_layer
+from tests.integration.lookup_support import serve_layer, token_of
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +34,15 @@ QUICK_OUTBOX = {
 
 
 @pytest.fixture
-def integration_url(mocks_url: str, mock_settings: MockSettings, tmp_path: Path) -> Iterator[str]:
+def integration(
+    mocks_url: str, mock_settings: MockSettings, tmp_path: Path
+) -> Iterator[httpx.Client]:
     raw = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
     raw["outbox"] = {**raw.get("outbox", {}), **QUICK_OUTBOX}
     policies = tmp_path / "policies.yaml"
     policies.write_text(yaml.safe_dump(raw))
     with serve_layer(mocks_url, mock_settings, tmp_path, policies_file=policies) as (_, http):
-        yield str(http.base_url)
+        yield http
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +52,16 @@ def personas(enterprise: MockEnterprise) -> PersonaBook:
 
 @pytest.mark.parametrize("path", sorted(CATALOG_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_each_shipped_scenario_holds_in_short_form(
-    path: Path, integration_url: str, mocks_url: str, personas: PersonaBook, control: httpx.Client
+    path: Path,
+    integration: httpx.Client,
+    mocks_url: str,
+    personas: PersonaBook,
+    control: httpx.Client,
 ) -> None:
     scenario = load_scenario(path)
     options = RunOptions(
-        integration_url=integration_url, mocks_url=mocks_url, chaos_token=CHAOS_TOKEN,
+        integration_url=str(integration.base_url), mocks_url=mocks_url, chaos_token=CHAOS_TOKEN,
+        api_token=token_of(integration),
         speed=scenario.duration / TRAFFIC_S, seed=1, pacing=Pacing(think_ms=30), progress=False,
     )  # fmt: skip
     card = asyncio.run(run_scenario(scenario, personas, options)).scorecard

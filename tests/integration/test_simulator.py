@@ -22,12 +22,13 @@ from app.simulator.engine import SimulationConfig, Simulator
 from app.simulator.journeys import JOURNEYS, TEST_CARD
 from app.simulator.personas import PersonaBook
 from app.simulator.report import summary_table, transcript_text
+from integration.access import API_TOKEN_ENV
 from integration.bootstrap import Integration
 from integration.policies.models import DEFAULT_POLICY_FILE
 from mocks.registry import MockEnterprise
 from mocks.settings import MockSettings
 from tests.conftest import CHAOS_TOKEN
-from tests.integration.lookup_support import serve_layer
+from tests.integration.lookup_support import serve_layer, token_of
 
 QUICK_OUTBOX = {
     "retry": {"max_attempts": 6, "base_ms": 20, "cap_ms": 200, "max_retry_after_s": 1},
@@ -68,8 +69,8 @@ def ledger_keys(control: httpx.Client, system: str) -> list[str]:
 def test_a_short_simulation_yields_transcripts_and_a_summary(
     api: httpx.Client, personas: PersonaBook
 ) -> None:
-    config = SimulationConfig(integration_url=str(api.base_url), rate_per_s=8, duration_s=3,
-                              seed=11, pacing=QUICK_PACE)  # fmt: skip
+    config = SimulationConfig(integration_url=str(api.base_url), api_token=token_of(api),
+                              rate_per_s=8, duration_s=3, seed=11, pacing=QUICK_PACE)  # fmt: skip
     report = asyncio.run(Simulator(config, personas).run())
 
     results = report.results
@@ -103,8 +104,8 @@ def test_a_fast_scenario_scores_writes_that_match_the_ledgers(
 ) -> None:
     scenario = find_scenario("payment_gateway_down")
     options = RunOptions(integration_url=str(api.base_url), mocks_url=mocks_url,
-                         chaos_token=CHAOS_TOKEN, speed=20, seed=5, pacing=QUICK_PACE,
-                         progress=False)  # fmt: skip
+                         chaos_token=CHAOS_TOKEN, api_token=token_of(api), speed=20, seed=5,
+                         pacing=QUICK_PACE, progress=False)  # fmt: skip
     run = asyncio.run(run_scenario(scenario, personas, options))
     card = run.scorecard
 
@@ -146,7 +147,7 @@ def test_an_impossible_expectation_fails_the_command(
         "scenario", "run", str(path), "--integration-url", str(api.base_url),
         "--mocks-url", mocks_url, "--chaos-token", CHAOS_TOKEN, "--seed", "3",
         "--save", str(saved), "--no-post",
-    ])  # fmt: skip
+    ], env={API_TOKEN_ENV: token_of(api)})  # fmt: skip
 
     assert result.exit_code == 1, result.output
     assert "scenario impossible" in result.output and ": FAILED" in result.output

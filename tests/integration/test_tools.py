@@ -410,7 +410,9 @@ def test_a_barge_in_cancels_a_slow_read_but_never_a_write(
     results: dict[str, dict[str, Any]] = {}
 
     def run(key: str, name: str, arguments: dict[str, Any]) -> None:
-        with httpx.Client(base_url=str(slow_reads.base_url), timeout=30) as http:
+        with httpx.Client(
+            base_url=str(slow_reads.base_url), headers=slow_reads.headers, timeout=30
+        ) as http:
             body = {"arguments": arguments, "turn_budget_ms": 5000}
             results[key] = http.post(f"/calls/{call_id}/tools/{name}", json=body).json()
 
@@ -500,8 +502,10 @@ def test_when_everything_is_down_every_tool_still_answers_in_plain_words(
 
 
 def test_the_vapi_webhook_answers_each_tool_call_by_its_id(
-    api: httpx.Client, phones: list[str]
+    served: tuple[Integration, httpx.Client], phones: list[str]
 ) -> None:
+    layer, api = served
+    vapi = {"x-vapi-secret": layer.access.vapi_secret}  # what Vapi sends with each message
     vapi_call = str(uuid.uuid4())
     message = {"message": {
         "type": "tool-calls",
@@ -513,7 +517,7 @@ def test_the_vapi_webhook_answers_each_tool_call_by_its_id(
              "function": {"name": "schedule_callback", "arguments": {"reason": "a question"}}},
         ],
     }}  # fmt: skip
-    answered = api.post("/vapi/webhook", json=message)
+    answered = api.post("/vapi/webhook", json=message, headers=vapi)
     assert answered.status_code == 200, answered.text
     results = answered.json()["results"]
     assert [r["toolCallId"] for r in results] == ["call_a", "call_b"]
@@ -530,10 +534,11 @@ def test_the_vapi_webhook_answers_each_tool_call_by_its_id(
         {"id": "c2", "function": {"name": "book_appointment", "arguments": {"when": "soon"}}},
         {"id": "c3", "function": {"name": "update_lead", "arguments": "{not json"}},
     ]}}  # fmt: skip
-    results = api.post("/vapi/webhook", json=odd).json()["results"]
+    results = api.post("/vapi/webhook", json=odd, headers=vapi).json()["results"]
     assert [r["toolCallId"] for r in results] == ["c1", "c2", "c3"]
     assert "start" in results[1]["result"] and "JSON" in results[2]["result"]
-    assert api.post("/vapi/webhook", json={"message": {"type": "status-update"}}).json() == {}
+    status = {"message": {"type": "status-update"}}
+    assert api.post("/vapi/webhook", json=status, headers=vapi).json() == {}
 
 
 def test_scenario_results_are_kept_newest_first_and_validated(api: httpx.Client) -> None:

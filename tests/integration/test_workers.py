@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from integration.access import API_TOKEN_ENV, ensure_secrets
 from integration.store.workers import process_alive
 from loadtests._ledgers import count_writes
 from loadtests._stack import free_port, running
@@ -30,6 +31,8 @@ def service(
     mocks_url: str, mock_settings: MockSettings, tmp_path: Path, store_url: str
 ) -> Iterator[httpx.Client]:
     port = free_port()
+    # The workers take their secrets from their state folder, as `make up` would have them.
+    token = ensure_secrets(tmp_path / "integration")[API_TOKEN_ENV]
     env = {
         "SWITCHBOARD_INTEGRATION_STATE_DIR": str(tmp_path / "integration"),
         "SWITCHBOARD_INTEGRATION_DATABASE_URL": mock_settings.resolved_database_url,
@@ -39,7 +42,9 @@ def service(
     url = f"http://127.0.0.1:{port}"
     with (
         running(args, f"{url}/health", env=env, log=tmp_path / "integration.log"),
-        httpx.Client(base_url=url, timeout=30) as http,
+        httpx.Client(
+            base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=30
+        ) as http,
     ):
         wait_for_workers(http, 2)
         yield http
@@ -73,7 +78,7 @@ def test_a_call_survives_the_sigkill_of_the_worker_that_started_it(
     # A kept-alive connection to the killed worker is gone with it: as a voice platform's
     # next webhook would, the next request comes on a new connection.
     service.close()
-    with httpx.Client(base_url=str(service.base_url), timeout=30) as fresh:
+    with httpx.Client(base_url=str(service.base_url), headers=service.headers, timeout=30) as fresh:
         carry_on(fresh, control, phone, view, worker)
 
 
@@ -111,7 +116,9 @@ def test_every_worker_answers_for_the_whole_service(
     seen: set[str] = set()
     call_ids = []
     for n, phone in enumerate(phones):
-        with httpx.Client(base_url=str(service.base_url), timeout=30) as fresh:
+        with httpx.Client(
+            base_url=str(service.base_url), headers=service.headers, timeout=30
+        ) as fresh:
             body = fresh.post("/calls", json={"phone": phone, "call_id": f"spread-{n}"}).json()
             call_ids.append(body["call_id"])
             seen.add(fresh.get(f"/calls/{body['call_id']}").json()["worker"])

@@ -271,7 +271,7 @@ def test_the_client_turns_failures_into_sentences() -> None:
     missing = svc.get("/missing")
     assert missing.absent and not missing.ok
     assert "GET /missing is not available" in (missing.error or "")
-    assert "SWITCHBOARD_CHAOS_TOKEN" in (svc.get("/locked").error or "")
+    assert "SWITCHBOARD_INTEGRATION_API_TOKEN" in (svc.get("/locked").error or "")
     assert svc.send("PUT", "/invalid", json={}).error == (
         "PUT /invalid on the integration service failed (422): errors.rate: must be <= 1"
     )
@@ -279,3 +279,14 @@ def test_the_client_turns_failures_into_sentences() -> None:
     assert svc.text("/text").data == "not json"
     down = svc.get("/down")
     assert not down.absent and "is not reachable (connect)" in (down.error or "")
+
+
+def test_the_dashboard_answers_only_the_hosts_it_trusts() -> None:
+    from app.dashboard.hosts import host_allowed
+
+    loopback = ("127.0.0.1", "localhost", "::1")
+    assert host_allowed("127.0.0.1:8501", loopback) and host_allowed("LOCALHOST", loopback)
+    assert host_allowed("[::1]:8501", loopback) and host_allowed(None, loopback)
+    assert not host_allowed("evil.example:8501", loopback)
+    assert not host_allowed("127.0.0.1.evil.example", loopback)
+    assert not host_allowed("", loopback) and host_allowed("anything", ("*",))

@@ -36,12 +36,12 @@ def lines(out: io.StringIO) -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     ("raw", "masked"),
     [
-        (VISA, "**** **** **** 4242"),
-        ("4242 4242 4242 4242", "**** **** **** 4242"),
-        ("4242-4242-4242-4242", "**** **** **** 4242"),
-        (AMEX, "**** **** **** 0005"),
-        ("6011 1111 1111 1117", "**** **** **** 1117"),
-        ("4222222222222", "**** **** **** 2222"),  # 13 digits
+        (VISA, "[card ending 4242]"),
+        ("4242 4242 4242 4242", "[card ending 4242]"),
+        ("4242-4242-4242-4242", "[card ending 4242]"),
+        (AMEX, "[card ending 0005]"),
+        ("6011 1111 1111 1117", "[card ending 1117]"),
+        ("4222222222222", "[card ending 2222]"),  # 13 digits
     ],
 )
 def test_luhn_valid_card_numbers_keep_only_their_last_four(raw: str, masked: str) -> None:
@@ -100,7 +100,7 @@ def test_redact_masks_secret_named_fields_at_any_depth_without_touching_the_inpu
         "password": "***",
         "headers": {"Authorization": "***", "Accept": "json"},
         "creds": [{"api_key": "***"}, {"stripe_secret_key": "***"}],
-        "note": "card **** **** **** 4242",
+        "note": "card [card ending 4242]",
         "refresh_token": None,
     }
     assert data["password"] == "hunter2"
@@ -139,9 +139,9 @@ def test_secrets_are_masked_in_message_args_and_extras(
         assert secret not in text
     assert "QWERTY" not in text
     (line,) = lines(out)
-    assert line["message"] == "paying with **** **** **** 4242 using sk_test_***"
+    assert line["message"] == "paying with [card ending 4242] using sk_test_***"
     assert line["token"] == "***"
-    assert line["request"] == {"headers": {"Authorization": "***"}, "card": "**** **** **** 4242"}
+    assert line["request"] == {"headers": {"Authorization": "***"}, "card": "[card ending 4242]"}
     assert line["session"] == "00D***"
 
 
