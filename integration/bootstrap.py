@@ -63,8 +63,8 @@ from integration.store.workers import WorkerRegistry, default_worker_name
 from integration.systemmap.model import SystemMap, check_caller_lookup, load_system_map
 from integration.tools import ToolRuntime
 from integration.tools.context import ToolDeps
-from integration.transport import Transport
 from integration.transports import make_transport
+from integration.transports.base import Transport
 
 __all__ = ["Integration", "build"]
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from integration.transport import Transport, TransportFailure, TransportTimeout
 from integration.transports import AiohttpTransport, HttpxTransport
+from integration.transports.base import Transport, TransportFailure, TransportTimeout
 from loadtests._stack import free_port, running
 from mocks.chaos.stats import percentile
 

@@ -16,11 +16,11 @@ from integration.clients.database import CoreBankingDatabase
 from integration.clients.eligibility import EligibilityClient
 from integration.clients.email import SendGridClient
 from integration.clients.erp import ErpClient
-from integration.clients.layer import LayerClients, build_clients
 from integration.clients.loans import LoansClient
 from integration.clients.messaging import TwilioMessagesClient
 from integration.clients.payments import StripeClient
 from integration.clients.phone_formats import phone_variants
+from integration.clients.reads import LayerClients, build_clients
 from integration.clients.slack import SlackClient
 from integration.clients.telephony import TwilioCallsClient
 from integration.clients.tokens import OAuthTokenManager

@@ -33,7 +33,7 @@ from integration.errors import (
     SourceTimeout,
     SourceUnavailable,
 )
-from integration.transport import HttpResponse, Transport, TransportFailure, TransportTimeout
+from integration.transports.base import HttpResponse, Transport, TransportFailure, TransportTimeout
 
 __all__ = [
     "AttemptBudget",

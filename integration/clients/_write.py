@@ -16,7 +16,7 @@ from typing import Any
 
 from integration.clients._http import AttemptState, VendorHttp
 from integration.errors import Rejected, SourceError, SourceUnavailable
-from integration.transport import HttpResponse, Transport
+from integration.transports.base import HttpResponse, Transport
 
 __all__ = ["Explain", "send_write", "send_write_json"]
 

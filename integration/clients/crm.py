@@ -20,7 +20,7 @@ from integration.clients.phone_formats import phone_variants
 from integration.clients.tokens import OAuthTokenManager, SharedToken
 from integration.errors import CredentialsRejected, MalformedResponse, SourceError
 from integration.settings import VendorCredentials
-from integration.transport import Transport
+from integration.transports.base import Transport
 
 __all__ = ["AUTOMATIONS_HEADER", "CONTACT_FIELDS", "LEAD_FIELDS", "SalesforceClient", "soql_quote"]
 

@@ -7,7 +7,7 @@ from typing import Any
 from integration.clients._http import AttemptState, VendorHttp
 from integration.clients._rest import collect_pages
 from integration.settings import VendorCredentials
-from integration.transport import Transport
+from integration.transports.base import Transport
 
 __all__ = ["ErpClient"]
 

@@ -10,7 +10,7 @@ from integration.clients._http import AttemptState, VendorHttp
 from integration.clients._rest import collect_pages
 from integration.clients._write import send_write_json
 from integration.settings import VendorCredentials
-from integration.transport import Transport
+from integration.transports.base import Transport
 
 __all__ = ["LoansClient"]
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from integration.clients._http import AttemptState, VendorHttp
 from integration.clients._write import send_write_json
 from integration.settings import VendorCredentials
-from integration.transport import Transport
+from integration.transports.base import Transport
 
 __all__ = ["COMPANY_NUMBER", "TwilioMessagesClient", "twilio_signature", "valid_twilio_signature"]
 

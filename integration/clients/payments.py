@@ -13,7 +13,7 @@ from integration.clients._http import AttemptState, VendorHttp
 from integration.clients._write import send_write_json
 from integration.errors import Rejected, SourceError
 from integration.settings import VendorCredentials
-from integration.transport import HttpResponse, Transport
+from integration.transports.base import HttpResponse, Transport
 
 __all__ = ["StripeClient"]
 

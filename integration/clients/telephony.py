@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from integration.clients._http import AttemptState, VendorHttp
 from integration.settings import VendorCredentials
-from integration.transport import Transport
+from integration.transports.base import Transport
 
 __all__ = ["TwilioCallsClient", "rfc2822_to_iso"]
 

@@ -15,7 +15,7 @@ from integration.clients.messaging import TwilioMessagesClient
 from integration.clients.payments import StripeClient
 from integration.clients.slack import SlackClient
 from integration.settings import IntegrationSettings
-from integration.transport import Transport
+from integration.transports.base import Transport
 
 __all__ = ["WriteClients", "build_write_clients"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from integration.transport import Transport
 from integration.transports.aiohttp_transport import AiohttpTransport
+from integration.transports.base import Transport
 from integration.transports.httpx_transport import HttpxTransport
 
 __all__ = ["AiohttpTransport", "HttpxTransport", "TransportKind", "make_transport"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from integration.transport import TransportTimeout
+from integration.transports.base import TransportTimeout
 
 __all__ = ["check_time_left", "fold_headers"]
 

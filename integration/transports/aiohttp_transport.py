@@ -8,8 +8,8 @@ from typing import Any
 
 import aiohttp
 
-from integration.transport import HttpResponse, TransportFailure, TransportTimeout
 from integration.transports._common import check_time_left, fold_headers
+from integration.transports.base import HttpResponse, TransportFailure, TransportTimeout
 
 __all__ = ["AiohttpTransport"]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from integration.transport import HttpResponse, TransportFailure, TransportTimeout
 from integration.transports._common import check_time_left, fold_headers
+from integration.transports.base import HttpResponse, TransportFailure, TransportTimeout
 
 __all__ = ["HttpxTransport"]
 

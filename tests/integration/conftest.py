@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from integration.transport import Transport
 from integration.transports import make_transport
+from integration.transports.base import Transport
 from mocks.settings import MockCredentials
 from tests.conftest import CONTROL_HEADERS, reset_mocks
 

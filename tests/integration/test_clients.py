@@ -32,7 +32,7 @@ from integration.errors import (
 )
 from integration.policies.executor import Attempt
 from integration.settings import VendorCredentials
-from integration.transport import Transport
+from integration.transports.base import Transport
 from loadtests._stack import free_port
 from mocks.registry import MockEnterprise
 from mocks.settings import MockSettings

@@ -14,7 +14,7 @@ from integration.clients import SalesforceClient, phone_variants
 from integration.errors import CredentialsRejected, InvalidPhoneNumber, NotFound, SourceUnavailable
 from integration.policies.executor import Attempt
 from integration.settings import VendorCredentials
-from integration.transport import Transport
+from integration.transports.base import Transport
 from mocks.dataset.phones import PHONE_FORMATS, to_e164
 from mocks.registry import MockEnterprise
 from tests._support.clocks import ManualClock

@@ -21,7 +21,7 @@ from integration.errors import Rejected, SourceRateLimited, SourceUnavailable
 from integration.outbox.deliveries import DELIVERIES, SYSTEM_OF_KIND, DeliveryContext
 from integration.policies.executor import Attempt
 from integration.settings import IntegrationSettings
-from integration.transport import Transport
+from integration.transports.base import Transport
 from mocks.registry import MockEnterprise
 
 VISA = "4242424242424242"

@@ -24,7 +24,7 @@ from app.dashboard.chaosform import (
     controls_from_profile,
     describe_profile,
 )
-from app.dashboard.flowmap import FlowNode, flow_dot
+from app.dashboard.flow_graph import FlowNode, flow_dot
 from app.dashboard.health import COLOURS, Health, call_health, source_health, target_health
 from app.dashboard.loadstats import bucket_calls, calls_frame
 from app.dashboard.rates import RateWindow

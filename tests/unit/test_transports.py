@@ -27,8 +27,8 @@ from integration.errors import (
     SourceUnavailable,
 )
 from integration.policies.executor import Attempt
-from integration.transport import HttpResponse, TransportFailure, TransportTimeout
 from integration.transports import AiohttpTransport, HttpxTransport, make_transport
+from integration.transports.base import HttpResponse, TransportFailure, TransportTimeout
 
 
 def mock_transport(handler: Callable[[httpx.Request], object]) -> HttpxTransport:

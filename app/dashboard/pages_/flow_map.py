@@ -10,7 +10,7 @@ import streamlit as st
 
 from app.dashboard import data, fmt, promtext, ui
 from app.dashboard.chaosform import describe_profile
-from app.dashboard.flowmap import FlowNode, flow_dot
+from app.dashboard.flow_graph import FlowNode, flow_dot
 from app.dashboard.health import Health, call_health, source_health, target_health
 from app.dashboard.systems import (
     WRITE_SYSTEMS,

@@ -17,7 +17,7 @@ from integration.clients.loans import LoansClient
 from integration.clients.telephony import TwilioCallsClient
 from integration.clients.tokens import OAuthTokenManager, SharedToken
 from integration.settings import IntegrationSettings
-from integration.transport import Transport
+from integration.transports.base import Transport
 
 __all__ = ["LayerClients", "build_clients"]
 
