@@ -25,7 +25,6 @@ from typing import Any, Protocol
 
 from integration.errors import NotFound, Rejected, SourceError
 from integration.lookup.duplicates import choose_contact
-from integration.lookup.phone import normalize_phone
 from integration.lookup.recommend import recommend
 from integration.lookup.view import (
     CallerView,
@@ -34,6 +33,7 @@ from integration.lookup.view import (
     Sourced,
     StepTiming,
 )
+from integration.phones import normalize_phone
 from integration.policies.deadline import Deadline
 from integration.policies.executor import Attempt, SourceExecutor
 

@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from integration.errors import InvalidInput
-from integration.lookup.phone import normalize_phone
 from integration.outbox.model import EffectSpec
 from integration.outbox.outcome import CallOutcome, Message, Payment
 from integration.outbox.vault import CardVault, ManualPaymentIn
+from integration.phones import normalize_phone
 
 __all__ = ["ManualPaymentIn", "Plan", "plan_effects"]
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from integration.errors import SourceError
-from integration.lookup.phone import normalize_phone
 from integration.outbox.model import EffectRow, EffectSpec
 from integration.outbox.outcome import is_email
+from integration.phones import normalize_phone
 from integration.policies.executor import Attempt
 from integration.tools._say import spoken_time
 from integration.tools._verdict import source_of
