@@ -53,13 +53,17 @@ scenario: install ## Run a scenario on the running stack: make scenario NAME=hea
 	@if [ -z "$(NAME)" ]; then $(BIN)/python -m app scenario list; \
 	else $(BIN)/python -m app scenario run $(NAME) --speed $(SPEED); fi
 
-lint: install-dev ## Ruff (lint) and mypy (types)
+lint: install-dev ## Ruff (lint and format check), mypy (types) and import-linter (the architecture's rules)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install-dev ## Install what tests need, lint, then run the whole suite
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 throughput: install ## Measure the mocks' requests/s with no faults (one worker)
@@ -73,14 +77,14 @@ bench-lookup: install ## Caller lookup vs its critical path and a naive baseline
 
 LOADTEST_ARGS ?= --shape steady --calls-per-hour 3600 --duration 60s --users 4
 loadtest: install ## Locust call journeys headless, own stack, thresholds (LOADTEST_ARGS="--shape spike ...")
-	$(BIN)/python -m loadtests.run --stack $(LOADTEST_ARGS)
+	$(BIN)/python -m loadtests.journeys --stack $(LOADTEST_ARGS)
 
 BENCH_ARGS ?=
 bench: install ## Whole calls up to 100/s for 1 and 2 workers on SQLite and 2 on PostgreSQL, an overload burst: one table, bench/results.json (~4 min)
 	$(BIN)/python -m app bench $(BENCH_ARGS)
 
 crash-test: install ## SIGKILL the service (WORKERS=2: its workers in turn) under load on STORE=sqlite|postgres|both; count lost/duplicated (~1 min)
-	$(BIN)/python -m loadtests.crash_test --kills 4 --rate 20 --workers $(WORKERS) --store $(STORE)
+	$(BIN)/python -m loadtests.crash --kills 4 --rate 20 --workers $(WORKERS) --store $(STORE)
 
 design: install ## Design review of a flow from the system map: make design FLOW=booking
 	$(BIN)/python -m app design $(or $(FLOW),caller_lookup)

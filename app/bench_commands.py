@@ -42,8 +42,7 @@ def bench_calls(
     then an overload burst; one table, one run."""
     if ctx.invoked_subcommand is not None:
         return
-    from loadtests._bench_profiles import PROFILES
-    from loadtests.bench import SETUPS, BenchConfig, held_anywhere, results_path, run
+    from loadtests.bench import PROFILES, SETUPS, BenchConfig, held_anywhere, results_path, run
 
     if profile not in PROFILES:
         raise typer.BadParameter(f"one of {', '.join(PROFILES)}", param_hint="--profile")
@@ -70,7 +69,7 @@ def bench_lookup(
     ] = False,
 ) -> None:
     """Caller lookup vs its critical path, the bare graph and a naive baseline, in one run."""
-    from loadtests.bench_lookup import LookupBenchConfig, run
+    from loadtests.lookup import LookupBenchConfig, run
 
     config = LookupBenchConfig(
         seconds=seconds, concurrency=concurrency, customers=customers, keep_quotas=keep_quotas

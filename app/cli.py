@@ -161,9 +161,12 @@ def integration(
         f"API token and Vapi secret from {access.source}"
     )
     serve_factory(
-        "integration.api.asgi:app_from_environment", host=host, port=port, workers=workers,
+        "integration.api.asgi:app_from_environment",
+        host=host,
+        port=port,
+        workers=workers,
         metrics_dir=settings.state_dir / "metrics" if workers > 1 else None,
-    )  # fmt: skip
+    )
 
 
 @cli.command()
@@ -197,11 +200,26 @@ def dashboard(
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     args = [
-        sys.executable, "-m", "streamlit", "run", str(MAIN_SCRIPT),
-        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "viewer", "--theme.base", "light",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(MAIN_SCRIPT),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+        "--theme.base",
+        "light",
+    ]
     typer.echo(
         f"dashboard on http://{host}:{port} (integration {settings.integration_url}, "
         f"mocks {settings.mocks_url})"
@@ -249,9 +267,13 @@ def up(
     if traffic not in ("0", "0/s", "none"):
         # The simulator has no port of its own: it is ready when the service it calls is.
         parts.append(
-            Part("traffic", ("simulate", "--rate", traffic, "--duration", "forever", "--quiet"),
-                 "http://127.0.0.1:8000/health", ready_timeout_s=10)
-        )  # fmt: skip
+            Part(
+                "traffic",
+                ("simulate", "--rate", traffic, "--duration", "forever", "--quiet"),
+                "http://127.0.0.1:8000/health",
+                ready_timeout_s=10,
+            )
+        )
     # The service's secrets, made in its state folder on the first start; handed to every
     # part in the environment, so the dashboard and the simulated calls use them wherever
     # that folder is.
@@ -263,9 +285,9 @@ def up(
     )
     typer.echo(
         "then open http://127.0.0.1:8501, and try: source .state/integration-secrets.env; "
-        "curl -s -X POST localhost:8000/calls -H \"authorization: Bearer "
+        'curl -s -X POST localhost:8000/calls -H "authorization: Bearer '
         "$SWITCHBOARD_INTEGRATION_API_TOKEN\" -H 'content-type: application/json' "
-        "-d '{\"phone\": \"(215) 486-1799\"}'"
+        '-d \'{"phone": "(215) 486-1799"}\''
     )
     try:
         code = supervisor.run()

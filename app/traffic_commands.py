@@ -3,14 +3,18 @@ running stack, plain or through an incident's timeline of faults."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from app.cli_options import IntegrationUrlOpt, MocksUrlOpt
+
+if TYPE_CHECKING:
+    from app.simulator.engine import SimulationReport
 
 __all__ = ["register"]
 
@@ -76,9 +80,10 @@ def simulate(
     """Drive scripted calls at the integration service (Poisson arrivals); show progress and a
     summary. Journeys: book_appointment, loan_status, make_payment, eligibility,
     complaint_escalation."""
-    from app.simulator.command import run_simulation
     from app.simulator.engine import SimulationConfig
+    from app.simulator.foreground import run_in_foreground
     from app.simulator.journeys import DEFAULT_MIX
+    from app.simulator.personas import load_personas
     from app.simulator.units import parse_duration, parse_rate
 
     per_s = _parsed(parse_rate, rate, "--rate")
@@ -86,22 +91,48 @@ def simulate(
     seconds = math.inf if forever else _parsed(parse_duration, duration, "--duration")
     if seconds <= 0:
         raise typer.BadParameter("must be above 0", param_hint="--duration")
-    settings = _simulator_settings(integration_url=integration_url, mocks_url=mocks_url,
-                                   concurrency=concurrency, think_ms=think_ms)  # fmt: skip
+    settings = _simulator_settings(
+        integration_url=integration_url,
+        mocks_url=mocks_url,
+        concurrency=concurrency,
+        think_ms=think_ms,
+    )
     weights = _mix(mix)
     try:
         config = SimulationConfig(
-            integration_url=settings.integration_url, api_token=settings.api_token,
-            rate_per_s=per_s, duration_s=seconds,
-            seed=seed, concurrency=settings.concurrency, pacing=settings.pacing(),
+            integration_url=settings.integration_url,
+            api_token=settings.api_token,
+            rate_per_s=per_s,
+            duration_s=seconds,
+            seed=seed,
+            concurrency=settings.concurrency,
+            pacing=settings.pacing(),
             mix=weights or DEFAULT_MIX,
-        )  # fmt: skip
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--mix") from exc
     try:
-        run_simulation(config, mocks_url=settings.mocks_url, transcripts=transcripts, quiet=quiet)
+        personas = load_personas(settings.mocks_url)
+        length = "until stopped" if math.isinf(seconds) else f"for {seconds:g} s"
+        typer.echo(
+            f"simulating {config.rate_per_s:g} calls/s {length} against "
+            f"{config.integration_url} (at most {config.concurrency} at once)"
+        )
+        _print_summary(run_in_foreground(config, personas, quiet=quiet), transcripts)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+def _print_summary(report: SimulationReport, transcripts: Path | None) -> None:
+    from app.simulator.report import save_transcripts, summary_table, transcript_text
+
+    typer.echo(summary_table(report))
+    if report.results:
+        sample = next((r for r in report.results if r.status != "ok"), report.results[0])
+        typer.echo("\none call, as it went:\n" + transcript_text(sample))
+    if transcripts is not None:
+        save_transcripts(report, transcripts)
+        typer.echo(f"\ntranscripts of {len(report.results)} calls: {transcripts}")
 
 
 scenario = typer.Typer(
@@ -117,8 +148,7 @@ def scenario_list(
     ] = False,
 ) -> None:
     """The shipped scenarios (app/scenarios/catalog), with their length and what they test."""
-    from app.scenarios.command import catalog_table
-    from app.scenarios.library import ScenarioError
+    from app.scenarios.library import ScenarioError, catalog_table
 
     try:
         typer.echo(catalog_table(verbose=verbose))
@@ -156,19 +186,33 @@ def scenario_run(
 ) -> None:
     """Run one scenario against the running stack and print its scorecard; exits 1 when an
     expectation fails, 2 when the scenario or the stack is not usable."""
-    from app.scenarios.command import run_named
-    from app.scenarios.library import ScenarioError
-    from app.scenarios.runner import RunOptions, ScenarioSetupError
+    from app.scenarios.library import ScenarioError, find_scenario
+    from app.scenarios.runner import RunOptions, ScenarioSetupError, run_scenario, save_scorecard
+    from app.simulator.personas import load_personas
+    from app.simulator.report import save_transcripts
 
-    settings = _simulator_settings(integration_url=integration_url, mocks_url=mocks_url,
-                                   chaos_token=chaos_token)  # fmt: skip
+    settings = _simulator_settings(
+        integration_url=integration_url, mocks_url=mocks_url, chaos_token=chaos_token
+    )
     options = RunOptions(
-        integration_url=settings.integration_url, mocks_url=settings.mocks_url,
-        chaos_token=settings.chaos_token, api_token=settings.api_token, speed=speed, seed=seed,
-        pacing=settings.pacing(), post_results=post,
-    )  # fmt: skip
+        integration_url=settings.integration_url,
+        mocks_url=settings.mocks_url,
+        chaos_token=settings.chaos_token,
+        api_token=settings.api_token,
+        speed=speed,
+        seed=seed,
+        pacing=settings.pacing(),
+        post_results=post,
+    )
     try:
-        run = run_named(name, options, save=save, transcripts=transcripts)
+        chosen = find_scenario(name)
+        run = asyncio.run(run_scenario(chosen, load_personas(options.mocks_url), options))
+        if transcripts is not None:
+            save_transcripts(run.report, transcripts)
+            typer.echo(f"transcripts of {len(run.report.results)} calls: {transcripts}")
+        if save is not None:
+            save_scorecard(save, chosen, run)
+            typer.echo(f"scorecard saved to {save}")
     except (ScenarioError, ScenarioSetupError) as exc:
         typer.echo(f"scenario: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -24,9 +24,18 @@ from pydantic import AfterValidator
 __all__ = ["FreeText", "luhn_ok", "redact_cards"]
 
 _WORDS = {
-    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-}  # fmt: skip
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
 _DIGIT = r"(?:\d|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
 _GAP = r"[\s.,\-]*"
 # A run of digits and digit words with gaps between them: a candidate, checked below.

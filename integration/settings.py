@@ -52,13 +52,18 @@ class IntegrationSettings(BaseSettings):
     # whose batches would otherwise hold the writer lock that calls and the outbox need).
     store_url: str | None = None
     workers: int = Field(
-        1, ge=1, le=64, description="worker processes serving this port on this host: each "
+        1,
+        ge=1,
+        le=64,
+        description="worker processes serving this port on this host: each "
         "takes an equal share of every vendor quota",
-    )  # fmt: skip
+    )
     worker_name: str | None = Field(
-        None, min_length=1, max_length=128,
+        None,
+        min_length=1,
+        max_length=128,
         description="this worker's name in the store (default host:pid:tag)",
-    )  # fmt: skip
+    )
     # The system map: resilience policies, owners, SLAs and flows (integration/config/).
     policies_file: Path = DEFAULT_POLICY_FILE
     transport: Literal["aiohttp", "httpx"] = "aiohttp"
@@ -86,16 +91,18 @@ class IntegrationSettings(BaseSettings):
     # proxy. Unset: http://<host>:<port> of this service (loopback for a wildcard host).
     public_url: str | None = None
     status_callbacks: bool = Field(
-        True, description="ask Twilio for message status callbacks at "
+        True,
+        description="ask Twilio for message status callbacks at "
         "<public_url>/webhooks/twilio/status",
-    )  # fmt: skip
+    )
     # ---- who may call, and what they may send (integration/access.py, api/gate.py) ----
     # Unset on a loopback host: taken from (or made in) state_dir/integration-secrets.env.
     # Unset on any other host: the service refuses to start.
     api_token: SecretStr | None = Field(
-        None, min_length=16, description="bearer token of the call, tool, outbox, event and "
-        "scenario routes",
-    )  # fmt: skip
+        None,
+        min_length=16,
+        description="bearer token of the call, tool, outbox, event and scenario routes",
+    )
     vapi_secret: SecretStr | None = Field(
         None, min_length=16, description="Vapi's server credential for /vapi/webhook"
     )
@@ -110,9 +117,10 @@ class IntegrationSettings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1024, le=64 << 20)
     max_json_depth: int = Field(32, ge=4, le=256)
     max_transcript_chars: int = Field(
-        256 << 10, ge=4096, description="a call's transcript keeps this much text at most "
-        "(its newest turns)",
-    )  # fmt: skip
+        256 << 10,
+        ge=4096,
+        description="a call's transcript keeps this much text at most (its newest turns)",
+    )
     credentials: VendorCredentials = Field(default_factory=VendorCredentials)
 
     @field_validator("public_url")

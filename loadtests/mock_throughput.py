@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from loadtests._stack import free_port, running
+from loadtests.stack.processes import free_port, running
 from mocks.chaos.stats import percentile
 from mocks.dataset import generate_dataset
 from mocks.settings import MockCredentials

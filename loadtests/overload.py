@@ -139,9 +139,7 @@ async def burst(
                 report.errors[f"HTTP {status}"] = report.errors.get(f"HTTP {status}", 0) + 1
 
     began = time.perf_counter()
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=timeout, headers=headers
-    ) as http:
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as http:
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
         report.elapsed_s = time.perf_counter() - began
         await _read_back(http, url, outcome, report)
@@ -167,30 +165,38 @@ async def _read_back(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtests.overload",
-                                     description=(__doc__ or "").splitlines()[0])  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests.overload", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--customers", type=int, default=1000, help="as the mocks were started")
     parser.add_argument("--seed", type=int, default=42, help="as the mocks were started")
     parser.add_argument(
-        "--state-dir", default=".state",
+        "--state-dir",
+        default=".state",
         help=f"where the service keeps its secrets (or set {API_TOKEN_ENV})",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
     token = api_token_from(args.state_dir)
     if token is None:
         parser.error(f"no API token: set {API_TOKEN_ENV}, or start the stack (make up) first")
-    from loadtests._lookup_phases import real_callers
+    from loadtests.stack.callers import real_callers
 
     phones = [c.phone for c in real_callers(args.customers, args.seed)]
     prefix = f"burst-{int(time.time())}"
     headers = {"Authorization": f"Bearer {token}"}
     report = asyncio.run(
-        burst(args.url, phones, calls=args.calls, concurrency=args.concurrency, prefix=prefix,
-              headers=headers)
-    )  # fmt: skip
+        burst(
+            args.url,
+            phones,
+            calls=args.calls,
+            concurrency=args.concurrency,
+            prefix=prefix,
+            headers=headers,
+        )
+    )
     print("\n".join(report.lines()))
     return 0 if report.passed else 1
 

@@ -25,7 +25,7 @@ import httpx
 
 from integration.transports import AiohttpTransport, HttpxTransport
 from integration.transports.base import Transport, TransportFailure, TransportTimeout
-from loadtests._stack import free_port, running
+from loadtests.stack.processes import free_port, running
 from mocks.chaos.stats import percentile
 
 ENDPOINT = "/crm/services/data"
@@ -95,8 +95,14 @@ async def drive(
     return result
 
 
-def measure(loop_kind: str, name: str, make: Callable[[], Transport], url: str,
-            seconds: float, concurrency: int) -> Result:  # fmt: skip
+def measure(
+    loop_kind: str,
+    name: str,
+    make: Callable[[], Transport],
+    url: str,
+    seconds: float,
+    concurrency: int,
+) -> Result:
     """One transport, in a fresh event loop of its own, so no run inherits another's state."""
     coroutine = drive(name, make, url, seconds, concurrency)
     if loop_kind == "uvloop":
@@ -126,8 +132,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--customers", type=int, default=200, help="a small dataset starts fast")
-    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
-                        help="uvloop is what the integration service runs on")  # fmt: skip
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="uvloop is what the integration service runs on",
+    )
     args = parser.parse_args()
     if not 0 < args.seconds <= 60:
         parser.error("--seconds must be in (0, 60]")

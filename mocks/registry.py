@@ -23,11 +23,11 @@ from fastapi.exceptions import RequestValidationError
 
 from mocks.chaos import ChaosEngine, load_profile_file
 from mocks.chaos.models import latencies_over
-from mocks.chaos.routes import router as chaos_router
 from mocks.dataset import Dataset, generate_dataset
 from mocks.platform import inspection
 from mocks.platform._asgi import ASGIApp, quiet_injected_drops
 from mocks.platform.chain import middleware_chain
+from mocks.platform.chaos_control import router as chaos_router
 from mocks.platform.control import validation_error_without_input
 from mocks.platform.json_checks import path_text
 from mocks.platform.service import MockService, SystemContext
@@ -51,46 +51,56 @@ class SystemEntry:
 
 SYSTEMS: dict[str, SystemEntry] = {
     "crm": SystemEntry(
-        "mocks.crm.service:CrmService", "mocks.crm.routes:router",
+        "mocks.crm.service:CrmService",
+        "mocks.crm.routes:router",
         inspection="mocks.crm.inspection:router",
     ),
     "database": SystemEntry(
-        "mocks.database.service:DatabaseService", "mocks.database.routes:router",
+        "mocks.database.service:DatabaseService",
+        "mocks.database.routes:router",
         chaos="mocks.database.control:router",
     ),
     "eligibility": SystemEntry(
-        "mocks.eligibility.service:EligibilityService", "mocks.eligibility.routes:router",
+        "mocks.eligibility.service:EligibilityService",
+        "mocks.eligibility.routes:router",
     ),
     "telephony": SystemEntry(
-        "mocks.telephony.service:TelephonyService", "mocks.telephony.routes:router",
+        "mocks.telephony.service:TelephonyService",
+        "mocks.telephony.routes:router",
     ),
     "payments": SystemEntry(
-        "mocks.payments.service:PaymentsService", "mocks.payments.routes:router",
+        "mocks.payments.service:PaymentsService",
+        "mocks.payments.routes:router",
         inspection="mocks.payments.inspection:router",
     ),
     "messaging": SystemEntry(
-        "mocks.messaging.service:MessagingService", "mocks.messaging.routes:router",
+        "mocks.messaging.service:MessagingService",
+        "mocks.messaging.routes:router",
         inspection="mocks.messaging.control:router",
     ),
     "email": SystemEntry(
-        "mocks.email.service:EmailService", "mocks.email.routes:router",
+        "mocks.email.service:EmailService",
+        "mocks.email.routes:router",
         inspection="mocks.email.inspection:router",
     ),
     "calendar": SystemEntry(
-        "mocks.calendar.service:CalendarService", "mocks.calendar.routes:router",
+        "mocks.calendar.service:CalendarService",
+        "mocks.calendar.routes:router",
         inspection="mocks.calendar.inspection:router",
     ),
     "slack": SystemEntry(
-        "mocks.slack.service:SlackService", "mocks.slack.routes:router",
+        "mocks.slack.service:SlackService",
+        "mocks.slack.routes:router",
         inspection="mocks.slack.inspection:router",
     ),
     "analytics": SystemEntry(
-        "mocks.analytics.service:AnalyticsService", "mocks.analytics.routes:router",
+        "mocks.analytics.service:AnalyticsService",
+        "mocks.analytics.routes:router",
         inspection="mocks.analytics.inspection:router",
     ),
     "erp": SystemEntry("mocks.erp.service:ErpService", "mocks.erp.routes:router"),
     "loans": SystemEntry("mocks.loans.service:LoansService", "mocks.loans.routes:router"),
-}  # fmt: skip
+}
 
 
 def _load(target: str) -> Any:

@@ -5,8 +5,8 @@ started only when a test asks for it (unit tests never do). Integration and cont
 get a clean slate before each test from their own autouse ``clean_mocks`` fixture.
 
 The layer's store runs on SQLite and on PostgreSQL: ``store_url`` gives each test that
-asks for it both, a PostgreSQL server (Debian's, started by ``loadtests.postgres`` in a
-temporary folder, once per session) emptied before each test. Where PostgreSQL is not
+asks for it both, a PostgreSQL server (Debian's, started by ``loadtests.stack.postgres`` in
+a temporary folder, once per session) emptied before each test. Where PostgreSQL is not
 installed those runs are skipped, unless ``SWITCHBOARD_REQUIRE_POSTGRES=1`` (CI sets it)
 makes a missing server a failure.
 """
@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from app.serving import ServerHandle, serve_in_thread
-from loadtests.postgres import PostgresServer, find_pg_bin, temporary_postgres
+from loadtests.stack.postgres import PostgresServer, find_pg_bin, temporary_postgres
 from mocks.registry import MockEnterprise, build_enterprise
 from mocks.settings import MockSettings
 

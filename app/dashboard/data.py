@@ -62,9 +62,12 @@ def scenario_launcher() -> ScenarioLauncher:
 def integration() -> ServiceClient:
     s = settings()
     return ServiceClient(
-        "integration service", s.integration_url, _http(), token=s.api_token,
+        "integration service",
+        s.integration_url,
+        _http(),
+        token=s.api_token,
         timeout_s=s.timeout_s,
-    )  # fmt: skip
+    )
 
 
 def mocks() -> ServiceClient:

@@ -47,9 +47,19 @@ class ScenarioLauncher:
             if self._process is not None and self._process.poll() is None:
                 raise RuntimeError(f"scenario {self._name!r} is still running; stop it first")
             args = [
-                sys.executable, "-m", "app", "scenario", "run", name, "--speed", str(speed),
-                "--integration-url", self.integration_url, "--mocks-url", self.mocks_url,
-            ]  # fmt: skip
+                sys.executable,
+                "-m",
+                "app",
+                "scenario",
+                "run",
+                name,
+                "--speed",
+                str(speed),
+                "--integration-url",
+                self.integration_url,
+                "--mocks-url",
+                self.mocks_url,
+            ]
             env = dict(os.environ)
             if self._api_token:  # by the environment, so it is not on the command line
                 env["SWITCHBOARD_INTEGRATION_API_TOKEN"] = self._api_token

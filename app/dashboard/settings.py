@@ -12,9 +12,11 @@ __all__ = ["DashboardSettings"]
 
 class DashboardSettings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SWITCHBOARD_DASHBOARD_", frozen=True, env_file=SECRETS_ENV_FILE,
+        env_prefix="SWITCHBOARD_DASHBOARD_",
+        frozen=True,
+        env_file=SECRETS_ENV_FILE,
         extra="ignore",
-    )  # fmt: skip
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(8501, ge=0, le=65535)
@@ -28,9 +30,11 @@ class DashboardSettings(BaseSettings):
         ),
     )
     api_token: str = Field(
-        "", validation_alias=AliasChoices("SWITCHBOARD_DASHBOARD_API_TOKEN", API_TOKEN_SETTING),
-        repr=False, description="the integration service's API token",
-    )  # fmt: skip
+        "",
+        validation_alias=AliasChoices("SWITCHBOARD_DASHBOARD_API_TOKEN", API_TOKEN_SETTING),
+        repr=False,
+        description="the integration service's API token",
+    )
     trusted_hosts: tuple[str, ...] = Field(
         ("127.0.0.1", "localhost", "::1"),
         description="host names the dashboard answers (DNS rebinding); '*' for any",

@@ -48,8 +48,9 @@ class ChaosControl:
             if system == "database":  # SQL, not HTTP: the database has its own outage
                 await self._send("POST", "/_chaos/database/outage", {"seconds": event.seconds})
             else:
-                await self._send("POST", f"/_chaos/systems/{system}/outage",
-                                 {"seconds": event.seconds})  # fmt: skip
+                await self._send(
+                    "POST", f"/_chaos/systems/{system}/outage", {"seconds": event.seconds}
+                )
             return f"{system}: down for {event.seconds:g}s"
         if action == "lock":
             await self._send("POST", "/_chaos/database/lock", {"seconds": event.seconds})
@@ -62,8 +63,9 @@ class ChaosControl:
             assert event.callbacks is not None
             if self._saved_callbacks is None:
                 self._saved_callbacks = await self._send("GET", "/_mock/messaging/callbacks")
-            await self._send("PUT", "/_mock/messaging/callbacks",
-                             event.callbacks.model_dump(mode="json"))  # fmt: skip
+            await self._send(
+                "PUT", "/_mock/messaging/callbacks", event.callbacks.model_dump(mode="json")
+            )
             return "messaging: status callbacks bent"
         if action == "credentials_expire":
             if event.ttl is not None:
@@ -107,8 +109,7 @@ class ChaosControl:
         """CRM automation runs with a failed step so far (``partial``: later steps went on)."""
         total = 0
         for status in ("failed", "partial"):
-            response = await self.http.get("/_mock/crm/automations/runs",
-                                           params={"status": status})  # fmt: skip
+            response = await self.http.get("/_mock/crm/automations/runs", params={"status": status})
             if response.status_code == 200:
                 total += int(response.json().get("count", 0))
         return total

@@ -1,4 +1,5 @@
-"""Reading scenario files: one YAML file per scenario in ``catalog/``, named like the scenario."""
+"""Reading scenario files: one YAML file per scenario in ``catalog/``, named like the
+scenario; the catalog as a table."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ import yaml
 from pydantic import ValidationError
 
 from app.scenarios.model import Scenario
+from app.simulator.units import format_duration
 
-__all__ = ["CATALOG_DIR", "ScenarioError", "find_scenario", "load_catalog", "load_scenario"]
+__all__ = [
+    "CATALOG_DIR",
+    "ScenarioError",
+    "catalog_table",
+    "find_scenario",
+    "load_catalog",
+    "load_scenario",
+]
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 
@@ -57,3 +66,24 @@ def find_scenario(name: str, directory: Path = CATALOG_DIR) -> Scenario:
         known = ", ".join(p.stem for p in sorted(directory.glob("*.yaml")))
         raise ScenarioError(f"no scenario {name!r}; known: {known}")
     return load_scenario(path)
+
+
+def catalog_table(*, verbose: bool = False) -> str:
+    """One line per scenario of the catalog: name, length, description; ``verbose`` adds
+    each timeline event and expectation."""
+    scenarios = load_catalog()
+    width = max(len(s.name) for s in scenarios)
+    lines = []
+    for scenario in scenarios:
+        length = format_duration(scenario.duration)
+        lines.append(f"{scenario.name:<{width}}  {length:>6}  {scenario.description}")
+        if verbose:
+            for event in scenario.timeline:
+                what = f": {event.note}" if event.note else ""
+                lines.append(
+                    f"{'':<{width}}  {format_duration(event.at):>6}  "
+                    f"{event.system} {event.action}{what}"
+                )
+            for expectation in scenario.expectations:
+                lines.append(f"{'':<{width}}  {'':>6}  expect {expectation}")
+    return "\n".join(lines)

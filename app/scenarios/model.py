@@ -57,21 +57,49 @@ ACTIONS: dict[str, str] = {
     "slow": "make database queries queue behind a lock taken in a duty cycle",
     "callbacks": "bend the messaging status callbacks (delay, duplicates, reorder, drops)",
 }
-_ONLY_FOR = {"credentials_expire": "crm", "lock": "database", "slow": "database",
-             "callbacks": "messaging"}  # fmt: skip
+_ONLY_FOR = {
+    "credentials_expire": "crm",
+    "lock": "database",
+    "slow": "database",
+    "callbacks": "messaging",
+}
 
 # Scorecard numbers an expectation may test.
 METRICS: tuple[str, ...] = (
-    "calls_total", "ok", "degraded", "escalated", "failed",
-    "ok_ratio", "degraded_ratio", "escalated_ratio", "failed_ratio", "unplanned_escalations",
-    "lookup_p50_ms", "lookup_p95_ms", "lookup_p99_ms", "tool_p95_ms", "filler_needed",
-    "writes_acknowledged", "writes_applied", "writes_dead", "writes_pending", "writes_lost",
-    "duplicates", "drain_s", "automation_runs_failed", "callbacks_duplicated", "shed",
-)  # fmt: skip
+    "calls_total",
+    "ok",
+    "degraded",
+    "escalated",
+    "failed",
+    "ok_ratio",
+    "degraded_ratio",
+    "escalated_ratio",
+    "failed_ratio",
+    "unplanned_escalations",
+    "lookup_p50_ms",
+    "lookup_p95_ms",
+    "lookup_p99_ms",
+    "tool_p95_ms",
+    "filler_needed",
+    "writes_acknowledged",
+    "writes_applied",
+    "writes_dead",
+    "writes_pending",
+    "writes_lost",
+    "duplicates",
+    "drain_s",
+    "automation_runs_failed",
+    "callbacks_duplicated",
+    "shed",
+)
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 _WRITTEN = re.compile(r"^\s*([a-z0-9_]+)\s*(==|!=|<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -119,8 +147,13 @@ class TimelineEvent(_Strict):
         only = _ONLY_FOR.get(self.action)
         if only is not None and self.system != only:
             raise ValueError(f"action {self.action!r} applies to {only}, not {self.system}")
-        needs = {"faults": "profile", "outage": "seconds", "lock": "seconds",
-                 "slow": "seconds", "callbacks": "callbacks"}.get(self.action)  # fmt: skip
+        needs = {
+            "faults": "profile",
+            "outage": "seconds",
+            "lock": "seconds",
+            "slow": "seconds",
+            "callbacks": "callbacks",
+        }.get(self.action)
         if needs is not None and getattr(self, needs) is None:
             raise ValueError(f"action {self.action!r} needs {needs!r}")
         if self.seconds is not None and self.seconds <= 0:
@@ -138,9 +171,12 @@ class TimelineEvent(_Strict):
         if self.ttl is not None:
             changes["ttl"] = self.ttl / speed
         if self.profile is not None and self.profile.outages:
-            windows = tuple(w.model_copy(update={"start_s": w.start_s / speed,
-                                                 "duration_s": w.duration_s / speed})
-                            for w in self.profile.outages)  # fmt: skip
+            windows = tuple(
+                w.model_copy(
+                    update={"start_s": w.start_s / speed, "duration_s": w.duration_s / speed}
+                )
+                for w in self.profile.outages
+            )
             changes["profile"] = self.profile.model_copy(update={"outages": windows})
         return self.model_copy(update=changes)
 
@@ -157,8 +193,10 @@ class Expectation(_Strict):
         if isinstance(raw, str):
             match = _WRITTEN.match(raw)
             if match is None:
-                raise ValueError(f"{raw!r}: write an expectation as 'metric op number', "
-                                 "e.g. 'writes_lost == 0' or 'lookup_p95_ms <= 900'")  # fmt: skip
+                raise ValueError(
+                    f"{raw!r}: write an expectation as 'metric op number', "
+                    "e.g. 'writes_lost == 0' or 'lookup_p95_ms <= 900'"
+                )
             return {"metric": match[1], "op": match[2], "value": float(match[3])}
         return raw
 
@@ -185,19 +223,23 @@ class Scenario(_Strict):
             raise ValueError("duration must be above 0")
         for index, event in enumerate(self.timeline):
             if event.at > self.duration:
-                raise ValueError(f"timeline.{index}.at ({event.at:g}s) is after the scenario "
-                                 f"ends ({self.duration:g}s)")  # fmt: skip
+                raise ValueError(
+                    f"timeline.{index}.at ({event.at:g}s) is after the scenario "
+                    f"ends ({self.duration:g}s)"
+                )
         return self
 
     def scaled(self, speed: float) -> Scenario:
         """The same story ``speed`` times faster (the drain wait is not shortened)."""
         if speed <= 0:
             raise ValueError("speed must be above 0")
-        return self.model_copy(update={
-            "duration": self.duration / speed,
-            "timeline": tuple(e.scaled(speed) for e in self.timeline),
-            "speed": self.speed * speed,
-        })  # fmt: skip
+        return self.model_copy(
+            update={
+                "duration": self.duration / speed,
+                "timeline": tuple(e.scaled(speed) for e in self.timeline),
+                "speed": self.speed * speed,
+            }
+        )
 
     def systems(self) -> list[str]:
         return sorted({event.system for event in self.timeline})

@@ -8,11 +8,13 @@ it changed restored) whether it passes, fails or is interrupted.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
@@ -27,7 +29,7 @@ from app.simulator.personas import PersonaBook
 from app.simulator.report import live_progress
 from mocks.registry import SYSTEMS
 
-__all__ = ["RunOptions", "ScenarioRun", "ScenarioSetupError", "run_scenario"]
+__all__ = ["RunOptions", "ScenarioRun", "ScenarioSetupError", "run_scenario", "save_scorecard"]
 
 
 class ScenarioSetupError(RuntimeError):
@@ -60,16 +62,21 @@ class ScenarioRun:
 
 
 async def _preflight(integration: httpx.AsyncClient, control: httpx.AsyncClient) -> None:
-    for http, path, what in ((integration, "/health", "integration service"),
-                             (control, "/_chaos", "mock enterprise's control plane")):  # fmt: skip
+    for http, path, what in (
+        (integration, "/health", "integration service"),
+        (control, "/_chaos", "mock enterprise's control plane"),
+    ):
         try:
             response = await http.get(path)
         except httpx.HTTPError as exc:
-            raise ScenarioSetupError(f"the {what} at {http.base_url} does not answer "
-                                     f"({type(exc).__name__})") from None  # fmt: skip
+            raise ScenarioSetupError(
+                f"the {what} at {http.base_url} does not answer ({type(exc).__name__})"
+            ) from None
         if response.status_code in (401, 403):
-            raise ScenarioSetupError(f"the {what} refused the chaos token (HTTP "
-                                     f"{response.status_code}); set --chaos-token")  # fmt: skip
+            raise ScenarioSetupError(
+                f"the {what} refused the chaos token (HTTP "
+                f"{response.status_code}); set --chaos-token"
+            )
         if response.status_code != 200:
             raise ScenarioSetupError(f"the {what} answered HTTP {response.status_code}")
 
@@ -140,9 +147,10 @@ async def run_scenario(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     async with (
         httpx.AsyncClient(
-            base_url=options.integration_url, timeout=30,
+            base_url=options.integration_url,
+            timeout=30,
             headers={"Authorization": f"Bearer {options.api_token}"},
-        ) as integration,  # fmt: skip
+        ) as integration,
         httpx.AsyncClient(base_url=options.mocks_url, headers=headers, timeout=30) as mocks,
     ):
         await _preflight(integration, mocks)
@@ -153,22 +161,39 @@ async def run_scenario(
         stats_before = await control.stats()
         traffic = scenario.traffic
         config = SimulationConfig(
-            integration_url=options.integration_url, api_token=options.api_token,
+            integration_url=options.integration_url,
+            api_token=options.api_token,
             rate_per_s=traffic.rate,
-            duration_s=scenario.duration, seed=options.seed, concurrency=traffic.concurrency,
-            mix=traffic.journeys, pacing=options.pacing, call_prefix=f"sc-{scenario.name[:20]}",
-        )  # fmt: skip
+            duration_s=scenario.duration,
+            seed=options.seed,
+            concurrency=traffic.concurrency,
+            mix=traffic.journeys,
+            pacing=options.pacing,
+            call_prefix=f"sc-{scenario.name[:20]}",
+        )
         simulator = Simulator(config, personas)
-        applied = [AppliedEvent(event, None) for event in sorted(scenario.timeline,
-                                                                 key=lambda e: e.at)]  # fmt: skip
-        out.write(f"scenario {scenario.name}: {scenario.duration:g} s of traffic at "
-                  f"{traffic.rate:g} calls/s, {len(applied)} timeline events\n")  # fmt: skip
+        applied = [
+            AppliedEvent(event, None) for event in sorted(scenario.timeline, key=lambda e: e.at)
+        ]
+        out.write(
+            f"scenario {scenario.name}: {scenario.duration:g} s of traffic at "
+            f"{traffic.rate:g} calls/s, {len(applied)} timeline events\n"
+        )
         out.flush()
         began = time.perf_counter()
         timeline = asyncio.create_task(_play_timeline(control, applied, began))
-        progress = asyncio.create_task(live_progress(
-            simulator.tally, scenario.duration, out=out, extra=lambda: _in_force(applied, began),
-        )) if options.progress else None  # fmt: skip
+        progress = (
+            asyncio.create_task(
+                live_progress(
+                    simulator.tally,
+                    scenario.duration,
+                    out=out,
+                    extra=lambda: _in_force(applied, began),
+                )
+            )
+            if options.progress
+            else None
+        )
         try:
             report = await simulator.run()
             await asyncio.wait_for(timeline, timeout=5)
@@ -185,16 +210,36 @@ async def run_scenario(
         writes = await count_writes(integration, control, report.results, marks)
         callbacks = (await control.callback_attempts())[callbacks_before:]
         card = build_scorecard(
-            scenario, report, writes, drain, applied,
+            scenario,
+            report,
+            writes,
+            drain,
+            applied,
             automation_runs_failed=await control.failed_automation_runs() - automations_before,
             callbacks_duplicated=sum(1 for c in callbacks if c.get("duplicated")),
             faults_injected=_fault_delta(stats_before, await control.stats()),
-        )  # fmt: skip
+        )
         kept = "not kept (asked not to post it)"
         if options.post_results:
-            result = {"name": scenario.name, "started_at": started_at, "scorecard": card,
-                      "passed": card["passed"]}  # fmt: skip
+            result = {
+                "name": scenario.name,
+                "started_at": started_at,
+                "scorecard": card,
+                "passed": card["passed"],
+            }
             kept = await _keep(integration, result)
     out.write(render_scorecard(card) + f"\n\nresult {kept}\n")
     out.flush()
     return ScenarioRun(scorecard=card, kept=kept, started_at=started_at, report=report)
+
+
+def save_scorecard(path: Path, scenario: Scenario, run: ScenarioRun) -> None:
+    """The run's scorecard as JSON (``scenario run --save``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {
+        "name": scenario.name,
+        "started_at": run.started_at,
+        "passed": run.passed,
+        "scorecard": run.scorecard,
+    }
+    path.write_text(json.dumps(body, indent=2, default=str), encoding="utf-8")

@@ -36,8 +36,9 @@ def _window(applied: AppliedEvent, timeline: Sequence[AppliedEvent], ends_s: flo
     event = applied.event
     if event.ends_at is not None:
         return min(event.ends_at, ends_s)
-    later = [a.event.at for a in timeline
-             if a.event.system == event.system and a.event.at > event.at]  # fmt: skip
+    later = [
+        a.event.at for a in timeline if a.event.system == event.system and a.event.at > event.at
+    ]
     return min([*later, ends_s])
 
 
@@ -78,20 +79,22 @@ def _fault_rows(
         )
         heard = heard or Counter(_shape(say) for r in inside for say in r.heard())
         problems = [a.error for a in together if a.error]
-        rows.append({
-            "at_s": round(at, 1),
-            "system": ", ".join(a.event.system for a in together),
-            "action": action,
-            "note": first.event.note or "",
-            "done": "; ".join(problems) if problems else _said_once(together),
-            "applied": not problems and all(a.applied_at_s is not None for a in together),
-            "until_s": round(until, 1),
-            "calls": len(inside),
-            # Not "ok": the dashboard reads a column named ok as a pass/fail verdict.
-            **{f"calls_{s}": statuses.get(s, 0) for s in CALL_STATUSES},
-            "filler": sum(r.filler_count for r in inside),
-            "heard": heard.most_common(1)[0][0] if heard else "",
-        })  # fmt: skip
+        rows.append(
+            {
+                "at_s": round(at, 1),
+                "system": ", ".join(a.event.system for a in together),
+                "action": action,
+                "note": first.event.note or "",
+                "done": "; ".join(problems) if problems else _said_once(together),
+                "applied": not problems and all(a.applied_at_s is not None for a in together),
+                "until_s": round(until, 1),
+                "calls": len(inside),
+                # Not "ok": the dashboard reads a column named ok as a pass/fail verdict.
+                **{f"calls_{s}": statuses.get(s, 0) for s in CALL_STATUSES},
+                "filler": sum(r.filler_count for r in inside),
+                "heard": heard.most_common(1)[0][0] if heard else "",
+            }
+        )
     return rows
 
 
@@ -109,10 +112,26 @@ def build_scorecard(
     results = report.results
     stats = call_stats(results)
     numbers: dict[str, Any] = {
-        **{k: stats[k] for k in (
-            "calls_total", "ok", "degraded", "escalated", "failed", "ok_ratio",
-            "degraded_ratio", "escalated_ratio", "failed_ratio", "unplanned_escalations",
-            "lookup_p50_ms", "lookup_p95_ms", "lookup_p99_ms", "tool_p95_ms", "filler_needed")},
+        **{
+            k: stats[k]
+            for k in (
+                "calls_total",
+                "ok",
+                "degraded",
+                "escalated",
+                "failed",
+                "ok_ratio",
+                "degraded_ratio",
+                "escalated_ratio",
+                "failed_ratio",
+                "unplanned_escalations",
+                "lookup_p50_ms",
+                "lookup_p95_ms",
+                "lookup_p99_ms",
+                "tool_p95_ms",
+                "filler_needed",
+            )
+        },
         "writes_acknowledged": writes.acknowledged,
         "writes_applied": writes.applied,
         "writes_dead": writes.dead,
@@ -123,12 +142,13 @@ def build_scorecard(
         "automation_runs_failed": automation_runs_failed,
         "callbacks_duplicated": callbacks_duplicated,
         "shed": report.shed,
-    }  # fmt: skip
+    }
     checks = []
     for expectation in scenario.expectations:
         actual = numbers.get(expectation.metric)
-        checks.append({"expectation": str(expectation), "actual": actual,
-                       "passed": expectation.holds(actual)})  # fmt: skip
+        checks.append(
+            {"expectation": str(expectation), "actual": actual, "passed": expectation.holds(actual)}
+        )
     heard = Counter(_shape(say) for r in results for say in r.heard())
     return {
         **numbers,
@@ -178,9 +198,11 @@ def render_scorecard(card: dict[str, Any]) -> str:
         f"in {card['drain_s']:g} s)",
     ]
     if card["automation_runs_failed"] or card["callbacks_duplicated"]:
-        lines.append(f"ripples   CRM automation runs with a failed step "
-                     f"{card['automation_runs_failed']}; SMS status callbacks sent twice "
-                     f"{card['callbacks_duplicated']}")  # fmt: skip
+        lines.append(
+            f"ripples   CRM automation runs with a failed step "
+            f"{card['automation_runs_failed']}; SMS status callbacks sent twice "
+            f"{card['callbacks_duplicated']}"
+        )
     if card["timeline"]:
         lines += ["", "timeline (calls started while each fault was in force):"]
         for row in card["timeline"]:

@@ -50,8 +50,7 @@ async def _effects_of(http: httpx.AsyncClient, call_ids: Iterable[str]) -> dict[
 
     async def one(call_id: str) -> tuple[str, list[Any]]:
         async with gate:
-            response = await http.get("/outbox/effects",
-                                      params={"call_id": call_id, "limit": 1000})  # fmt: skip
+            response = await http.get("/outbox/effects", params={"call_id": call_id, "limit": 1000})
             response.raise_for_status()
             return call_id, list(response.json()["effects"])
 
@@ -79,8 +78,9 @@ async def wait_for_drain(
         if waiting:
             found = await _effects_of(http, waiting)
             busy = ("pending", "in_flight")
-            waiting = [c for c, effects in found.items()
-                       if any(e["status"] in busy for e in effects)]  # fmt: skip
+            waiting = [
+                c for c, effects in found.items() if any(e["status"] in busy for e in effects)
+            ]
         if not waiting:
             return DrainResult(True, clock() - began, summary)
         if clock() - began >= timeout_s:
@@ -115,12 +115,14 @@ async def count_writes(
     applied_keys: set[str] = set()
     for system in sorted({a.system for a in acked.values()}):
         ledger = await control.ledger(system, marks.get(system, 0))
-        applied_keys |= {e["idempotency_key"] for e in ledger["entries"]
-                         if e.get("idempotency_key") in acked}  # fmt: skip
+        applied_keys |= {
+            e["idempotency_key"] for e in ledger["entries"] if e.get("idempotency_key") in acked
+        }
         count.duplicate_keys += [k for k in ledger["duplicate_keys"] if k in acked]
     for key, ack in acked.items():
-        row = count.by_system.setdefault(ack.system, {"acknowledged": 0, "applied": 0, "dead": 0,
-                                                      "pending": 0, "lost": 0})  # fmt: skip
+        row = count.by_system.setdefault(
+            ack.system, {"acknowledged": 0, "applied": 0, "dead": 0, "pending": 0, "lost": 0}
+        )
         row["acknowledged"] += 1
         effect = status_of.get(key) or {}
         if key in applied_keys:

@@ -103,9 +103,13 @@ class Conversation:
         self.result.disposition = disposition
         for effect in response.json().get("effects", []):
             self.result.effects.append(
-                EffectAck(system=effect["system"], idempotency_key=effect["idempotency_key"],
-                          effect_id=effect.get("id"), via="end")
-            )  # fmt: skip
+                EffectAck(
+                    system=effect["system"],
+                    idempotency_key=effect["idempotency_key"],
+                    effect_id=effect.get("id"),
+                    via="end",
+                )
+            )
 
     # -- speaking ------------------------------------------------------------------------
 
@@ -170,8 +174,9 @@ class Conversation:
         response = await self._post(f"/calls/{self.call_id}/tools/{name}", body, name)
         latency = round((self.clock() - began) * 1000, 1)
         if response.status_code != 200:
-            failed = ToolCall(name=name, status="error", latency_ms=latency,
-                              http_status=response.status_code)  # fmt: skip
+            failed = ToolCall(
+                name=name, status="error", latency_ms=latency, http_status=response.status_code
+            )
             self.result.tools.append(failed)
             raise CallFailed(f"tool {name}: HTTP {response.status_code}{_detail(response)}")
         data = response.json()
@@ -183,11 +188,12 @@ class Conversation:
             say=str(data.get("say") or ""),
             filler_needed=bool(data.get("filler_needed")),
             escalate_reason=(escalate.get("reason") or "asked by the tool")
-            if escalate.get("needed") else None,
+            if escalate.get("needed")
+            else None,
             effect_ids=list(data.get("effects") or []),
             http_status=200,
             data=data.get("data") or {},
-        )  # fmt: skip
+        )
         self.result.tools.append(call)
         if call.filler_needed:
             self.result.filler_count += 1

@@ -94,8 +94,10 @@ class Simulator:
         for name, weight in config.mix.items():
             kinds = JOURNEYS[name].personas
             if weight > 0 and not any(kind in personas.by_kind for kind in kinds):
-                raise ValueError(f"journey {name} needs callers of kinds {sorted(set(kinds))}; "
-                                 f"the dataset has {sorted(personas.by_kind)}")  # fmt: skip
+                raise ValueError(
+                    f"journey {name} needs callers of kinds {sorted(set(kinds))}; "
+                    f"the dataset has {sorted(personas.by_kind)}"
+                )
         self.tally = Tally()
         self.results: deque[CallResult] = deque(maxlen=config.keep)
         self._run_token = secrets.token_hex(3)  # call ids stay unique on a long-lived service
@@ -150,8 +152,9 @@ class Simulator:
                 await asyncio.gather(*late, return_exceptions=True)
         elapsed = self.clock() - self._began
         results = sorted(self.results, key=lambda r: r.started_s)
-        return SimulationReport(config, self.seed, results, self.tally.shed, elapsed,
-                                started_at, self.tally.started)  # fmt: skip
+        return SimulationReport(
+            config, self.seed, results, self.tally.shed, elapsed, started_at, self.tally.started
+        )
 
     def _slot(self, n: int) -> datetime:
         index = self._slot_base + n
@@ -171,9 +174,15 @@ class Simulator:
             started_s=round(self.clock() - self._began, 3),
         )
         call = Conversation(
-            http, result, persona, rng=rng, slot=self._slot(n), pacing=self.config.pacing,
-            clock=self.clock, sleep=self.sleep,
-        )  # fmt: skip
+            http,
+            result,
+            persona,
+            rng=rng,
+            slot=self._slot(n),
+            pacing=self.config.pacing,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
         self.tally.started += 1
         began = self.clock()
         try:
@@ -239,8 +248,12 @@ class Simulator:
                 continue
             seen.add(str(effect["id"]))
             if effect["idempotency_key"] not in known:
-                ack = EffectAck(system=effect["system"], idempotency_key=effect["idempotency_key"],
-                                effect_id=effect.get("id"), via=via)  # fmt: skip
+                ack = EffectAck(
+                    system=effect["system"],
+                    idempotency_key=effect["idempotency_key"],
+                    effect_id=effect.get("id"),
+                    via=via,
+                )
                 result.effects.append(ack)
         if seen != set(wanted):
             result.problems.append("some tool effects could not be found in the outbox")

@@ -21,9 +21,13 @@ __all__ = ["DEFAULT_MIX", "JOURNEYS", "TEST_CARD", "Journey"]
 # Stripe's public test card: accepted by the payments mock, never a real card.
 TEST_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2034}
 _PRODUCT_NAMES = {
-    "LOAN-PERSONAL": "personal loan", "LOAN-AUTO": "car loan", "CARD-CLASSIC": "credit card",
-    "CARD-GOLD": "gold card", "HELOC": "home equity line", "MORTGAGE-30Y": "mortgage",
-}  # fmt: skip
+    "LOAN-PERSONAL": "personal loan",
+    "LOAN-AUTO": "car loan",
+    "CARD-CLASSIC": "credit card",
+    "CARD-GOLD": "gold card",
+    "HELOC": "home equity line",
+    "MORTGAGE-30Y": "mortgage",
+}
 _STAGE_WORDS = {
     "submitted": "has been received and is waiting for review",
     "underwriting": "is with our underwriters now",
@@ -80,9 +84,11 @@ async def book_appointment(call: Conversation) -> None:
     start: datetime = call.slot
     await call.caller(f"Could we do {start:%A} at {start:%-I %p}?")
     booked = await call.tool(
-        "book_appointment", start=start.isoformat(), duration_minutes=30,
+        "book_appointment",
+        start=start.isoformat(),
+        duration_minutes=30,
         topic=f"Branch appointment: {product}",
-    )  # fmt: skip
+    )
     if booked.status == "failed":
         await call.caller("Can someone call me back to sort out a time, then?")
         await _callback(call, f"could not book an appointment about a {product}")
@@ -101,14 +107,19 @@ async def loan_status(call: Conversation) -> None:
     loans = call.view.get("loans") or {}
     found = loans.get("value") or []
     if not found:
-        await call.agent("I can't see your application right now. Let me have a specialist "
-                         "call you back with an update.")  # fmt: skip
+        await call.agent(
+            "I can't see your application right now. Let me have a specialist "
+            "call you back with an update."
+        )
         await _callback(call, "loan status: the application could not be read during the call")
         await call.end("callback", "Asked about a loan application; callback booked.")
         return
     stage = str(found[0].get("stage", "submitted"))
-    missing = [d["name"].replace("_", " ") for d in found[0].get("documents", [])
-               if d.get("status") == "missing"]  # fmt: skip
+    missing = [
+        d["name"].replace("_", " ")
+        for d in found[0].get("documents", [])
+        if d.get("status") == "missing"
+    ]
     words = _STAGE_WORDS.get(stage, "is in progress")
     await call.agent(f"{_hello(call)} Your application {words}.")
     if missing:
@@ -166,26 +177,47 @@ async def complaint_escalation(call: Conversation) -> None:
     await call.agent(f"{_hello(call)} I'm sorry about that. Let me look into it.")
     await call.caller("No, I've been through this already. I want to talk to a person.")
     await call.escalate(
-        "the caller has a billing complaint and asked for a person", planned=True,
+        "the caller has a billing complaint and asked for a person",
+        planned=True,
         summary="Charged twice last month; says it was reported before and not fixed.",
-    )  # fmt: skip
+    )
 
 
 JOURNEYS: dict[str, Journey] = {
     j.name: j
     for j in (
-        Journey("book_appointment", "books a branch appointment, confirms it by text or email",
-                ("prospect", "customer"), book_appointment),
-        Journey("loan_status", "asks where a loan application stands, gets the missing list",
-                ("borrower",), loan_status),
-        Journey("make_payment", "pays by card (Stripe's test card), gets a receipt",
-                ("customer",), make_payment),
-        Journey("eligibility", "asks whether they qualify; an eligible lead becomes Qualified",
-                ("prospect", "prospect", "customer", "newcomer"), eligibility),
-        Journey("complaint_escalation", "complains and insists on a person",
-                ("customer",), complaint_escalation),
+        Journey(
+            "book_appointment",
+            "books a branch appointment, confirms it by text or email",
+            ("prospect", "customer"),
+            book_appointment,
+        ),
+        Journey(
+            "loan_status",
+            "asks where a loan application stands, gets the missing list",
+            ("borrower",),
+            loan_status,
+        ),
+        Journey(
+            "make_payment",
+            "pays by card (Stripe's test card), gets a receipt",
+            ("customer",),
+            make_payment,
+        ),
+        Journey(
+            "eligibility",
+            "asks whether they qualify; an eligible lead becomes Qualified",
+            ("prospect", "prospect", "customer", "newcomer"),
+            eligibility,
+        ),
+        Journey(
+            "complaint_escalation",
+            "complains and insists on a person",
+            ("customer",),
+            complaint_escalation,
+        ),
     )
-}  # fmt: skip
+}
 DEFAULT_MIX: dict[str, float] = {
     "book_appointment": 0.25,
     "loan_status": 0.2,

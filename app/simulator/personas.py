@@ -9,12 +9,16 @@ uses a number that is in no system, which is a failure mode of its own (missing 
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TextIO
+
+import httpx
 
 from mocks.dataset.model import Dataset
 
-__all__ = ["PERSONA_KINDS", "Persona", "PersonaBook"]
+__all__ = ["PERSONA_KINDS", "Persona", "PersonaBook", "dataset_shape", "load_personas"]
 
 # kind -> what that caller is like (the summary table and `simulate --help` show these)
 PERSONA_KINDS: dict[str, str] = {
@@ -26,6 +30,7 @@ PERSONA_KINDS: dict[str, str] = {
 # Far from the dataset's numbers: the 555-01xx block is reserved for fiction.
 _NEWCOMER_NUMBERS = tuple(f"+1415555{n:04d}" for n in range(150, 199))
 _PRODUCTS = ("LOAN-PERSONAL", "LOAN-AUTO", "CARD-CLASSIC", "CARD-GOLD", "HELOC", "MORTGAGE-30Y")
+DEFAULT_SHAPE = (1000, 42)  # the mocks' own defaults (MockSettings)
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,11 @@ class PersonaBook:
                 borrowers.append(
                     replace(base, kind="borrower", loan_id=loan.loan_id, loan_stage=loan.stage)
                 )
-            leads = [lead for lead in dataset.leads_for_customer(person.customer_id)
-                     if not lead.status.startswith("Closed")]  # fmt: skip
+            leads = [
+                lead
+                for lead in dataset.leads_for_customer(person.customer_id)
+                if not lead.status.startswith("Closed")
+            ]
             if leads and len(prospects) < most:
                 prospects.append(replace(base, kind="prospect", lead_id=leads[0].id))
         newcomers = [
@@ -86,9 +94,13 @@ class PersonaBook:
             for i, phone in enumerate(_NEWCOMER_NUMBERS)
         ]
         return cls(
-            {"customer": customers, "borrower": borrowers, "prospect": prospects,
-             "newcomer": newcomers}
-        )  # fmt: skip
+            {
+                "customer": customers,
+                "borrower": borrowers,
+                "prospect": prospects,
+                "newcomer": newcomers,
+            }
+        )
 
     def pick(self, kinds: Sequence[str], rng: random.Random) -> Persona:
         """A caller of one of ``kinds`` (the first kind the book holds any of, by weight)."""
@@ -99,3 +111,29 @@ class PersonaBook:
 
     def counts(self) -> dict[str, int]:
         return {kind: len(found) for kind, found in self.by_kind.items()}
+
+
+def dataset_shape(mocks_url: str) -> tuple[int, int, bool]:
+    """(customers, seed, asked): what the mocks say they serve, else their defaults."""
+    try:
+        health = httpx.get(f"{mocks_url.rstrip('/')}/_mock/health", timeout=5).json()
+        info = health["dataset"]
+        return int(info["customers"]), int(info["seed"]), True
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return (*DEFAULT_SHAPE, False)
+
+
+def load_personas(mocks_url: str, out: TextIO | None = None) -> PersonaBook:
+    """The callers of the dataset the mocks at ``mocks_url`` serve (a note on ``out`` when
+    they do not answer and their defaults are assumed)."""
+    from mocks.dataset import generate_dataset
+
+    out = out or sys.stdout  # looked up now: a test runner may have swapped it
+
+    customers, seed, asked = dataset_shape(mocks_url)
+    if not asked:
+        out.write(
+            f"(the mocks at {mocks_url} did not answer; assuming their defaults: "
+            f"{customers} customers, seed {seed})\n"
+        )
+    return PersonaBook.from_dataset(generate_dataset(customers, seed=seed))

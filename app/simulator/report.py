@@ -1,13 +1,16 @@
-"""What a run looks like to a person: the live progress line, the summary table, a transcript."""
+"""What a run looks like to a person: the live progress line, the summary table, a
+transcript; and every call's transcript written to a file."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from app.simulator.engine import SimulationReport, Tally
@@ -17,6 +20,7 @@ __all__ = [
     "call_stats",
     "live_progress",
     "progress_line",
+    "save_transcripts",
     "summary_table",
     "transcript_text",
 ]
@@ -35,10 +39,13 @@ def call_stats(results: Sequence[CallResult]) -> dict[str, Any]:
     stats: dict[str, Any] = {
         "calls_total": total,
         **{s: statuses.get(s, 0) for s in CALL_STATUSES},
-        **{f"{s}_ratio": round(statuses.get(s, 0) / total, 4) if total else 0.0
-           for s in CALL_STATUSES},
+        **{
+            f"{s}_ratio": round(statuses.get(s, 0) / total, 4) if total else 0.0
+            for s in CALL_STATUSES
+        },
         "unplanned_escalations": sum(
-            1 for r in results if r.status == "escalated" and not r.escalation_planned),
+            1 for r in results if r.status == "escalated" and not r.escalation_planned
+        ),
         "lookup_p50_ms": percentile(lookups, 50),
         "lookup_p95_ms": percentile(lookups, 95),
         "lookup_p99_ms": percentile(lookups, 99),
@@ -46,7 +53,7 @@ def call_stats(results: Sequence[CallResult]) -> dict[str, Any]:
         "tool_p95_ms": percentile([t.latency_ms for t in tools], 95),
         "filler_needed": sum(r.filler_count for r in results),
         "effects_acknowledged": sum(len(r.effects) for r in results),
-    }  # fmt: skip
+    }
     for key in ("lookup_p50_ms", "lookup_p95_ms", "lookup_p99_ms", "tool_p95_ms"):
         if stats[key] is not None:
             stats[key] = round(stats[key], 1)
@@ -99,8 +106,9 @@ async def live_progress(
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     body = [[str(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
-              for i, h in enumerate(header)]  # fmt: skip
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)
+    ]
     fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*header), "  ".join("-" * w for w in widths)]
     lines += [fmt.format(*row) for row in body]
@@ -116,9 +124,16 @@ def summary_table(report: SimulationReport) -> str:
     rows = []
     for name, group in [*sorted(by_journey.items()), ("all", list(results))]:
         stats = call_stats(group)
-        rows.append((name, stats["calls_total"], *(stats[s] for s in CALL_STATUSES),
-                     _ms(stats["lookup_p95_ms"]), stats["filler_needed"],
-                     stats["effects_acknowledged"]))  # fmt: skip
+        rows.append(
+            (
+                name,
+                stats["calls_total"],
+                *(stats[s] for s in CALL_STATUSES),
+                _ms(stats["lookup_p95_ms"]),
+                stats["filler_needed"],
+                stats["effects_acknowledged"],
+            )
+        )
     by_tool: dict[str, list[Any]] = defaultdict(list)
     for result in results:
         for tool in result.tools:
@@ -127,10 +142,18 @@ def summary_table(report: SimulationReport) -> str:
     for name, calls in sorted(by_tool.items()):
         latencies = [t.latency_ms for t in calls]
         counts = Counter(t.status for t in calls)
-        tool_rows.append((name, len(calls), counts.get("ok", 0), counts.get("degraded", 0),
-                          counts.get("failed", 0) + counts.get("error", 0),
-                          _ms(percentile(latencies, 50)), _ms(percentile(latencies, 95)),
-                          sum(t.filler_needed for t in calls)))  # fmt: skip
+        tool_rows.append(
+            (
+                name,
+                len(calls),
+                counts.get("ok", 0),
+                counts.get("degraded", 0),
+                counts.get("failed", 0) + counts.get("error", 0),
+                _ms(percentile(latencies, 50)),
+                _ms(percentile(latencies, 95)),
+                sum(t.filler_needed for t in calls),
+            )
+        )
     stats = call_stats(results)
     systems = Counter(e.system for r in results for e in r.effects)
     rate = report.config.rate_per_s
@@ -148,8 +171,12 @@ def summary_table(report: SimulationReport) -> str:
         _table(header, rows),
     ]
     if tool_rows:
-        parts += ["", _table(("tool", "calls", "ok", "degraded", "failed", "p50", "p95",
-                              "filler"), tool_rows)]  # fmt: skip
+        parts += [
+            "",
+            _table(
+                ("tool", "calls", "ok", "degraded", "failed", "p50", "p95", "filler"), tool_rows
+            ),
+        ]
     written = ", ".join(f"{s} {n}" for s, n in sorted(systems.items())) or "none"
     parts += ["", f"writes acknowledged: {sum(systems.values())} ({written})"]
     if report.shed:
@@ -161,12 +188,23 @@ def summary_table(report: SimulationReport) -> str:
 
 
 def transcript_text(result: CallResult) -> str:
-    head = (f"{result.call_id} · {result.journey} · {result.persona} · {result.status}"
-            + (f" ({result.escalation})" if result.escalation else ""))  # fmt: skip
+    head = f"{result.call_id} · {result.journey} · {result.persona} · {result.status}" + (
+        f" ({result.escalation})" if result.escalation else ""
+    )
     lines = [head]
     for line in result.transcript:
         lines.append(f"  {line.at_ms / 1000:6.2f}s  {line.speaker:<6}  {line.text}")
     for tool in result.tools:
-        lines.append(f"          tool {tool.name}: {tool.status}, {tool.latency_ms:.0f} ms"
-                     + (", filler" if tool.filler_needed else ""))  # fmt: skip
+        lines.append(
+            f"          tool {tool.name}: {tool.status}, {tool.latency_ms:.0f} ms"
+            + (", filler" if tool.filler_needed else "")
+        )
     return "\n".join(lines)
+
+
+def save_transcripts(report: SimulationReport, path: Path) -> None:
+    """One JSON object per call (transcript, tool calls, verdict), oldest first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for result in report.results:
+            out.write(json.dumps(result.as_json(), default=str) + "\n")

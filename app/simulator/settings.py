@@ -19,9 +19,12 @@ API_TOKEN_SETTING = "SWITCHBOARD_INTEGRATION_API_TOKEN"
 
 class SimulatorSettings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SWITCHBOARD_SIMULATOR_", frozen=True, populate_by_name=True,
-        env_file=SECRETS_ENV_FILE, extra="ignore",
-    )  # fmt: skip
+        env_prefix="SWITCHBOARD_SIMULATOR_",
+        frozen=True,
+        populate_by_name=True,
+        env_file=SECRETS_ENV_FILE,
+        extra="ignore",
+    )
 
     integration_url: str = "http://127.0.0.1:8000"
     mocks_url: str = "http://127.0.0.1:8100"
@@ -33,14 +36,19 @@ class SimulatorSettings(BaseSettings):
         ),
     )
     api_token: str = Field(
-        "", validation_alias=AliasChoices("SWITCHBOARD_SIMULATOR_API_TOKEN", API_TOKEN_SETTING),
-        repr=False, description="the integration service's API token",
-    )  # fmt: skip
+        "",
+        validation_alias=AliasChoices("SWITCHBOARD_SIMULATOR_API_TOKEN", API_TOKEN_SETTING),
+        repr=False,
+        description="the integration service's API token",
+    )
     concurrency: int = Field(64, ge=1, le=1000, description="calls under way at most")
     think_ms: float = Field(250, ge=0, le=10_000, description="a caller's pause before speaking")
     turn_budget_ms: float = Field(2500, gt=0, le=30_000, description="a tool's budget per turn")
     filler_threshold_ms: float = Field(1000, gt=0, le=30_000, description="filler past this")
 
     def pacing(self) -> Pacing:
-        return Pacing(think_ms=self.think_ms, turn_budget_ms=self.turn_budget_ms,
-                      filler_threshold_ms=self.filler_threshold_ms)  # fmt: skip
+        return Pacing(
+            think_ms=self.think_ms,
+            turn_budget_ms=self.turn_budget_ms,
+            filler_threshold_ms=self.filler_threshold_ms,
+        )

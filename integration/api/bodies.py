@@ -149,10 +149,16 @@ def call_id_of(request: Request) -> str:
     """The path's call id, or a 422 naming it (ids become idempotency keys: plain ones)."""
     call_id: str = request.path_params["call_id"]
     if not valid_call_id(call_id):
-        raise HTTPException(422, detail=[{
-            "type": "string_pattern_mismatch", "loc": ["path", "call_id"],
-            "msg": f"String should match pattern '{CALL_ID_PATTERN}'",
-        }])  # fmt: skip
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "type": "string_pattern_mismatch",
+                    "loc": ["path", "call_id"],
+                    "msg": f"String should match pattern '{CALL_ID_PATTERN}'",
+                }
+            ],
+        )
     return call_id
 
 

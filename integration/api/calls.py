@@ -140,9 +140,7 @@ async def end(request: Request) -> Response:
     except UnknownCallToEnd:
         raise HTTPException(404, detail=NO_CALL) from None
     except CallEndConflict:
-        raise HTTPException(
-            409, detail="the call already ended with another outcome"
-        ) from None
+        raise HTTPException(409, detail="the call already ended with another outcome") from None
     body = {
         "call_id": call_id,
         "effects": await effect_views(request, ended.effects),

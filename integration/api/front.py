@@ -38,9 +38,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 _SEGMENT = re.compile(r"\{(\w+)\}")
 # The scope key under which an admitted start finds how long it waited for a slot.
 WAITED_MS = "switchboard.waited_ms"
-_BUSY = orjson.dumps({
-    "detail": "the service is too busy to look this caller up in time; try again shortly",
-})  # fmt: skip
+_BUSY = orjson.dumps(
+    {
+        "detail": "the service is too busy to look this caller up in time; try again shortly",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,18 @@ def hot(
     def segment(match: re.Match[str]) -> str:
         return f"(?P<{match.group(1)}>{params.get(match.group(1), '[^/]+')})"
 
-    pattern = re.compile("^" + _SEGMENT.sub(segment, re.escape(path).replace(r"\{", "{").replace(
-        r"\}", "}")) + "$")  # fmt: skip
+    pattern = re.compile(
+        "^" + _SEGMENT.sub(segment, re.escape(path).replace(r"\{", "{").replace(r"\}", "}")) + "$"
+    )
     described = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string",
-                                                                   "pattern": rule}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": rule},
+        }
         for name, rule in params.items()
-    ]  # fmt: skip
+    ]
 
     def register(endpoint: Endpoint) -> Endpoint:
         extra = dict(docs.pop("openapi_extra", None) or {})
@@ -131,8 +138,9 @@ class FrontDoor:
         refused, waited_ms = await self.admission.admit()
         if refused is not None:
             self.metrics.observe_refusal(f"{route.method} {route.path}", refused)
-            await send({"type": "http.response.start", "status": 503,
-                        "headers": self._busy_headers})  # fmt: skip
+            await send(
+                {"type": "http.response.start", "status": 503, "headers": self._busy_headers}
+            )
             await send({"type": "http.response.body", "body": _BUSY})
             return
         scope[WAITED_MS] = waited_ms

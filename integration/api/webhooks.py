@@ -94,12 +94,14 @@ async def twilio_status(request: Request) -> Response:
             "effect_id": receipt.effect_id,
         },
     )
-    return JSONResponse({
-        "message_sid": sid,
-        "status": receipt.status,  # the recorded status after this callback
-        "verdict": receipt.verdict,
-        "matched": receipt.matched,
-    })  # fmt: skip
+    return JSONResponse(
+        {
+            "message_sid": sid,
+            "status": receipt.status,  # the recorded status after this callback
+            "verdict": receipt.verdict,
+            "matched": receipt.matched,
+        }
+    )
 
 
 @router.get("/messages/status", summary="Texts' carrier status, from Twilio's callbacks")

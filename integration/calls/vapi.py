@@ -131,9 +131,12 @@ async def _start(deps: VapiDeps, call_id: str, phone: str | None, waited_ms: flo
 def _turned_away(sink: EventSink, call_id: str, why: str) -> None:
     sink.metrics.observe_refusal("POST /vapi/webhook", why)
     sink.emit(
-        "call", call_id=call_id, operation="start", outcome="refused",
+        "call",
+        call_id=call_id,
+        operation="start",
+        outcome="refused",
         detail={"reason": why, "escalate": "service_busy", "source": "vapi"},
-    )  # fmt: skip
+    )
 
 
 def unknown_caller_view() -> CallerView:

@@ -169,16 +169,24 @@ class VendorHttp:
         limit = attempt.timeout_s if timeout_s is None else timeout_s
         try:
             response = await self.transport.request(
-                method, self.url(path), timeout_s=limit, headers=headers, params=params,
-                data=data, json=json,
-            )  # fmt: skip
+                method,
+                self.url(path),
+                timeout_s=limit,
+                headers=headers,
+                params=params,
+                data=data,
+                json=json,
+            )
         except (TransportTimeout, TransportFailure) as exc:
             attempt.status, attempt.injected_fault = exc.status, exc.injected_fault
             kind = SourceTimeout if isinstance(exc, TransportTimeout) else SourceUnavailable
             raise kind(
-                self.system, operation, str(exc),
-                status=exc.status, injected_fault=exc.injected_fault,
-            ) from exc  # fmt: skip
+                self.system,
+                operation,
+                str(exc),
+                status=exc.status,
+                injected_fault=exc.injected_fault,
+            ) from exc
         attempt.status, attempt.injected_fault = response.status, response.injected_fault
         error = classify(self.system, operation, response, now=self.wall_clock())
         if error is not None:
@@ -188,9 +196,12 @@ class VendorHttp:
     def malformed(self, operation: str, attempt: AttemptState, message: str) -> MalformedResponse:
         """A 2xx we cannot use (JSON of the wrong shape), naming what the attempt saw."""
         return MalformedResponse(
-            self.system, operation, message,
-            status=attempt.status, injected_fault=attempt.injected_fault,
-        )  # fmt: skip
+            self.system,
+            operation,
+            message,
+            status=attempt.status,
+            injected_fault=attempt.injected_fault,
+        )
 
     async def send_json(
         self, operation: str, attempt: AttemptState, method: str, path: str, **kw: Any
@@ -201,6 +212,9 @@ class VendorHttp:
             return response.json()
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedResponse(
-                self.system, operation, f"HTTP {response.status} body is not JSON: {exc}",
-                status=response.status, injected_fault=response.injected_fault,
-            ) from exc  # fmt: skip
+                self.system,
+                operation,
+                f"HTTP {response.status} body is not JSON: {exc}",
+                status=response.status,
+                injected_fault=response.injected_fault,
+            ) from exc

@@ -29,9 +29,14 @@ async def collect_pages(
     query = {**params, "limit": str(PAGE_LIMIT)}
     for _ in range(MAX_PAGES):
         body = await http.send_json(
-            operation, attempt, "GET", path, timeout_s=budget.left(), params=query,
+            operation,
+            attempt,
+            "GET",
+            path,
+            timeout_s=budget.left(),
+            params=query,
             headers=headers,
-        )  # fmt: skip
+        )
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise http.malformed(operation, attempt, "list response has no data array")

@@ -68,10 +68,12 @@ async def send_write(
             raise
         if _key_in_use(response):
             raise SourceUnavailable(
-                http.system, operation, "HTTP 409: a request with this idempotency key is "
-                "still being processed", status=response.status,
+                http.system,
+                operation,
+                "HTTP 409: a request with this idempotency key is still being processed",
+                status=response.status,
                 injected_fault=response.injected_fault,
-            ) from refused  # fmt: skip
+            ) from refused
         better = explain(refused, response) if explain is not None else None
         if better is not None:
             raise better from refused

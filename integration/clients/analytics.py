@@ -39,9 +39,14 @@ class SegmentClient:
         """Segment's answer (``{"success": true}``) with the ``messageId`` that was sent."""
         message = {"userId": user_id, "event": event, "properties": properties, "messageId": key}
         answer = await send_write_json(
-            self.http, "track", attempt, "POST", "/v1/track", json=message,
+            self.http,
+            "track",
+            attempt,
+            "POST",
+            "/v1/track",
+            json=message,
             headers={**self._auth, "Idempotency-Key": key},
-        )  # fmt: skip
+        )
         if not isinstance(answer, dict):
             raise self.http.malformed("track", attempt, "answer is not an object")
         return {**answer, "messageId": key}

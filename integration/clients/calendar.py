@@ -57,9 +57,14 @@ class GoogleCalendarClient:
             event["attendees"] = [{"email": attendee_email}]
         path = f"/calendar/v3/calendars/{quote(calendar_id, safe='')}/events"
         stored = await send_write_json(
-            self.http, "insert_event", attempt, "POST", path, json=event,
+            self.http,
+            "insert_event",
+            attempt,
+            "POST",
+            path,
+            json=event,
             headers={**self._auth, "Idempotency-Key": key},
-        )  # fmt: skip
+        )
         if not isinstance(stored, dict) or not stored.get("id"):
             raise self.http.malformed("insert_event", attempt, "event has no id")
         return stored
@@ -75,8 +80,11 @@ class GoogleCalendarClient:
         """The taken spans of one calendar within [time_min, time_max), as aware UTC
         datetimes in order. A calendar Google does not know raises NotFound (Google
         answers 200 with an error inside the calendar's entry)."""
-        body = {"timeMin": rfc3339(time_min), "timeMax": rfc3339(time_max),
-                "items": [{"id": calendar_id}]}  # fmt: skip
+        body = {
+            "timeMin": rfc3339(time_min),
+            "timeMax": rfc3339(time_max),
+            "items": [{"id": calendar_id}],
+        }
         answer = await self.http.send_json(
             "free_busy", attempt, "POST", "/calendar/v3/freeBusy", json=body, headers=self._auth
         )

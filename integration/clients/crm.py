@@ -30,18 +30,49 @@ API_VERSION = "v59.0"
 # Which automations (flows, triggers) a write set off, as the mock org reports them.
 AUTOMATIONS_HEADER = "x-switchboard-automations"
 CONTACT_FIELDS = (
-    "Id", "AccountId", "FirstName", "LastName", "Name", "Email", "Phone", "MobilePhone",
-    "MailingStreet", "MailingCity", "MailingState", "MailingPostalCode", "Customer_Id__c",
+    "Id",
+    "AccountId",
+    "FirstName",
+    "LastName",
+    "Name",
+    "Email",
+    "Phone",
+    "MobilePhone",
+    "MailingStreet",
+    "MailingCity",
+    "MailingState",
+    "MailingPostalCode",
+    "Customer_Id__c",
     "LastModifiedDate",
-)  # fmt: skip
+)
 LEAD_FIELDS = (
-    "Id", "FirstName", "LastName", "Name", "Company", "Email", "Phone", "MobilePhone",
-    "Status", "LeadSource", "Rating", "IsConverted", "Customer_Id__c", "LastModifiedDate",
-)  # fmt: skip
+    "Id",
+    "FirstName",
+    "LastName",
+    "Name",
+    "Company",
+    "Email",
+    "Phone",
+    "MobilePhone",
+    "Status",
+    "LeadSource",
+    "Rating",
+    "IsConverted",
+    "Customer_Id__c",
+    "LastModifiedDate",
+)
 MAX_PAGES = 20  # a phone matches a handful of records; more pages than this is a runaway
 
-_SOQL_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t",
-                 "\b": "\\b", "\f": "\\f"}  # fmt: skip
+_SOQL_ESCAPES = {
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
 
 
 def soql_quote(value: str) -> str:
@@ -73,10 +104,14 @@ class SalesforceClient:
         ``batch_size`` (200-2000) asks for smaller result pages than Salesforce's 2,000."""
         self.http = VendorHttp(transport, self.system, base_url)
         self.tokens = OAuthTokenManager(
-            self.http, credentials.crm_client_id, credentials.crm_client_secret,
-            clock=clock, default_ttl_s=token_ttl_s, refresh_margin_s=refresh_margin_s,
+            self.http,
+            credentials.crm_client_id,
+            credentials.crm_client_secret,
+            clock=clock,
+            default_ttl_s=token_ttl_s,
+            refresh_margin_s=refresh_margin_s,
             shared=shared_token,
-        )  # fmt: skip
+        )
         self.data_path = f"/services/data/{api_version}"
         self._query_options = (
             {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
@@ -116,8 +151,9 @@ class SalesforceClient:
         """Every record a SOQL query selects, following ``nextRecordsUrl`` page by page.
         Values put into ``soql`` must go through ``soql_quote``."""
         budget = AttemptBudget(attempt.timeout_s)
-        page = await self._authorized(operation, attempt, budget, f"{self.data_path}/query",
-                                      {"q": soql})  # fmt: skip
+        page = await self._authorized(
+            operation, attempt, budget, f"{self.data_path}/query", {"q": soql}
+        )
         records: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
             if not isinstance(page, dict) or not isinstance(page.get("records"), list):
@@ -141,9 +177,15 @@ class SalesforceClient:
 
         async def patch(token: str) -> dict[str, Any]:
             response = await send_write(
-                self.http, "update_lead", attempt, "PATCH", path, json=fields,
-                timeout_s=budget.left(), headers=self._write_headers(token, key),
-            )  # fmt: skip
+                self.http,
+                "update_lead",
+                attempt,
+                "PATCH",
+                path,
+                json=fields,
+                timeout_s=budget.left(),
+                headers=self._write_headers(token, key),
+            )
             return {"id": lead_id, "automations": response.headers.get(AUTOMATIONS_HEADER)}
 
         return await self._with_token("update_lead", attempt, budget, patch)
@@ -157,9 +199,15 @@ class SalesforceClient:
 
         async def post(token: str) -> dict[str, Any]:
             created = await send_write_json(
-                self.http, "create_task", attempt, "POST", path, json=fields,
-                timeout_s=budget.left(), headers=self._write_headers(token, key),
-            )  # fmt: skip
+                self.http,
+                "create_task",
+                attempt,
+                "POST",
+                path,
+                json=fields,
+                timeout_s=budget.left(),
+                headers=self._write_headers(token, key),
+            )
             if not isinstance(created, dict) or not created.get("id"):
                 raise self.http.malformed("create_task", attempt, "create answer has no id")
             return {"id": str(created["id"])}
@@ -214,9 +262,14 @@ class SalesforceClient:
         token: str,
     ) -> Any:
         return await self.http.send_json(
-            operation, attempt, "GET", path, timeout_s=budget.left(), params=params,
+            operation,
+            attempt,
+            "GET",
+            path,
+            timeout_s=budget.left(),
+            params=params,
             headers={"Authorization": f"Bearer {token}", **self._query_options},
-        )  # fmt: skip
+        )
 
     def _write_headers(self, token: str, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}", "Idempotency-Key": key}

@@ -49,23 +49,38 @@ OPERATION = "accounts_for_customer"
 
 _accounts = table(
     "accounts",
-    column("account_number"), column("customer_id"), column("type"), column("status"),
-    column("balance_cents"), column("currency"), column("opened_at"),
-)  # fmt: skip
+    column("account_number"),
+    column("customer_id"),
+    column("type"),
+    column("status"),
+    column("balance_cents"),
+    column("currency"),
+    column("opened_at"),
+)
 _transactions = table(
     "transactions",
-    column("txn_id"), column("account_number"), column("posted_at"), column("amount_cents"),
-    column("description"), column("category"),
-)  # fmt: skip
+    column("txn_id"),
+    column("account_number"),
+    column("posted_at"),
+    column("amount_cents"),
+    column("description"),
+    column("category"),
+)
 
 # Both statements are built once: composing them on every read cost more CPU than running
 # them, and that Python work, done in a worker thread, holds the GIL the event loop needs.
 _ACCOUNTS_OF_CUSTOMER = (
-    select(_accounts.c.account_number, _accounts.c.type, _accounts.c.status,
-           _accounts.c.balance_cents, _accounts.c.currency, _accounts.c.opened_at)
+    select(
+        _accounts.c.account_number,
+        _accounts.c.type,
+        _accounts.c.status,
+        _accounts.c.balance_cents,
+        _accounts.c.currency,
+        _accounts.c.opened_at,
+    )
     .where(_accounts.c.customer_id == bindparam("customer_id"))
     .order_by(_accounts.c.opened_at, _accounts.c.account_number)
-)  # fmt: skip
+)
 
 
 def _newest_transactions() -> Select[Any]:
@@ -75,11 +90,18 @@ def _newest_transactions() -> Select[Any]:
         partition_by=t.account_number, order_by=(t.posted_at.desc(), t.txn_id.desc())
     )
     ranked = (
-        select(t.txn_id, t.account_number, t.posted_at, t.amount_cents, t.description,
-               t.category, rank.label("rank"))
+        select(
+            t.txn_id,
+            t.account_number,
+            t.posted_at,
+            t.amount_cents,
+            t.description,
+            t.category,
+            rank.label("rank"),
+        )
         .where(t.account_number.in_(bindparam("numbers", expanding=True)))
         .subquery()
-    )  # fmt: skip
+    )
     return (
         select(ranked)
         .where(ranked.c.rank <= bindparam("limit"))

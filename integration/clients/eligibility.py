@@ -35,9 +35,13 @@ class EligibilityClient:
         if amount_cents is not None:
             body["amount_cents"] = amount_cents
         result = await self.http.send_json(
-            "check", attempt, "POST", "/v1/checks", json=body,
+            "check",
+            attempt,
+            "POST",
+            "/v1/checks",
+            json=body,
             headers={"X-Api-Key": self._api_key, "Idempotency-Key": idempotency_key},
-        )  # fmt: skip
+        )
         if not isinstance(result, dict) or "decision" not in result:
             raise self.http.malformed("check", attempt, "check result has no decision")
         return result

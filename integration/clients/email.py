@@ -42,9 +42,14 @@ class SendGridClient:
             "content": [{"type": "text/plain", "value": text}],
         }
         response = await send_write(
-            self.http, "send_mail", attempt, "POST", "/v3/mail/send", json=mail,
+            self.http,
+            "send_mail",
+            attempt,
+            "POST",
+            "/v3/mail/send",
+            json=mail,
             headers={**self._auth, "Idempotency-Key": key},
-        )  # fmt: skip
+        )
         message_id = response.headers.get("x-message-id")
         if not message_id:
             raise self.http.malformed("send_mail", attempt, "accepted without an X-Message-Id")

@@ -25,6 +25,10 @@ class ErpClient:
     ) -> list[dict[str, Any]]:
         """Status, lines and totals of each order; ``[]`` when there are none."""
         return await collect_pages(
-            self.http, "orders_for_customer", attempt, "/api/v1/orders",
-            {"customer_id": customer_id}, self._api_key,
-        )  # fmt: skip
+            self.http,
+            "orders_for_customer",
+            attempt,
+            "/api/v1/orders",
+            {"customer_id": customer_id},
+            self._api_key,
+        )

@@ -28,9 +28,13 @@ class LoansClient:
     ) -> list[dict[str, Any]]:
         """Stage, documents and history of each application; ``[]`` when there are none."""
         return await collect_pages(
-            self.http, "applications_for_customer", attempt, "/api/v1/applications",
-            {"customer_id": customer_id}, self._api_key,
-        )  # fmt: skip
+            self.http,
+            "applications_for_customer",
+            attempt,
+            "/api/v1/applications",
+            {"customer_id": customer_id},
+            self._api_key,
+        )
 
     async def advance_stage(
         self, attempt: AttemptState, application_id: str, stage: str, key: str
@@ -39,9 +43,14 @@ class LoansClient:
         allow (or an approval with documents unverified) is a 409: Rejected."""
         path = f"/api/v1/applications/{quote(application_id, safe='')}/transitions"
         body = await send_write_json(
-            self.http, "advance_stage", attempt, "POST", path, json={"to": stage},
+            self.http,
+            "advance_stage",
+            attempt,
+            "POST",
+            path,
+            json={"to": stage},
             headers={"X-Api-Key": self._api_key, "Idempotency-Key": key},
-        )  # fmt: skip
+        )
         application = body.get("data") if isinstance(body, dict) else None
         if not isinstance(application, dict) or "stage" not in application:
             raise self.http.malformed("advance_stage", attempt, "application has no stage")

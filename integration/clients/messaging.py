@@ -60,14 +60,22 @@ class TwilioMessagesClient:
         idempotency header of its own; the platform's ``Idempotency-Key`` is sent."""
         if channel not in ("sms", "whatsapp"):
             raise ValueError(f"channel must be sms or whatsapp, not {channel!r}")
-        form = {"To": _address(to, channel), "From": _address(self.from_number, channel),
-                "Body": body}  # fmt: skip
+        form = {
+            "To": _address(to, channel),
+            "From": _address(self.from_number, channel),
+            "Body": body,
+        }
         if self.status_callback:
             form["StatusCallback"] = self.status_callback
         message = await send_write_json(
-            self.http, "send_message", attempt, "POST", self._path, data=form,
+            self.http,
+            "send_message",
+            attempt,
+            "POST",
+            self._path,
+            data=form,
             headers={**self._auth, "Idempotency-Key": key},
-        )  # fmt: skip
+        )
         if not isinstance(message, dict) or not message.get("sid"):
             raise self.http.malformed("send_message", attempt, "message has no sid")
         return message

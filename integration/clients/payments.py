@@ -44,8 +44,12 @@ class StripeClient:
         raises Rejected naming Stripe's decline_code; the same ``key`` replays the outcome."""
         if (card is None) == (payment_method is None):
             raise ValueError("charge needs exactly one of card and payment_method")
-        form = {"amount": str(amount), "currency": currency, "confirm": "true",
-                "payment_method_types[]": "card"}  # fmt: skip
+        form = {
+            "amount": str(amount),
+            "currency": currency,
+            "confirm": "true",
+            "payment_method_types[]": "card",
+        }
         if payment_method is not None:
             form["payment_method"] = payment_method
         else:
@@ -61,9 +65,15 @@ class StripeClient:
         number = str(card["number"]) if card is not None else None
         try:
             intent = await send_write_json(
-                self.http, "charge", attempt, "POST", "/v1/payment_intents", data=form,
-                headers={**self._auth, "Idempotency-Key": key}, explain=_card_error,
-            )  # fmt: skip
+                self.http,
+                "charge",
+                attempt,
+                "POST",
+                "/v1/payment_intents",
+                data=form,
+                headers={**self._auth, "Idempotency-Key": key},
+                explain=_card_error,
+            )
         except SourceError as error:
             if number:
                 _scrub(error, number)
@@ -86,9 +96,12 @@ def _card_error(refused: Rejected, response: HttpResponse) -> SourceError | None
     said = f"{code}" + (f" (decline_code={decline})" if decline else "")
     message = f"HTTP {response.status}: {said}: {error.get('message', '')}"
     return Rejected(
-        refused.system, refused.operation, message,
-        status=refused.status, injected_fault=refused.injected_fault,
-    )  # fmt: skip
+        refused.system,
+        refused.operation,
+        message,
+        status=refused.status,
+        injected_fault=refused.injected_fault,
+    )
 
 
 def _scrub(error: BaseException, number: str) -> None:

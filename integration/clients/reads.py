@@ -75,9 +75,14 @@ def build_clients(
     base = settings.mocks_url.rstrip("/")
     creds = settings.credentials
     crm = SalesforceClient(
-        transport, f"{base}/crm", creds, clock=clock, token_ttl_s=settings.crm_token_ttl_s,
-        refresh_margin_s=settings.crm_token_refresh_margin_s, shared_token=crm_token,
-    )  # fmt: skip
+        transport,
+        f"{base}/crm",
+        creds,
+        clock=clock,
+        token_ttl_s=settings.crm_token_ttl_s,
+        refresh_margin_s=settings.crm_token_refresh_margin_s,
+        shared_token=crm_token,
+    )
     return LayerClients(
         crm=crm,
         database=CoreBankingDatabase(settings.database_url, max_workers=database_threads),

@@ -35,19 +35,26 @@ class SlackClient:
     ) -> dict[str, Any]:
         """Slack's answer (``ok``, ``channel`` id, ``ts``, ``message``)."""
         answer = await send_write_json(
-            self.http, "post_message", attempt, "POST", "/api/chat.postMessage",
+            self.http,
+            "post_message",
+            attempt,
+            "POST",
+            "/api/chat.postMessage",
             json={"channel": channel, "text": text},
             headers={**self._auth, "Idempotency-Key": key},
-        )  # fmt: skip
+        )
         if not isinstance(answer, dict) or "ok" not in answer:
             raise self.http.malformed("post_message", attempt, "answer has no ok field")
         if answer["ok"] is not True:
             slug = str(answer.get("error") or "unknown_error")
             kind = SourceUnavailable if slug in RETRYABLE_SLUGS else Rejected
             raise kind(
-                self.system, "post_message", slug,
-                status=attempt.status, injected_fault=attempt.injected_fault,
-            )  # fmt: skip
+                self.system,
+                "post_message",
+                slug,
+                status=attempt.status,
+                injected_fault=attempt.injected_fault,
+            )
         if not answer.get("ts"):
             raise self.http.malformed("post_message", attempt, "posted message has no ts")
         return answer

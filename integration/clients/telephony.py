@@ -49,9 +49,13 @@ class TwilioCallsClient:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be 1..{MAX_PAGE_SIZE}, got {limit}")
         body = await self.http.send_json(
-            "recent_calls", attempt, "GET", self._path, headers=self._auth,
+            "recent_calls",
+            attempt,
+            "GET",
+            self._path,
+            headers=self._auth,
             params={"From": e164, "PageSize": str(limit)},
-        )  # fmt: skip
+        )
         calls = body.get("calls") if isinstance(body, dict) else None
         if not isinstance(calls, list):
             raise self.http.malformed("recent_calls", attempt, "call list has no calls")

@@ -216,9 +216,12 @@ def _read_token(body: Any, default_ttl_s: float, attempt: _TokenAttempt) -> tupl
     value = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(value, str) or not value:
         raise MalformedResponse(
-            "crm", OPERATION, "token response has no access_token",
-            status=attempt.status, injected_fault=attempt.injected_fault,
-        )  # fmt: skip
+            "crm",
+            OPERATION,
+            "token response has no access_token",
+            status=attempt.status,
+            injected_fault=attempt.injected_fault,
+        )
     expires_in = body.get("expires_in")
     try:
         ttl = float(expires_in) if expires_in is not None else default_ttl_s

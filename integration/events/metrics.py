@@ -42,48 +42,68 @@ class Metrics:
         on: dict[str, Any] = {"namespace": namespace, "registry": reg}
         by_system = ["system"]
         self.source_attempts = Counter(
-            "source_attempts", "Attempts at a source system, refusals included",
-            ["system", "operation", "outcome"], **on,
-        )  # fmt: skip
+            "source_attempts",
+            "Attempts at a source system, refusals included",
+            ["system", "operation", "outcome"],
+            **on,
+        )
         self.source_latency = Histogram(
-            "source_latency_seconds", "Time of attempts that reached the source",
-            by_system, buckets=SOURCE_BUCKETS, **on,
-        )  # fmt: skip
+            "source_latency_seconds",
+            "Time of attempts that reached the source",
+            by_system,
+            buckets=SOURCE_BUCKETS,
+            **on,
+        )
         self.breaker_state = Gauge(
-            "breaker_state", "Circuit breaker per system: 0 closed, 1 half-open, 2 open",
-            by_system, multiprocess_mode="livemax", **on,
-        )  # fmt: skip
+            "breaker_state",
+            "Circuit breaker per system: 0 closed, 1 half-open, 2 open",
+            by_system,
+            multiprocess_mode="livemax",
+            **on,
+        )
         self.cache_hits = Counter(
-            "cache_hits", "Answers served from the last good value instead of the source",
-            by_system, **on,
-        )  # fmt: skip
+            "cache_hits",
+            "Answers served from the last good value instead of the source",
+            by_system,
+            **on,
+        )
         self.hedges = Counter(
             "source_hedges", "Hedged (parallel second) attempts started", by_system, **on
         )
         self.lookups = Counter(
-            "lookups", "Caller lookups by the recommendation given to the agent",
-            ["recommendation"], **on,
-        )  # fmt: skip
+            "lookups",
+            "Caller lookups by the recommendation given to the agent",
+            ["recommendation"],
+            **on,
+        )
         self.lookup_latency = Histogram(
-            "lookup_latency_seconds", "Caller lookup time, start to caller view",
-            buckets=LOOKUP_BUCKETS, **on,
-        )  # fmt: skip
+            "lookup_latency_seconds",
+            "Caller lookup time, start to caller view",
+            buckets=LOOKUP_BUCKETS,
+            **on,
+        )
         self.lookups_past_deadline = Counter(
             "lookups_past_deadline", "Lookups that answered after their deadline", **on
         )
         self.refusals = Counter(
-            "admission_refusals", "Call starts turned away at once because the worker was too "
+            "admission_refusals",
+            "Call starts turned away at once because the worker was too "
             "busy to answer them in time, by route and reason (queue, limit)",
-            ["route", "reason"], **on,
-        )  # fmt: skip
+            ["route", "reason"],
+            **on,
+        )
         self.admission_limit = Gauge(
-            "admission_limit", "Call starts the workers would take in flight now (summed)",
-            multiprocess_mode="livesum", **on,
-        )  # fmt: skip
+            "admission_limit",
+            "Call starts the workers would take in flight now (summed)",
+            multiprocess_mode="livesum",
+            **on,
+        )
         self.loop_lag = Gauge(
-            "event_loop_lag_seconds", "How late the busiest worker's event loop runs",
-            multiprocess_mode="livemax", **on,
-        )  # fmt: skip
+            "event_loop_lag_seconds",
+            "How late the busiest worker's event loop runs",
+            multiprocess_mode="livemax",
+            **on,
+        )
         self.calls_in_flight = Gauge(
             "calls_in_flight",
             "Calls started and not yet ended",

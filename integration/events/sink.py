@@ -68,9 +68,13 @@ class EventSink:
         if reason is not None:
             detail["because"] = reason
         return self.emit(
-            "cache", call_id=call_id, system=system, operation=operation, cache_hit=True,
+            "cache",
+            call_id=call_id,
+            system=system,
+            operation=operation,
+            cache_hit=True,
             detail=detail,
-        )  # fmt: skip
+        )
 
     def emit(self, kind: str, **fields: Any) -> Event:
         """Any other happening: ``emit("tool", call_id=..., operation="book", outcome="ok")``."""

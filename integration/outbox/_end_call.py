@@ -80,8 +80,14 @@ def end_call(
             if found is not None:
                 return found
             now = clock()
-            ended = {"call_id": call_id, "phone": phone, "customer_id": customer_id,
-                     "fingerprint": fingerprint, "outcome": outcome, "ended_at": now}  # fmt: skip
+            ended = {
+                "call_id": call_id,
+                "phone": phone,
+                "customer_id": customer_id,
+                "fingerprint": fingerprint,
+                "outcome": outcome,
+                "ended_at": now,
+            }
             if stored is not None:  # live: its tools wrote during the conversation
                 # Compare-and-set on the marker: where the database lets two ends get here,
                 # only one turns it, and the other reads the winner's effects.
@@ -128,10 +134,17 @@ def add_effects(
         payloads = _checked(call_id, specs, manual, earlier=existing)
         now = clock()
         if stored is None:
-            _INSERT_CALL.count(conn, {
-                "call_id": call_id, "phone": phone, "customer_id": customer_id,
-                "fingerprint": LIVE, "outcome": "{}", "ended_at": now,
-            })  # fmt: skip
+            _INSERT_CALL.count(
+                conn,
+                {
+                    "call_id": call_id,
+                    "phone": phone,
+                    "customer_id": customer_id,
+                    "fingerprint": LIVE,
+                    "outcome": "{}",
+                    "ended_at": now,
+                },
+            )
         else:
             _refuse_taken(conn, call_id, specs, manual)
         ids = _insert(conn, call_id, specs, payloads, manual, now, earlier=existing, lease=lease)
@@ -157,12 +170,21 @@ def _insert(
     new: list[int] = []
     for spec, payload in zip(specs, payloads, strict=True):
         owner, until = (lease[0], now + lease[1]) if lease and not spec.depends_on else (None, None)
-        inserted = _INSERT_EFFECT.one(conn, {
-            "call_id": call_id, "name": spec.name, "system": spec.system, "kind": spec.kind,
-            "payload": payload, "depends_on": json.dumps(list(spec.depends_on)),
-            "idempotency_key": idempotency_key(call_id, spec.name), "created_at": now,
-            "lease_owner": owner, "lease_until": until,
-        })  # fmt: skip
+        inserted = _INSERT_EFFECT.one(
+            conn,
+            {
+                "call_id": call_id,
+                "name": spec.name,
+                "system": spec.system,
+                "kind": spec.kind,
+                "payload": payload,
+                "depends_on": json.dumps(list(spec.depends_on)),
+                "idempotency_key": idempotency_key(call_id, spec.name),
+                "created_at": now,
+                "lease_owner": owner,
+                "lease_until": until,
+            },
+        )
         ids[spec.name] = int(inserted[0])
         new.append(ids[spec.name])
     edges = [
@@ -173,11 +195,18 @@ def _insert(
     if edges:
         _INSERT_EDGE.many(conn, edges)
     if manual is not None:
-        _INSERT_MANUAL.count(conn, {
-            "call_id": call_id, "token": manual.token, "last4": manual.last4,
-            "brand": manual.brand, "amount": manual.amount, "currency": manual.currency,
-            "created_at": now,
-        })  # fmt: skip
+        _INSERT_MANUAL.count(
+            conn,
+            {
+                "call_id": call_id,
+                "token": manual.token,
+                "last4": manual.last4,
+                "brand": manual.brand,
+                "amount": manual.amount,
+                "currency": manual.currency,
+                "created_at": now,
+            },
+        )
     return new
 
 
@@ -219,10 +248,12 @@ _INSERT_MANUAL = Sql("""
 """)
 # By how many ids: a tool writes one to three effects at a time.
 _EFFECTS_BY_ID = {
-    n: Sql(f"SELECT {EFFECT_SELECT} FROM outbox_effects WHERE id IN "
-           f"({', '.join(f':id{i}' for i in range(n))}) ORDER BY id")
+    n: Sql(
+        f"SELECT {EFFECT_SELECT} FROM outbox_effects WHERE id IN "
+        f"({', '.join(f':id{i}' for i in range(n))}) ORDER BY id"
+    )
     for n in range(1, 33)
-}  # fmt: skip
+}
 
 
 def _ids(ids: Sequence[int]) -> dict[str, int]:

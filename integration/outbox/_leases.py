@@ -85,10 +85,13 @@ _TAKE = (
 # rows just written carry this owner and this lease's end.
 _TAKEN = (
     select(effects)
-    .where(_e.id.in_(bindparam("ids", expanding=True)), _e.lease_owner == bindparam("owner"),
-           _e.lease_until == bindparam("until"))
+    .where(
+        _e.id.in_(bindparam("ids", expanding=True)),
+        _e.lease_owner == bindparam("owner"),
+        _e.lease_until == bindparam("until"),
+    )
     .order_by(_e.id)
-)  # fmt: skip
+)
 
 
 # -- claiming and verdicts ------------------------------------------------------------------
@@ -173,9 +176,12 @@ def mark_dead(
     if reason not in DEAD_REASONS:
         raise ValueError(f"dead reason must be one of {DEAD_REASONS}, not {reason!r}")
     values: dict[str, Any] = {
-        "status": "dead", "dead_reason": reason, "last_error": error,
-        "next_attempt_at": None, **_NO_LEASE,
-    }  # fmt: skip
+        "status": "dead",
+        "dead_reason": reason,
+        "last_error": error,
+        "next_attempt_at": None,
+        **_NO_LEASE,
+    }
     if count_attempt:
         values["attempts"] = _e.attempts + 1
     with db.write() as conn:
@@ -192,11 +198,16 @@ def mark_dead(
             children = _dependents(conn, frontier, _e.status == "pending")
             if children:
                 conn.execute(
-                    update(effects).where(_e.id.in_(children)).values(
-                        status="dead", dead_reason="dependency_dead", last_error=why,
-                        next_attempt_at=None, **_NO_LEASE,
+                    update(effects)
+                    .where(_e.id.in_(children))
+                    .values(
+                        status="dead",
+                        dead_reason="dependency_dead",
+                        last_error=why,
+                        next_attempt_at=None,
+                        **_NO_LEASE,
                     )
-                )  # fmt: skip
+                )
             dead += children
             frontier = children
         return dead
@@ -248,29 +259,41 @@ def supersede(db: Database, effect_id: int) -> bool:
     not dead."""
     with db.write() as conn:
         done = conn.execute(
-            update(effects).where(_e.id == effect_id, _e.status == "dead")
+            update(effects)
+            .where(_e.id == effect_id, _e.status == "dead")
             .values(dead_reason="superseded")
-        )  # fmt: skip
+        )
         return bool(done.rowcount)
 
 
 def replay_system(db: Database, clock: Clock, system: str) -> list[int]:
     with db.write() as conn:
-        roots = conn.execute(
-            select(_e.id).where(_e.system == system, _e.status == "dead",
-                                _e.dead_reason.not_in(("dependency_dead", "superseded")))
-            .order_by(_e.id)
-        ).scalars().all()  # fmt: skip
+        roots = (
+            conn.execute(
+                select(_e.id)
+                .where(
+                    _e.system == system,
+                    _e.status == "dead",
+                    _e.dead_reason.not_in(("dependency_dead", "superseded")),
+                )
+                .order_by(_e.id)
+            )
+            .scalars()
+            .all()
+        )
         revived = _revive(conn, clock(), list(roots))
         # Casualties in this system whose own failed dependency was replayed before.
         orphans = [
             i
             for i in conn.execute(
-                select(_e.id).where(_e.system == system, _e.dead_reason == "dependency_dead",
-                                    _e.status == "dead").order_by(_e.id)
+                select(_e.id)
+                .where(
+                    _e.system == system, _e.dead_reason == "dependency_dead", _e.status == "dead"
+                )
+                .order_by(_e.id)
             ).scalars()
             if not _has_dead_dependency(conn, i)
-        ]  # fmt: skip
+        ]
         return revived + _revive(conn, clock(), orphans)
 
 
@@ -281,10 +304,12 @@ def _revive(conn: Connection, now: float, roots: list[int]) -> list[int]:
     frontier = roots
     while frontier:
         conn.execute(
-            update(effects).where(_e.id.in_(frontier), _e.status == "dead").values(
+            update(effects)
+            .where(_e.id.in_(frontier), _e.status == "dead")
+            .values(
                 status="pending", attempts=0, next_attempt_at=now, dead_reason=None, **_NO_LEASE
             )
-        )  # fmt: skip
+        )
         revived += frontier
         casualties = _dependents(
             conn, frontier, and_(_e.status == "dead", _e.dead_reason == "dependency_dead")

@@ -92,9 +92,14 @@ async def _insert_event(
 ) -> dict[str, Any]:
     start, end, summary = _need("calendar", payload, "start", "end", "summary")
     event = await ctx.clients.calendar.insert_event(
-        attempt, calendar_id=str(payload.get("calendar_id") or "primary"), start=start,
-        end=end, summary=str(summary), attendee_email=payload.get("attendee_email"), key=key,
-    )  # fmt: skip
+        attempt,
+        calendar_id=str(payload.get("calendar_id") or "primary"),
+        start=start,
+        end=end,
+        summary=str(summary),
+        attendee_email=payload.get("attendee_email"),
+        key=key,
+    )
     # A confirmation text quotes ${booking.start}: the time itself, not Google's object.
     begins = event.get("start")
     when = (begins.get("dateTime") or begins.get("date")) if isinstance(begins, dict) else begins
@@ -167,10 +172,14 @@ async def _charge(
     if card is not None and any(card.get(name) in (None, "") for name in _CARD_FIELDS):
         raise Rejected("payments", "payload", "the sealed card opened without all its fields")
     intent = await ctx.clients.payments.charge(
-        attempt, amount=amount, currency=str(currency), key=key, card=card,
+        attempt,
+        amount=amount,
+        currency=str(currency),
+        key=key,
+        card=card,
         payment_method=str(method) if method else None,
         metadata={str(k): str(v) for k, v in metadata.items()},
-    )  # fmt: skip
+    )
     return {"id": intent["id"], "status": intent.get("status"), "last4": payload.get("last4")}
 
 
@@ -182,17 +191,19 @@ async def _advance_stage(
     return {"application_id": moved.get("application_id", application_id), "stage": moved["stage"]}
 
 
-DELIVERIES: Mapping[str, Delivery] = MappingProxyType({
-    "crm.update_lead": _update_lead,
-    "crm.create_task": _create_task,
-    "calendar.insert_event": _insert_event,
-    "messaging.send": _send_message,
-    "email.send": _send_email,
-    "slack.post_message": _post_slack,
-    "analytics.track": _track,
-    "payments.charge": _charge,
-    "loans.advance_stage": _advance_stage,
-})  # fmt: skip
+DELIVERIES: Mapping[str, Delivery] = MappingProxyType(
+    {
+        "crm.update_lead": _update_lead,
+        "crm.create_task": _create_task,
+        "calendar.insert_event": _insert_event,
+        "messaging.send": _send_message,
+        "email.send": _send_email,
+        "slack.post_message": _post_slack,
+        "analytics.track": _track,
+        "payments.charge": _charge,
+        "loans.advance_stage": _advance_stage,
+    }
+)
 
 
 def _link_carrier_id(conn: Connection, row: EffectRow, result: dict[str, Any], now: float) -> None:
@@ -212,21 +223,25 @@ def _drop_card(conn: Connection, row: EffectRow, result: dict[str, Any], now: fl
         _UNSEAL.count(conn, {"payload": unsealed, "id": row.id})
 
 
-AFTER_DELIVERY: Mapping[str, AfterDelivery] = MappingProxyType({
-    "messaging.send": _link_carrier_id,
-    "payments.charge": _drop_card,
-})  # fmt: skip
+AFTER_DELIVERY: Mapping[str, AfterDelivery] = MappingProxyType(
+    {
+        "messaging.send": _link_carrier_id,
+        "payments.charge": _drop_card,
+    }
+)
 
 # Every kind is "<system>.<operation>"; spelled out so a kind that breaks the pattern would
 # have to be added here on purpose.
-SYSTEM_OF_KIND: Mapping[str, str] = MappingProxyType({
-    "crm.update_lead": "crm",
-    "crm.create_task": "crm",
-    "calendar.insert_event": "calendar",
-    "messaging.send": "messaging",
-    "email.send": "email",
-    "slack.post_message": "slack",
-    "analytics.track": "analytics",
-    "payments.charge": "payments",
-    "loans.advance_stage": "loans",
-})  # fmt: skip
+SYSTEM_OF_KIND: Mapping[str, str] = MappingProxyType(
+    {
+        "crm.update_lead": "crm",
+        "crm.create_task": "crm",
+        "calendar.insert_event": "calendar",
+        "messaging.send": "messaging",
+        "email.send": "email",
+        "slack.post_message": "slack",
+        "analytics.track": "analytics",
+        "payments.charge": "payments",
+        "loans.advance_stage": "loans",
+    }
+)

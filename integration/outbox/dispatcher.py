@@ -413,10 +413,18 @@ class Dispatcher:
             log.warning("effect %d was delivered after its lease moved on", row.id)
             return
         attempts = row.attempts + 1
-        self._verdict(replace(
-            row, status="delivered", attempts=attempts, result=result,
-            delivered_at=self._wall(), next_attempt_at=None, lease_owner=None, lease_until=None,
-        ))  # fmt: skip
+        self._verdict(
+            replace(
+                row,
+                status="delivered",
+                attempts=attempts,
+                result=result,
+                delivered_at=self._wall(),
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
         self.delivered += 1
         self._recent.append((self._wall() - row.created_at, attempts))
         if self._metrics is not None:
@@ -429,8 +437,11 @@ class Dispatcher:
         await self.store.mark_retry(
             row.id, self.owner, error=error, next_attempt_at=next_at, count_attempt=False
         )
-        self._verdict(replace(row, last_error=error, next_attempt_at=next_at,
-                              lease_owner=None, lease_until=None))  # fmt: skip
+        self._verdict(
+            replace(
+                row, last_error=error, next_attempt_at=next_at, lease_owner=None, lease_until=None
+            )
+        )
         self._emit(row, refused.reason, row.attempts, None, status="waiting")
 
     async def _retry_or_dead(self, row: EffectRow, error: BaseException, message: str) -> None:
@@ -451,9 +462,15 @@ class Dispatcher:
             return
         await self.store.mark_retry(row.id, self.owner, error=message, next_attempt_at=next_at)
         self._verdict(
-            replace(row, attempts=attempts, last_error=message, next_attempt_at=next_at,
-                    lease_owner=None, lease_until=None)
-        )  # fmt: skip
+            replace(
+                row,
+                attempts=attempts,
+                last_error=message,
+                next_attempt_at=next_at,
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
         self._emit(
             row, reason, attempts, None, status="retry", next_attempt_in_s=round(delay or 0.0, 3)
         )
@@ -468,15 +485,35 @@ class Dispatcher:
         if not dead:
             return
         self._verdict(
-            replace(row, status="dead", dead_reason=reason, last_error=message,
-                    attempts=attempts if sent else row.attempts, next_attempt_at=None,
-                    lease_owner=None, lease_until=None),
+            replace(
+                row,
+                status="dead",
+                dead_reason=reason,
+                last_error=message,
+                attempts=attempts if sent else row.attempts,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_until=None,
+            ),
             *dead,
-        )  # fmt: skip
-        log.warning("effect %d (%s of call %s) is a dead letter: %s: %s",
-                    row.id, row.kind, row.call_id, reason, message)  # fmt: skip
-        self._emit(row, reason, attempts, None, status="dead", error=message,
-                   cascaded=[i for i in dead if i != row.id])  # fmt: skip
+        )
+        log.warning(
+            "effect %d (%s of call %s) is a dead letter: %s: %s",
+            row.id,
+            row.kind,
+            row.call_id,
+            reason,
+            message,
+        )
+        self._emit(
+            row,
+            reason,
+            attempts,
+            None,
+            status="dead",
+            error=message,
+            cascaded=[i for i in dead if i != row.id],
+        )
 
     def _emit(
         self, row: EffectRow, outcome: str, attempts: int, latency_ms: float | None, **detail: Any
@@ -485,10 +522,15 @@ class Dispatcher:
             return
         try:
             self._on_event(
-                "outbox", call_id=row.call_id, system=row.system, operation=row.kind,
-                attempt=attempts, latency_ms=latency_ms, outcome=outcome,
+                "outbox",
+                call_id=row.call_id,
+                system=row.system,
+                operation=row.kind,
+                attempt=attempts,
+                latency_ms=latency_ms,
+                outcome=outcome,
                 detail={"effect_id": row.id, "effect": row.name, **detail},
-            )  # fmt: skip
+            )
         except Exception:
             log.exception("outbox event observer failed")
 

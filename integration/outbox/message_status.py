@@ -23,14 +23,21 @@ __all__ = ["FINAL_STATUSES", "MESSAGE_STATUSES", "STATUS_RANK", "Verdict", "judg
 
 Verdict = Literal["advanced", "duplicate", "out_of_order"]
 
-STATUS_RANK = MappingProxyType({
-    "accepted": 0, "scheduled": 0,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "partially_delivered": 4,
-    "read": 5,
-})  # fmt: skip
+STATUS_RANK = MappingProxyType(
+    {
+        "accepted": 0,
+        "scheduled": 0,
+        "queued": 1,
+        "sending": 2,
+        "sent": 3,
+        "delivered": 4,
+        "undelivered": 4,
+        "failed": 4,
+        "canceled": 4,
+        "partially_delivered": 4,
+        "read": 5,
+    }
+)
 MESSAGE_STATUSES = frozenset(STATUS_RANK)
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank >= 4)
 _NOT_DELIVERED = frozenset({"undelivered", "failed", "canceled"})

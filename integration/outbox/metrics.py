@@ -38,38 +38,52 @@ class OutboxMetrics:
             "outbox_delivered", "Effects delivered by this process", by_system, **on
         )
         self.delivery_latency = Histogram(
-            "outbox_delivery_latency_seconds", "From the call's end to the effect applied",
-            by_system, buckets=DELIVERY_BUCKETS, **on,
-        )  # fmt: skip
+            "outbox_delivery_latency_seconds",
+            "From the call's end to the effect applied",
+            by_system,
+            buckets=DELIVERY_BUCKETS,
+            **on,
+        )
         self.attempts = Histogram(
-            "outbox_attempts_per_delivery", "Delivery attempts an effect took",
-            by_system, buckets=ATTEMPT_BUCKETS, **on,
-        )  # fmt: skip
+            "outbox_attempts_per_delivery",
+            "Delivery attempts an effect took",
+            by_system,
+            buckets=ATTEMPT_BUCKETS,
+            **on,
+        )
         self.retries = Counter(
-            "outbox_retries", "Delivery attempts that failed and were rescheduled",
-            ["system", "reason"], **on,
-        )  # fmt: skip
+            "outbox_retries",
+            "Delivery attempts that failed and were rescheduled",
+            ["system", "reason"],
+            **on,
+        )
 
         # Twilio's message status callbacks (integration/service/webhook_routes.py).
         self.callbacks_received = Counter(
-            "message_status_callbacks", "Signed, well-formed status callbacks, by status",
-            ["status"], **on,
-        )  # fmt: skip
+            "message_status_callbacks",
+            "Signed, well-formed status callbacks, by status",
+            ["status"],
+            **on,
+        )
         self.callbacks_duplicated = Counter(
             "message_status_callbacks_duplicated", "Callbacks for a status already recorded", **on
         )
         self.callbacks_out_of_order = Counter(
             "message_status_callbacks_out_of_order",
-            "Callbacks behind the recorded status (ignored: status never moves back)", **on,
-        )  # fmt: skip
+            "Callbacks behind the recorded status (ignored: status never moves back)",
+            **on,
+        )
         self.callbacks_unmatched = Counter(
             "message_status_callbacks_unmatched",
-            "Callbacks for a message no delivered effect has sent (yet)", **on,
-        )  # fmt: skip
+            "Callbacks for a message no delivered effect has sent (yet)",
+            **on,
+        )
         self.callbacks_refused = Counter(
             "message_status_callbacks_refused",
-            "Callbacks refused: bad_signature (403) or bad_request (400)", ["reason"], **on,
-        )  # fmt: skip
+            "Callbacks refused: bad_signature (403) or bad_request (400)",
+            ["reason"],
+            **on,
+        )
 
     def observe_callback(self, status: str, verdict: str, matched: bool) -> None:
         self.callbacks_received.labels(status).inc()

@@ -127,8 +127,13 @@ def plan_effects(
 
 
 # Which part of the outcome a payload's free text came from, to name it in an error.
-_FIELD_OF = {"lead": "lead", "booking": "booking.summary", "slack": "slack.text",
-             "callback": "callback.reason", "call_log": "summary"}  # fmt: skip
+_FIELD_OF = {
+    "lead": "lead",
+    "booking": "booking.summary",
+    "slack": "slack.text",
+    "callback": "callback.reason",
+    "call_log": "summary",
+}
 
 
 def _field_of(name: str) -> str:

@@ -112,8 +112,16 @@ class MessageReceipts:
 
 # Statements the driver runs as they are (``store.sql``): every text brings two or three
 # callbacks, and through SQLAlchemy each statement cost several times its SQL.
-_STATUS_COLUMNS = ("message_sid", "effect_id", "status", "error_code", "seen", "callbacks",
-                   "duplicates", "out_of_order")  # fmt: skip
+_STATUS_COLUMNS = (
+    "message_sid",
+    "effect_id",
+    "status",
+    "error_code",
+    "seen",
+    "callbacks",
+    "duplicates",
+    "out_of_order",
+)
 _SELECT = (
     "SELECT m.{}, e.call_id FROM outbox_message_status m "
     "LEFT JOIN outbox_effects e ON e.id = m.effect_id WHERE m.message_sid = :sid"
@@ -155,21 +163,35 @@ def _apply(
 ) -> Receipt:
     row = _FIND["postgres" if db.is_postgres else "sqlite"].one(conn, {"sid": sid})
     if row is None:
-        _INSERT.count(conn, {"sid": sid, "effect_id": None, "status": status,
-                             "error_code": error_code, "seen": json.dumps([status]),
-                             "callbacks": 1, "now": now})  # fmt: skip
+        _INSERT.count(
+            conn,
+            {
+                "sid": sid,
+                "effect_id": None,
+                "status": status,
+                "error_code": error_code,
+                "seen": json.dumps([status]),
+                "callbacks": 1,
+                "now": now,
+            },
+        )
         return Receipt(sid, status, "advanced", None)
     _, effect_id, recorded, recorded_error, seen_json, _, _, _, call_id = row
     seen: list[str] = json.loads(seen_json)
     verdict = judge(recorded, seen, status)
     advanced = verdict == "advanced"
-    _UPDATE.count(conn, {
-        "sid": sid, "now": now, "duplicate": int(verdict == "duplicate"),
-        "late": int(verdict == "out_of_order"),
-        "seen": seen_json if verdict == "duplicate" else json.dumps([*seen, status]),
-        "status": status if advanced else recorded,
-        "error_code": error_code if advanced else recorded_error,
-    })  # fmt: skip
+    _UPDATE.count(
+        conn,
+        {
+            "sid": sid,
+            "now": now,
+            "duplicate": int(verdict == "duplicate"),
+            "late": int(verdict == "out_of_order"),
+            "seen": seen_json if verdict == "duplicate" else json.dumps([*seen, status]),
+            "status": status if advanced else recorded,
+            "error_code": error_code if advanced else recorded_error,
+        },
+    )
     return Receipt(sid, status if advanced else recorded, verdict, effect_id, call_id)
 
 
@@ -182,9 +204,18 @@ def link(conn: Connection, sid: str, effect_id: int, now: float) -> None:
         # A savepoint: on a database with several writers a callback may insert the row
         # between the update and this insert, and that must not undo the verdict around it.
         with conn.begin_nested():
-            _INSERT.count(conn, {"sid": sid, "effect_id": effect_id, "status": None,
-                                 "error_code": None, "seen": "[]", "callbacks": 0,
-                                 "now": now})  # fmt: skip
+            _INSERT.count(
+                conn,
+                {
+                    "sid": sid,
+                    "effect_id": effect_id,
+                    "status": None,
+                    "error_code": None,
+                    "seen": "[]",
+                    "callbacks": 0,
+                    "now": now,
+                },
+            )
     except key_errors(conn.dialect.name):
         _LINK.count(conn, {"effect_id": effect_id, "sid": sid})
 

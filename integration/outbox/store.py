@@ -89,9 +89,19 @@ class OutboxStore:
         dispatcher as they are written; ``with_it``, more the caller writes in the same
         transaction when the call ends now (the call's own record, marked ended)."""
         created, conflict, rows, manual = await self._write(
-            _end_call.end_call, self._wall, call_id, phone, customer_id, fingerprint,
-            outcome_json, tuple(effects), manual_payment, lease, with_it, durable=True,
-        )  # fmt: skip
+            _end_call.end_call,
+            self._wall,
+            call_id,
+            phone,
+            customer_id,
+            fingerprint,
+            outcome_json,
+            tuple(effects),
+            manual_payment,
+            lease,
+            with_it,
+            durable=True,
+        )
         return EndResult(created, conflict, rows, manual)
 
     async def add_effects(
@@ -108,9 +118,16 @@ class OutboxStore:
         if need be; ``end_call`` adds to it later). CallEnded after the end, ValueError for
         a name already used, InvalidInput (``payment``) for a second manual card."""
         return await self._write(
-            _end_call.add_effects, self._wall, call_id, phone, customer_id, tuple(effects),
-            manual_payment, lease, durable=True,
-        )  # fmt: skip
+            _end_call.add_effects,
+            self._wall,
+            call_id,
+            phone,
+            customer_id,
+            tuple(effects),
+            manual_payment,
+            lease,
+            durable=True,
+        )
 
     async def due_counts(self) -> dict[str, int]:
         """Per system, how many effects could be claimed now."""

@@ -129,10 +129,11 @@ class OutboxPolicy(_Policy):
         max_attempts=20, base_ms=500, cap_ms=60_000, max_retry_after_s=300
     )
     max_age_s: float = Field(
-        default=24 * 3600, gt=0,
+        default=24 * 3600,
+        gt=0,
         description="older undelivered effects go to the dead letters (vendors keep "
         "idempotency keys about this long: Stripe 24 h)",
-    )  # fmt: skip
+    )
     lease_s: float = Field(
         default=30, gt=0, description="a claimed effect is another dispatcher's after this"
     )
@@ -147,24 +148,29 @@ class AdmissionPolicy(_Policy):
     already under way are always served: the headroom this keeps is theirs."""
 
     max_queue_ms: float = Field(
-        default=100, gt=0,
+        default=100,
+        gt=0,
         description="refuse new calls while the event loop runs this late (the wait a new "
         "request would have before being looked at)",
-    )  # fmt: skip
+    )
     target_lag_ms: float = Field(
         default=10, gt=0, description="while the loop is always this late, the limit shrinks"
     )
     late_fraction: float = Field(
-        default=1.2, gt=0, le=2,
+        default=1.2,
+        gt=0,
+        le=2,
         description="while the starts of a window are answered after this share of their "
         "deadline on median, the limit shrinks (a lookup stops at its deadline whatever "
         "its sources do: only queueing in the worker makes it much later than that)",
-    )  # fmt: skip
+    )
     max_wait_ms: float = Field(
-        default=40, ge=0, le=1000,
+        default=40,
+        ge=0,
+        le=1000,
         description="a start that finds the limit reached waits this long for a slot at most "
         "(spent out of its deadline), then is refused; 0: refused at once",
-    )  # fmt: skip
+    )
     initial_limit: int = Field(default=24, ge=1, description="call starts in flight at first")
     min_limit: int = Field(default=4, ge=1)
     max_limit: int = Field(default=512, ge=1)
@@ -204,13 +210,16 @@ class PolicyBook(_Policy):
             if limit is None:
                 return policy
             requests = max(1, limit.requests // workers)
-            return policy.model_copy(update={"rate_limit": limit.model_copy(
-                update={"requests": requests})})  # fmt: skip
+            return policy.model_copy(
+                update={"rate_limit": limit.model_copy(update={"requests": requests})}
+            )
 
-        return self.model_copy(update={
-            "defaults": share(self.defaults),
-            "systems": {name: share(p) for name, p in self.systems.items()},
-        })  # fmt: skip
+        return self.model_copy(
+            update={
+                "defaults": share(self.defaults),
+                "systems": {name: share(p) for name, p in self.systems.items()},
+            }
+        )
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> PolicyBook:

@@ -173,8 +173,9 @@ class Database:
         API acknowledges (on SQLite, its batch waits for the disk at ``synchronous``)."""
         if not self._workers:
             raise RuntimeError(f"the {self.name} database is used before start()")
-        return await self._enqueue(self._writes if self.is_sqlite else self._jobs, fn, args,
-                                   durable)  # fmt: skip
+        return await self._enqueue(
+            self._writes if self.is_sqlite else self._jobs, fn, args, durable
+        )
 
     async def _opened(self) -> Engine:
         """The engine, opened by the database's own threads."""

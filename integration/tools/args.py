@@ -108,9 +108,11 @@ class TakePaymentArgs(_Args):
     exp_month: int | None = Field(None, ge=1, le=12, description="card expiry month, 1-12")
     exp_year: int | None = Field(None, ge=2000, le=2100, description="card expiry year, e.g. 2030")
     payment_method: str | None = Field(
-        None, pattern=r"^pm_[A-Za-z0-9_]+$", max_length=100,
+        None,
+        pattern=r"^pm_[A-Za-z0-9_]+$",
+        max_length=100,
         description="a saved payment method instead of a card (pm_...)",
-    )  # fmt: skip
+    )
 
     @field_validator("card_number")
     @classmethod
@@ -146,24 +148,28 @@ class UpdateLeadArgs(_Args):
         ..., description="the lead's new status"
     )
     lead_id: str | None = Field(
-        None, min_length=1, max_length=40,
+        None,
+        min_length=1,
+        max_length=40,
         description="the lead to update (default: the caller's most recent open lead)",
-    )  # fmt: skip
+    )
 
 
 class SendConfirmationArgs(_Args):
     channel: Literal["sms", "whatsapp", "email"] = "sms"
     to: str | None = Field(
-        None, min_length=1, max_length=254,
+        None,
+        min_length=1,
+        max_length=254,
         description="phone number or email address (default: the caller's own)",
-    )  # fmt: skip
-    text: FreeText | None = Field(
-        None, min_length=1, max_length=1600,
-        description="the message (default: a confirmation of what was arranged on this call)",
-    )  # fmt: skip
-    subject: FreeText | None = Field(
-        None, min_length=1, max_length=200, description="email only"
     )
+    text: FreeText | None = Field(
+        None,
+        min_length=1,
+        max_length=1600,
+        description="the message (default: a confirmation of what was arranged on this call)",
+    )
+    subject: FreeText | None = Field(None, min_length=1, max_length=200, description="email only")
 
     @model_validator(mode="after")
     def _fits_channel(self) -> SendConfirmationArgs:

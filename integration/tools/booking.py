@@ -57,14 +57,24 @@ async def book_appointment(ctx: ToolContext, args: BookAppointmentArgs) -> Outco
         return _taken(ctx, args, busy, now, {"slot": slot}, requested, just_now=False)
 
     booking = EffectSpec(
-        ctx.name("booking"), "calendar", "calendar.insert_event",
-        {"calendar_id": args.calendar_id, "start": start.isoformat(), "end": end.isoformat(),
-         "summary": args.topic, "attendee_email": _attendee(ctx, args)},
-    )  # fmt: skip
+        ctx.name("booking"),
+        "calendar",
+        "calendar.insert_event",
+        {
+            "calendar_id": args.calendar_id,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "summary": args.topic,
+            "attendee_email": _attendee(ctx, args),
+        },
+    )
     task = EffectSpec(
-        ctx.name("booking_task"), "crm", "crm.create_task",
-        {"fields": _task(ctx, args, start)}, depends_on=(booking.name,),
-    )  # fmt: skip
+        ctx.name("booking_task"),
+        "crm",
+        "crm.create_task",
+        {"fields": _task(ctx, args, start)},
+        depends_on=(booking.name,),
+    )
     rows = await ctx.write([booking, task])
     row = await ctx.settle(rows[0])
     provenance = {"slot": slot, "booking": source_of(row)}
@@ -126,9 +136,11 @@ def _taken(
     length = timedelta(minutes=args.duration_minutes)
     other = next_free(busy, args.start, length, args.start + _SEARCH)
     when = spoken_time(args.start, now)
-    opening = f"I'm sorry, {when} has just been taken." if just_now else (
-        f"I'm sorry, {when} is already taken."
-    )  # fmt: skip
+    opening = (
+        f"I'm sorry, {when} has just been taken."
+        if just_now
+        else (f"I'm sorry, {when} is already taken.")
+    )
     data: dict[str, Any] = {**requested, "booked": False, "available": False}
     if other is None:
         data["alternative"] = None

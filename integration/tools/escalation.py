@@ -57,11 +57,16 @@ def what_failed(view: dict[str, Any], tools: list[dict[str, Any]]) -> list[dict[
     for name in FIELDS:
         provenance = (view.get(name) or {}).get("provenance") or {}
         if provenance.get("status", "live") != "live":
-            failed.append({
-                "source": "caller_view", "field": name, "status": provenance.get("status"),
-                "system": provenance.get("system"), "reason": provenance.get("reason"),
-                "age_s": provenance.get("age_s"),
-            })  # fmt: skip
+            failed.append(
+                {
+                    "source": "caller_view",
+                    "field": name,
+                    "status": provenance.get("status"),
+                    "system": provenance.get("system"),
+                    "reason": provenance.get("reason"),
+                    "age_s": provenance.get("age_s"),
+                }
+            )
     for result in tools:
         if result.get("status") == "ok":
             continue
@@ -70,9 +75,14 @@ def what_failed(view: dict[str, Any], tools: list[dict[str, Any]]) -> list[dict[
             for field, source in (result.get("provenance") or {}).items()
             if source.get("status") != "live"
         }
-        failed.append({
-            "source": "tool", "tool": result.get("tool"), "status": result.get("status"),
-            "said": result.get("say"), "reasons": reasons,
-            "cancelled": bool((result.get("data") or {}).get("cancelled")),
-        })  # fmt: skip
+        failed.append(
+            {
+                "source": "tool",
+                "tool": result.get("tool"),
+                "status": result.get("status"),
+                "said": result.get("say"),
+                "reasons": reasons,
+                "cancelled": bool((result.get("data") or {}).get("cancelled")),
+            }
+        )
     return failed

@@ -42,11 +42,18 @@ async def take_payment(ctx: ToolContext, args: TakePaymentArgs) -> Outcome:
         return await _manual(ctx, args, card, trouble)
     sealed = ctx.deps.vault.seal(card) if card is not None else None
     charge = EffectSpec(
-        ctx.name("payment"), _SYSTEM, "payments.charge",
-        {"amount": args.amount_cents, "currency": args.currency,
-         "card_sealed": sealed.token if sealed else None, "payment_method": args.payment_method,
-         "last4": sealed.last4 if sealed else None, "metadata": {"call_id": ctx.call_id}},
-    )  # fmt: skip
+        ctx.name("payment"),
+        _SYSTEM,
+        "payments.charge",
+        {
+            "amount": args.amount_cents,
+            "currency": args.currency,
+            "card_sealed": sealed.token if sealed else None,
+            "payment_method": args.payment_method,
+            "last4": sealed.last4 if sealed else None,
+            "metadata": {"call_id": ctx.call_id},
+        },
+    )
     [row] = await ctx.write([charge])
     row = await ctx.settle(row)
     amount = money(args.amount_cents, args.currency)
@@ -56,9 +63,11 @@ async def take_payment(ctx: ToolContext, args: TakePaymentArgs) -> Outcome:
         data.update(paid=True, payment_id=result.get("id"))
         source = FieldSource(status="live", system=_SYSTEM)
         return Outcome(
-            "ok", f"Thank you, your payment of {amount} has gone through.", data,
+            "ok",
+            f"Thank you, your payment of {amount} has gone through.",
+            data,
             {"payment": source},
-        )  # fmt: skip
+        )
     if row.status == "dead" and row.dead_reason == "rejected":
         source = FieldSource(status="missing", system=_SYSTEM, reason="declined")
         return Outcome(
@@ -123,9 +132,13 @@ async def _manual(
         )
     sealed = ctx.deps.vault.seal(card)
     manual = ManualPaymentIn(
-        call_id=ctx.call_id, token=sealed.token, last4=sealed.last4, brand=sealed.brand,
-        amount=args.amount_cents, currency=args.currency,
-    )  # fmt: skip
+        call_id=ctx.call_id,
+        token=sealed.token,
+        last4=sealed.last4,
+        brand=sealed.brand,
+        amount=args.amount_cents,
+        currency=args.currency,
+    )
     text = (
         f"Charge {amount} to the {sealed.brand} card ending {sealed.last4}, held sealed in the "
         f"payment vault for call {ctx.call_id} (manual payments), then call the customer "

@@ -62,44 +62,51 @@ _SPECS = (
         "check_eligibility",
         "Check whether the caller qualifies for a product (a loan, card, account or plan), "
         "optionally for an amount. Use before discussing terms.",
-        CheckEligibilityArgs, check_eligibility,
+        CheckEligibilityArgs,
+        check_eligibility,
     ),
     ToolSpec(
         "book_appointment",
         "Book an appointment with an advisor at a given time. If the time is taken, the "
         "result offers the next free time: ask the caller before booking that one.",
-        BookAppointmentArgs, book_appointment,
+        BookAppointmentArgs,
+        book_appointment,
     ),
     ToolSpec(
         "take_payment",
         "Take a card payment from the caller (or charge a saved payment method). Read back "
         "the amount first. Never repeat the card number aloud.",
-        TakePaymentArgs, take_payment,
+        TakePaymentArgs,
+        take_payment,
     ),
     ToolSpec(
         "update_lead",
         "Update the status of the caller's sales enquiry (lead), e.g. to Qualified once they "
         "want to go ahead.",
-        UpdateLeadArgs, update_lead,
+        UpdateLeadArgs,
+        update_lead,
     ),
     ToolSpec(
         "send_confirmation",
         "Send the caller a confirmation by text, WhatsApp or email (by default, of the "
         "appointment booked on this call).",
-        SendConfirmationArgs, send_confirmation,
+        SendConfirmationArgs,
+        send_confirmation,
     ),
     ToolSpec(
         "schedule_callback",
         "Arrange for a person to call the caller back, at a given time or as soon as possible.",
-        ScheduleCallbackArgs, schedule_callback,
+        ScheduleCallbackArgs,
+        schedule_callback,
     ),
     ToolSpec(
         "escalate_to_human",
         "Hand the call to a person, with the caller's details, what went wrong and the "
         "conversation so far. Use when the caller asks for a person or you cannot help.",
-        EscalateArgs, escalate_to_human,
+        EscalateArgs,
+        escalate_to_human,
     ),
-)  # fmt: skip
+)
 
 TOOLS: Mapping[str, ToolSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
 

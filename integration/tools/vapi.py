@@ -42,9 +42,11 @@ def parse_tool_calls(body: Any) -> VapiToolCalls | None:
     customer = _object(call.get("customer")) or _object(message.get("customer"))
     number = customer.get("number")
     listed = message.get("toolCallList")
-    calls = [_tool_call(item) for item in listed if isinstance(item, dict)] if isinstance(
-        listed, list
-    ) else []  # fmt: skip
+    calls = (
+        [_tool_call(item) for item in listed if isinstance(item, dict)]
+        if isinstance(listed, list)
+        else []
+    )
     call_id = call.get("id")
     return VapiToolCalls(
         call_id=str(call_id) if call_id else None,
@@ -76,8 +78,9 @@ def _tool_call(item: dict[str, Any]) -> VapiToolCall:
             arguments, problem = {}, "the arguments are not valid JSON"
     if not isinstance(arguments, dict):
         arguments, problem = {}, "the arguments are not an object"
-    return VapiToolCall(id=str(item.get("id") or ""), name=str(name), arguments=arguments,
-                        problem=problem)  # fmt: skip
+    return VapiToolCall(
+        id=str(item.get("id") or ""), name=str(name), arguments=arguments, problem=problem
+    )
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -33,10 +33,11 @@ async def update_lead(ctx: ToolContext, args: UpdateLeadArgs) -> Outcome:
         crm, phone = ctx.deps.crm, ctx.view.phone
         if not phone:
             return Outcome(
-                "failed", "Which enquiry should I update? I don't have a number to find it by.",
-                {"status": args.status}, {"lead": FieldSource(status="missing", system="crm",
-                                                              reason="no_caller_number")},
-            )  # fmt: skip
+                "failed",
+                "Which enquiry should I update? I don't have a number to find it by.",
+                {"status": args.status},
+                {"lead": FieldSource(status="missing", system="crm", reason="no_caller_number")},
+            )
 
         async def leads_by_phone(attempt: Attempt) -> list[dict[str, Any]]:
             return await crm.find_leads_by_phone(attempt, phone)
@@ -64,9 +65,11 @@ async def update_lead(ctx: ToolContext, args: UpdateLeadArgs) -> Outcome:
         lead_id = str(max(open_leads, key=lambda lead: lead.get("LastModifiedDate") or "")["Id"])
         provenance["lead"] = FieldSource(status="live", system="crm")
     effect = EffectSpec(
-        ctx.name("lead"), "crm", "crm.update_lead",
+        ctx.name("lead"),
+        "crm",
+        "crm.update_lead",
         {"lead_id": lead_id, "fields": {"Status": args.status}},
-    )  # fmt: skip
+    )
     row = await _write_one(ctx, effect)
     provenance["update"] = source_of(row)
     data: dict[str, Any] = {"lead_id": lead_id, "status": args.status}
@@ -76,9 +79,11 @@ async def update_lead(ctx: ToolContext, args: UpdateLeadArgs) -> Outcome:
     if row.status == "dead":
         return Outcome("failed", "I couldn't update that record just now.", data, provenance)
     return Outcome(
-        "degraded", "I've noted that, and it will be updated on our side shortly.",
-        {**data, "queued": True}, provenance,
-    )  # fmt: skip
+        "degraded",
+        "I've noted that, and it will be updated on our side shortly.",
+        {**data, "queued": True},
+        provenance,
+    )
 
 
 async def send_confirmation(ctx: ToolContext, args: SendConfirmationArgs) -> Outcome:
@@ -96,8 +101,9 @@ async def send_confirmation(ctx: ToolContext, args: SendConfirmationArgs) -> Out
         email = ctx.contact.get("email")
         to = args.to or (email if isinstance(email, str) and is_email(email) else None)
         if to is None:
-            return _no_address("I don't have an email address for you. Which address should "
-                               "I send it to?")  # fmt: skip
+            return _no_address(
+                "I don't have an email address for you. Which address should I send it to?"
+            )
         subject = args.subject or (
             "Your appointment is confirmed" if booking else "Thank you for your call"
         )
@@ -123,9 +129,11 @@ async def send_confirmation(ctx: ToolContext, args: SendConfirmationArgs) -> Out
     if row.status == "dead" and row.dead_reason == "rejected":
         where = "address" if args.channel == "email" else "number"
         return Outcome(
-            "failed", f"I couldn't send {by} to that {where}. Is there another {where} I can use?",
-            data, provenance,
-        )  # fmt: skip
+            "failed",
+            f"I couldn't send {by} to that {where}. Is there another {where} I can use?",
+            data,
+            provenance,
+        )
     if row.status == "dead":
         return Outcome("failed", f"I wasn't able to send {by} just now.", data, provenance)
     if booking and row.last_error is None:
@@ -167,14 +175,17 @@ async def schedule_callback(ctx: ToolContext, args: ScheduleCallbackArgs) -> Out
         return Outcome(
             "failed",
             "I wasn't able to arrange the callback just now. Let me see if a colleague can help.",
-            data, provenance, escalate="callback_failed",
-        )  # fmt: skip
+            data,
+            provenance,
+            escalate="callback_failed",
+        )
     return Outcome(
         "degraded",
         f"I've put in a request for someone to call you back {when}; it's on its way to "
         "the team now.",
-        {**data, "queued": True}, provenance,
-    )  # fmt: skip
+        {**data, "queued": True},
+        provenance,
+    )
 
 
 async def _write_one(ctx: ToolContext, effect: EffectSpec, *, wait: bool = True) -> EffectRow:

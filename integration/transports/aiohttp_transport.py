@@ -76,8 +76,9 @@ class AiohttpTransport:
         except TimeoutError as exc:
             raise TransportTimeout(
                 f"{method} {url}: no complete answer in {timeout_s:.3f}s",
-                status=status, injected_fault=fault,
-            ) from exc  # fmt: skip
+                status=status,
+                injected_fault=fault,
+            ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             # ServerDisconnectedError, ClientPayloadError (cut mid-body), refused connects.
             raise TransportFailure(

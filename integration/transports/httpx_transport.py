@@ -76,8 +76,9 @@ class HttpxTransport:
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise TransportTimeout(
                 f"{method} {url}: no complete answer in {timeout_s:.3f}s",
-                status=status, injected_fault=fault,
-            ) from exc  # fmt: skip
+                status=status,
+                injected_fault=fault,
+            ) from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise TransportFailure(
                 f"{method} {url}: {type(exc).__name__}: {exc}", status=status, injected_fault=fault

@@ -59,9 +59,9 @@ def parse_timestamp(value: Any, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError as exc:
-        raise SegmentError.invalid(f"{field} must be an ISO 8601 date, got {value!r}") from exc
+        raise SegmentError.invalid(f"{field} must be an ISO 8601 date") from exc
     if parsed.tzinfo is None:
-        raise SegmentError.invalid(f"{field} must carry a time zone offset, got {value!r}")
+        raise SegmentError.invalid(f"{field} must carry a time zone offset")
     return parsed
 
 

@@ -63,9 +63,7 @@ def _gunzip(raw: bytes, max_bytes: int, what: str) -> bytes:
     return inflated
 
 
-async def _read_json(
-    request: Request, max_bytes: int, what: str, max_depth: int
-) -> dict[str, Any]:
+async def _read_json(request: Request, max_bytes: int, what: str, max_depth: int) -> dict[str, Any]:
     raw = await request.body()
     if request.headers.get("content-encoding", "").lower() == "gzip":
         raw = _gunzip(raw, max_bytes, what)

@@ -69,7 +69,10 @@ class AnalyticsService(MockService):
             if stored is None:
                 continue
             self.ledger.record(
-                f"event.{stored['type']}", stored["messageId"], stored["messageId"],
-                userId=stored.get("userId"), anonymousId=stored.get("anonymousId"),
+                f"event.{stored['type']}",
+                stored["messageId"],
+                stored["messageId"],
+                userId=stored.get("userId"),
+                anonymousId=stored.get("anonymousId"),
                 event=stored.get("event"),
-            )  # fmt: skip
+            )

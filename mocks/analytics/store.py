@@ -45,7 +45,8 @@ class AnalyticsStore:
         self, user_id: str | None, event: str | None, message_type: str | None
     ) -> list[dict[str, Any]]:
         return [
-            e for e in self.events
+            e
+            for e in self.events
             if (user_id is None or e.get("userId") == user_id)
             and (event is None or e.get("event") == event)
             and (message_type is None or e.get("type") == message_type)

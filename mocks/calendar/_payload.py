@@ -42,9 +42,7 @@ def parse_event_body(body: Any, calendar_zone: str, *, insert: bool) -> EventFie
         raise GoogleError(400, "parseError", "Parse Error")
     # An insert needs both ends; a patch reads only the ends it carries.
     start, end = (
-        parse_event_time(body.get(name), name, calendar_zone)
-        if insert or name in body
-        else None
+        parse_event_time(body.get(name), name, calendar_zone) if insert or name in body else None
         for name in ("start", "end")
     )
     return EventFields(
@@ -80,7 +78,7 @@ def _choice(body: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | 
     if value is None:
         return None
     if value not in allowed:
-        raise GoogleError.invalid(f"Invalid value for {name}: {value!r}.", name)
+        raise GoogleError.invalid(f"Invalid value for {name}: one of {', '.join(allowed)}.", name)
     return str(value)
 
 

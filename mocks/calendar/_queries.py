@@ -32,7 +32,7 @@ def _offset_of(token: str) -> int:
             raise ValueError(text)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise GoogleError.bad_parameter("pageToken", token, "not a page token") from exc
+        raise GoogleError.bad_parameter("pageToken", "not a page token") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,10 @@ class EventQuery:
         time_max = _time_param(params, "timeMax")
         if time_min and time_max and time_max <= time_min:
             raise GoogleError(
-                400, "timeRangeEmpty", "The specified time range is empty.", location="timeMax",
+                400,
+                "timeRangeEmpty",
+                "The specified time range is empty.",
+                location="timeMax",
                 location_type="parameter",
             )
         raw_max = params.get("maxResults")
@@ -60,12 +63,12 @@ class EventQuery:
             # ASCII digits only: isdigit() also takes "²", which int() refuses.
             significant = raw_max.lstrip("0")
             if not (raw_max.isascii() and raw_max.isdigit()) or not significant:
-                raise GoogleError.bad_parameter("maxResults", raw_max, "must be a positive integer")
+                raise GoogleError.bad_parameter("maxResults", "must be a positive integer")
             # Google caps the page, it doesn't refuse, however many digits the count has.
             max_results = _MAX_PAGE if len(significant) > 9 else min(int(significant), _MAX_PAGE)
         order_by = params.get("orderBy")
         if order_by not in (None, "startTime", "updated"):
-            raise GoogleError.bad_parameter("orderBy", str(order_by), "one of startTime, updated")
+            raise GoogleError.bad_parameter("orderBy", "one of startTime, updated")
         if order_by == "startTime" and params.get("singleEvents", "").lower() != "true":
             raise GoogleError(
                 400,
@@ -119,8 +122,9 @@ def free_busy(store: CalendarStore, body: Any) -> dict[str, Any]:
     if not isinstance(items, list):
         raise GoogleError.invalid("Invalid items list.", "items")
     if len(items) > _MAX_FREEBUSY_CALENDARS:
-        raise GoogleError(400, "tooManyCalendarsRequested", "Too many calendars requested.",
-                          location="items")
+        raise GoogleError(
+            400, "tooManyCalendarsRequested", "Too many calendars requested.", location="items"
+        )
     calendars: dict[str, Any] = {}
     for index, item in enumerate(items):
         calendar_id = item.get("id") if isinstance(item, dict) else None

@@ -70,17 +70,29 @@ def seed_events(
     created = datetime.combine(first_day, time(), tzinfo=UTC) - timedelta(days=7)
     events: list[Event] = []
 
-    def add(calendar: Calendar, summary: str, day: date, minute: int, length: int,
-            guests: list[dict[str, str]]) -> None:
+    def add(
+        calendar: Calendar,
+        summary: str,
+        day: date,
+        minute: int,
+        length: int,
+        guests: list[dict[str, str]],
+    ) -> None:
         start = datetime.combine(day, time(), tzinfo=tz) + timedelta(minutes=minute)
         end = start + timedelta(minutes=length)
-        events.append(Event(
-            id=new_event_id(rng), calendar_id=calendar.id, summary=summary,
-            start=EventTime(start.astimezone(UTC), ADVISOR_ZONE),
-            end=EventTime(end.astimezone(UTC), ADVISOR_ZONE),
-            created=created, updated=created, version=next_version(),
-            attendees=[{**g, "responseStatus": "accepted"} for g in guests],
-        ))
+        events.append(
+            Event(
+                id=new_event_id(rng),
+                calendar_id=calendar.id,
+                summary=summary,
+                start=EventTime(start.astimezone(UTC), ADVISOR_ZONE),
+                end=EventTime(end.astimezone(UTC), ADVISOR_ZONE),
+                created=created,
+                updated=created,
+                version=next_version(),
+                attendees=[{**g, "responseStatus": "accepted"} for g in guests],
+            )
+        )
 
     team, *advisors = seed_calendars()
     for offset in range(SEED_DAYS):

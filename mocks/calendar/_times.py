@@ -53,8 +53,8 @@ def parse_rfc3339(value: str, field: str, *, parameter: bool = False) -> datetim
     if instant is None:
         expected = "must be an RFC3339 timestamp with a time zone offset"
         if parameter:
-            raise GoogleError.bad_parameter(field, value, expected)
-        raise GoogleError.invalid(f"Invalid {field} value '{value}': {expected}.", field)
+            raise GoogleError.bad_parameter(field, expected)
+        raise GoogleError.invalid(f"Invalid {field} value: {expected}.", field)
     return instant
 
 

@@ -87,11 +87,13 @@ class GoogleError(Exception):
         return cls(400, "invalid", message, location=location)
 
     @classmethod
-    def bad_parameter(cls, name: str, value: str, expected: str) -> GoogleError:
+    def bad_parameter(cls, name: str, expected: str) -> GoogleError:
+        """Google quotes the value (``Invalid value 'x' for maxResults``); this names the
+        parameter and says what it takes, never repeating what was sent."""
         return cls(
             400,
             "invalidParameter",
-            f"Invalid value '{value}' for {name}: {expected}",
+            f"Invalid value for {name}: {expected}",
             location=name,
             location_type="parameter",
         )

@@ -126,8 +126,12 @@ async def list_events(calendar_id: str, request: Request, calendar: Calendar) ->
     return calendar.list_events(calendar_id, query)
 
 
-@router.post("/calendars/{calendar_id}/events", summary="events.insert",
-             responses=_errors(*BODY_STATUSES, 404, 409), openapi_extra=_NEW_EVENT)  # fmt: skip
+@router.post(
+    "/calendars/{calendar_id}/events",
+    summary="events.insert",
+    responses=_errors(*BODY_STATUSES, 404, 409),
+    openapi_extra=_NEW_EVENT,
+)
 async def insert_event(calendar_id: str, request: Request, calendar: Calendar) -> Response:
     body = await _json_body(request)
     key = request.headers.get("idempotency-key")
@@ -135,8 +139,9 @@ async def insert_event(calendar_id: str, request: Request, calendar: Calendar) -
     return _render(stored)
 
 
-@router.get("/calendars/{calendar_id}/events/{event_id}", summary="events.get",
-            responses=_errors(404))  # fmt: skip
+@router.get(
+    "/calendars/{calendar_id}/events/{event_id}", summary="events.get", responses=_errors(404)
+)
 async def get_event(
     calendar_id: str, event_id: str, request: Request, calendar: Calendar
 ) -> Response:
@@ -146,33 +151,50 @@ async def get_event(
     return _render(event_response(200, event))
 
 
-@router.patch("/calendars/{calendar_id}/events/{event_id}", summary="events.patch",
-              responses=_errors(*BODY_STATUSES, 404, 409, 412),
-              openapi_extra=_EVENT_CHANGES)  # fmt: skip
+@router.patch(
+    "/calendars/{calendar_id}/events/{event_id}",
+    summary="events.patch",
+    responses=_errors(*BODY_STATUSES, 404, 409, 412),
+    openapi_extra=_EVENT_CHANGES,
+)
 async def patch_event(
     calendar_id: str, event_id: str, request: Request, calendar: Calendar
 ) -> Response:
     body = await _json_body(request)
     stored = await calendar.patch_event(
-        calendar_id, event_id, body, request.headers.get("if-match"),
-        request.headers.get("idempotency-key"), _write_print(request, body),
-    )  # fmt: skip
+        calendar_id,
+        event_id,
+        body,
+        request.headers.get("if-match"),
+        request.headers.get("idempotency-key"),
+        _write_print(request, body),
+    )
     return _render(stored)
 
 
-@router.delete("/calendars/{calendar_id}/events/{event_id}", summary="events.delete",
-               responses=_errors(404, 409, 410, 412))  # fmt: skip
+@router.delete(
+    "/calendars/{calendar_id}/events/{event_id}",
+    summary="events.delete",
+    responses=_errors(404, 409, 410, 412),
+)
 async def delete_event(
     calendar_id: str, event_id: str, request: Request, calendar: Calendar
 ) -> Response:
     stored = await calendar.delete_event(
-        calendar_id, event_id, request.headers.get("if-match"),
-        request.headers.get("idempotency-key"), _write_print(request, None),
-    )  # fmt: skip
+        calendar_id,
+        event_id,
+        request.headers.get("if-match"),
+        request.headers.get("idempotency-key"),
+        _write_print(request, None),
+    )
     return _render(stored)
 
 
-@router.post("/freeBusy", summary="freebusy.query", responses=_errors(*BODY_STATUSES),
-             openapi_extra=_FREE_BUSY)  # fmt: skip
+@router.post(
+    "/freeBusy",
+    summary="freebusy.query",
+    responses=_errors(*BODY_STATUSES),
+    openapi_extra=_FREE_BUSY,
+)
 async def query_free_busy(request: Request, calendar: Calendar) -> dict[str, Any]:
     return calendar.free_busy(await _json_body(request))

@@ -91,16 +91,22 @@ class CalendarService(MockService):
     ) -> Any:
         if reason == "unauthorized":
             return google_error_body(
-                status, "authError", _UNAUTHENTICATED, detail="Invalid Credentials",
-                location="Authorization", location_type="header",
-            )  # fmt: skip
+                status,
+                "authError",
+                _UNAUTHENTICATED,
+                detail="Invalid Credentials",
+                location="Authorization",
+                location_type="header",
+            )
         if reason == "rate_limited":
-            return google_error_body(status, "rateLimitExceeded", "Rate Limit Exceeded",
-                                     domain="usageLimits")  # fmt: skip
+            return google_error_body(
+                status, "rateLimitExceeded", "Rate Limit Exceeded", domain="usageLimits"
+            )
         if reason in _REQUEST_REASONS:
             where = "body" if field else None
-            return google_error_body(status, _REQUEST_REASONS[reason], message,
-                                     location=field, location_type=where)  # fmt: skip
+            return google_error_body(
+                status, _REQUEST_REASONS[reason], message, location=field, location_type=where
+            )
         return google_error_body(status, _ROUTING_REASONS.get(reason, "backendError"), message)
 
     # -- reads (the store is looked up on every call: reset() swaps it) -----------------
@@ -112,8 +118,13 @@ class CalendarService(MockService):
 
     def calendar_json(self, calendar_id: str) -> dict[str, Any]:
         calendar = self.store.calendar(calendar_id)
-        return {"kind": "calendar#calendar", "id": calendar.id, "summary": calendar.summary,
-                "description": calendar.description, "timeZone": calendar.time_zone}  # fmt: skip
+        return {
+            "kind": "calendar#calendar",
+            "id": calendar.id,
+            "summary": calendar.summary,
+            "description": calendar.description,
+            "timeZone": calendar.time_zone,
+        }
 
     def list_events(self, calendar_id: str, query: EventQuery) -> dict[str, Any]:
         calendar = self.store.calendar(calendar_id)
@@ -153,22 +164,32 @@ class CalendarService(MockService):
         return await self._write("event.insert", change, key, request_print, client_id)
 
     async def patch_event(
-        self, calendar_id: str, event_id: str, body: Any, if_match: str | None,
-        key: str | None, request_print: str,
-    ) -> StoredResponse:  # fmt: skip
+        self,
+        calendar_id: str,
+        event_id: str,
+        body: Any,
+        if_match: str | None,
+        key: str | None,
+        request_print: str,
+    ) -> StoredResponse:
         def change() -> tuple[int, Event]:
             event = self.store.event(calendar_id, event_id)
             _check_if_match(if_match, event)
-            fields = parse_event_body(body, self.store.calendar(calendar_id).time_zone,
-                                      insert=False)  # fmt: skip
+            fields = parse_event_body(
+                body, self.store.calendar(calendar_id).time_zone, insert=False
+            )
             return 200, self.store.patch(event, fields)
 
         return await self._write("event.patch", change, key, request_print)
 
     async def delete_event(
-        self, calendar_id: str, event_id: str, if_match: str | None, key: str | None,
+        self,
+        calendar_id: str,
+        event_id: str,
+        if_match: str | None,
+        key: str | None,
         request_print: str,
-    ) -> StoredResponse:  # fmt: skip
+    ) -> StoredResponse:
         def change() -> tuple[int, Event]:
             event = self.store.event(calendar_id, event_id)
             _check_if_match(if_match, event)
@@ -177,19 +198,28 @@ class CalendarService(MockService):
         return await self._write("event.delete", change, key, request_print)
 
     async def _write(
-        self, operation: str, change: Change, key: str | None, request_print: str,
+        self,
+        operation: str,
+        change: Change,
+        key: str | None,
+        request_print: str,
         client_key: str | None = None,
-    ) -> StoredResponse:  # fmt: skip
+    ) -> StoredResponse:
         async def apply() -> StoredResponse:
             try:
                 status, event = change()
             except GoogleError as exc:
                 return StoredResponse(exc.status, exc.body)
             self.ledger.record(
-                operation, event.id, key or client_key, calendar=event.calendar_id,
-                status=event.status, start=format_utc(event.start.instant),
-                end=format_utc(event.end.instant), summary=event.summary,
-            )  # fmt: skip
+                operation,
+                event.id,
+                key or client_key,
+                calendar=event.calendar_id,
+                status=event.status,
+                start=format_utc(event.start.instant),
+                end=format_utc(event.end.instant),
+                summary=event.summary,
+            )
             if status == 204:
                 return StoredResponse(204, None)
             return event_response(status, event)
@@ -198,20 +228,29 @@ class CalendarService(MockService):
             stored, _ = await self.idempotency.run(key, request_print, apply)
         except IdempotencyMismatch as exc:
             raise GoogleError(
-                400, "invalid", "Idempotency-Key was used with a different request.",
-                location="Idempotency-Key", location_type="header",
-            ) from exc  # fmt: skip
+                400,
+                "invalid",
+                "Idempotency-Key was used with a different request.",
+                location="Idempotency-Key",
+                location_type="header",
+            ) from exc
         except IdempotencyConflict as exc:
             raise GoogleError(
-                409, "idempotencyKeyInUse", "A request with this Idempotency-Key is in progress.",
-                location="Idempotency-Key", location_type="header",
-            ) from exc  # fmt: skip
+                409,
+                "idempotencyKeyInUse",
+                "A request with this Idempotency-Key is in progress.",
+                location="Idempotency-Key",
+                location_type="header",
+            ) from exc
         return stored
 
 
 def _check_if_match(if_match: str | None, event: Event) -> None:
     if if_match is not None and if_match not in ("*", event.etag):
         raise GoogleError(
-            412, "conditionNotMet", "Precondition Failed",
-            location="If-Match", location_type="header",
-        )  # fmt: skip
+            412,
+            "conditionNotMet",
+            "Precondition Failed",
+            location="If-Match",
+            location_type="header",
+        )

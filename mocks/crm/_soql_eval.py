@@ -112,12 +112,14 @@ class Query:
             out[name] = tuple(k for k in out[name] if k in keys) if name in out else keys
         return out
 
-    def validate_fields(self, known: Iterable[str]) -> None:
+    def validate_fields(self, known: Iterable[str], entity: str | None = None) -> None:
+        """Refuse the first field (in clause order) not in ``known``; ``entity`` is the
+        object's name as the API spells it (the query's own spelling is not repeated)."""
         known_lower = {k.lower() for k in known}
         for name, pos in self.field_refs:
             if name.lower() not in known_lower:
                 detail = (
-                    f"No such column '{name}' on entity '{self.object_name}'. "
+                    f"No such column on entity '{entity or 'this object'}'. "
                     "Custom fields end in '__c'; check the object's describe for valid names."
                 )
                 raise SoqlError(located(self.text, pos, detail), "INVALID_FIELD")

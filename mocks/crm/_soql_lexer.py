@@ -15,6 +15,7 @@ __all__ = [
     "SoqlError",
     "Token",
     "decode_string",
+    "described",
     "like_matcher",
     "located",
     "tokenize",
@@ -34,31 +35,65 @@ class SoqlError(Exception):
 
 
 def located(text: str, pos: int, detail: str) -> str:
-    """Render `detail` the way Salesforce does: the line, a caret, then Row:Column."""
+    """Render `detail` the way Salesforce does, from Row:Column on. Salesforce also repeats
+    the query's line with a caret under the token; this mock never repeats what was sent,
+    so the position alone says where (and `detail` never quotes the query's own text)."""
     row = text.count("\n", 0, pos) + 1
-    line_start = text.rfind("\n", 0, pos) + 1
-    line_end = text.find("\n", pos)
-    line = text[line_start : line_end if line_end != -1 else len(text)]
-    col = pos - line_start + 1
-    return f"\n{line}\n{' ' * (col - 1)}^\nERROR at Row:{row}:Column:{col}\n{detail}"
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return f"\nERROR at Row:{row}:Column:{col}\n{detail}"
 
 
 # Words SOQL reserves: they can never be field or object names, so seeing one where a
 # name belongs is a syntax error rather than an unknown field.
 RESERVED = frozenset(
     {
-        "AND", "ASC", "BY", "DESC", "EXCLUDES", "FALSE", "FIRST", "FROM", "GROUP", "HAVING",
-        "IN", "INCLUDES", "LAST", "LIKE", "LIMIT", "NOT", "NULL", "NULLS", "OFFSET", "OR",
-        "ORDER", "SELECT", "TRUE", "USING", "WHERE", "WITH",
+        "AND",
+        "ASC",
+        "BY",
+        "DESC",
+        "EXCLUDES",
+        "FALSE",
+        "FIRST",
+        "FROM",
+        "GROUP",
+        "HAVING",
+        "IN",
+        "INCLUDES",
+        "LAST",
+        "LIKE",
+        "LIMIT",
+        "NOT",
+        "NULL",
+        "NULLS",
+        "OFFSET",
+        "OR",
+        "ORDER",
+        "SELECT",
+        "TRUE",
+        "USING",
+        "WHERE",
+        "WITH",
     }
-)  # fmt: skip
+)
+_FUNCTIONS = frozenset({"COUNT"})
+_KINDS = {"ident": "a name", "string": "a string literal", "number": "a number"}
 
 
 @dataclass(frozen=True, slots=True)
 class Token:
     kind: str  # ident | string | number | op | punct | eof
     text: str  # exactly as written (strings keep their quotes and escapes)
-    pos: int  # 0-based offset into the query, for error carets
+    pos: int  # 0-based offset into the query, for error positions
+
+
+def described(tok: Token) -> str:
+    """How an error names a token: the language's own words (keywords, operators,
+    punctuation, the end) as SOQL spells them; anything the query made up by its kind."""
+    if tok.kind in ("op", "punct", "eof"):
+        return f"'{tok.text}'"
+    if tok.kind == "ident" and tok.text.upper() in RESERVED | _FUNCTIONS:
+        return f"'{tok.text.upper()}'"
+    return _KINDS.get(tok.kind, "a token")
 
 
 _TOKEN_RE = re.compile(
@@ -84,15 +119,13 @@ def tokenize(text: str) -> list[Token]:
             ch = text[pos]
             if ch == "'":
                 raise SoqlError(located(text, pos, "unterminated string literal"))
-            raise SoqlError(located(text, pos, f"unexpected character: '{ch}'"))
+            raise SoqlError(located(text, pos, "unexpected character"))
         kind = m.lastgroup
         assert kind is not None
         if kind == "date":
             # Date fields need typed comparison this mock does not model; say so plainly
             # instead of mis-tokenising 2024-01-31 as three numbers.
-            raise SoqlError(
-                located(text, pos, f"date literals are not supported by this mock: {m.group()}")
-            )
+            raise SoqlError(located(text, pos, "date literals are not supported by this mock"))
         if kind != "ws":
             tokens.append(Token(kind, m.group(), pos))
         pos = m.end()
@@ -101,9 +134,20 @@ def tokenize(text: str) -> list[Token]:
 
 
 _ESCAPES = {
-    "n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t",
-    "b": "\b", "B": "\b", "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\",
-}  # fmt: skip
+    "n": "\n",
+    "N": "\n",
+    "r": "\r",
+    "R": "\r",
+    "t": "\t",
+    "T": "\t",
+    "b": "\b",
+    "B": "\b",
+    "f": "\f",
+    "F": "\f",
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
+}
 _LIKE_ONLY = frozenset("%_")
 _ESCAPE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
 
@@ -128,7 +172,7 @@ def decode_string(token: Token, query: str, *, like: bool = False) -> str:
             return _LITERAL_PERCENT if seq == "%" else _LITERAL_UNDERSCORE
         where = token.pos + 1 + m.start()
         hint = " (only valid in a LIKE pattern)" if seq in _LIKE_ONLY else ""
-        raise SoqlError(located(query, where, f"invalid escape sequence '\\{seq}'{hint}"))
+        raise SoqlError(located(query, where, f"invalid escape sequence{hint}"))
 
     return _ESCAPE_RE.sub(one, body)
 

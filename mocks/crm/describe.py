@@ -11,8 +11,12 @@ from typing import Any
 from mocks.crm.schema import API_VERSIONS, SOBJECTS, Field, SObjectType
 
 __all__ = [
-    "describe_global", "describe_sobject", "sobject_summary", "version_resources", "versions",
-]  # fmt: skip
+    "describe_global",
+    "describe_sobject",
+    "sobject_summary",
+    "version_resources",
+    "versions",
+]
 
 
 def versions() -> list[dict[str, str]]:

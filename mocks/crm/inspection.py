@@ -1,14 +1,14 @@
 """``/_mock/crm/...``: looking at and bending the CRM's sessions.
 
-    GET  /_mock/crm/tokens              live and expired sessions, current TTL
-    POST /_mock/crm/tokens/expire       end every live session now (guarded)
-    PUT  /_mock/crm/config/token-ttl    TTL of sessions issued from now on (guarded)
-    GET  /_mock/crm/store               record counts of the tables built so far
-    GET  /_mock/crm/automations/rules   the active automation rules
-    PUT  /_mock/crm/automations/rules   replace them (guarded; same structure as rules.yaml)
-    GET  /_mock/crm/automations/runs    runs, filtered by ?rule=&status=&record_id=;
-                                        ?wait_ms=N first waits (bounded) until none is running
-    GET  /_mock/crm/automations/runs/{run_id}   one run, step by step
+GET  /_mock/crm/tokens              live and expired sessions, current TTL
+POST /_mock/crm/tokens/expire       end every live session now (guarded)
+PUT  /_mock/crm/config/token-ttl    TTL of sessions issued from now on (guarded)
+GET  /_mock/crm/store               record counts of the tables built so far
+GET  /_mock/crm/automations/rules   the active automation rules
+PUT  /_mock/crm/automations/rules   replace them (guarded; same structure as rules.yaml)
+GET  /_mock/crm/automations/runs    runs, filtered by ?rule=&status=&record_id=;
+                                    ?wait_ms=N first waits (bounded) until none is running
+GET  /_mock/crm/automations/runs/{run_id}   one run, step by step
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ async def replace_rules(
     try:
         engine.rules = RuleSet.model_validate(body)
     except ValidationError as error:
-        problems = validation_problems(error, body)
+        problems = validation_problems(error, body, answered=True)
         detail = [{**p, "loc": ["body", *p["loc"]]} for p in problems]
         raise HTTPException(422, detail) from None
     return engine.rules.model_dump(mode="json", exclude_unset=True)
@@ -87,12 +87,12 @@ async def runs(
     rule: str | None = None,
     status: RunStatus | None = None,
     record_id: str | None = None,
-    wait_ms: int = Query(0, ge=0, le=int(MAX_WAIT_S * 1000),
-                         description="first wait until no run is under way"),
-) -> dict[str, Any]:  # fmt: skip
+    wait_ms: int = Query(
+        0, ge=0, le=int(MAX_WAIT_S * 1000), description="first wait until no run is under way"
+    ),
+) -> dict[str, Any]:
     engine = crm.automations
-    idle = await engine.wait_idle(wait_ms / 1000) if wait_ms else not engine.find(
-        status="running")  # fmt: skip
+    idle = await engine.wait_idle(wait_ms / 1000) if wait_ms else not engine.find(status="running")
     found = engine.find(rule, status, to_18(record_id) if record_id else None)
     return {"count": len(found), "idle": idle, "runs": [run.as_json() for run in found]}
 
@@ -101,5 +101,5 @@ async def runs(
 async def run(run_id: str, crm: Crm) -> dict[str, Any]:
     found = crm.automations.runs.get(run_id)
     if found is None:
-        raise HTTPException(404, f"no automation run {run_id!r}")
+        raise HTTPException(404, "no automation run has this run_id")
     return found.as_json()

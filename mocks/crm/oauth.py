@@ -82,7 +82,10 @@ def grant_token(
     """Check one token request and issue a session; raises OAuthRefusal."""
     grant_type = form.get("grant_type", "")
     if grant_type not in ("client_credentials", "password"):
-        raise OAuthRefusal("unsupported_grant_type", f"grant type not supported: {grant_type!r}")
+        raise OAuthRefusal(
+            "unsupported_grant_type",
+            "grant type not supported: grant_type must be client_credentials or password",
+        )
     client_id, client_secret = _client_auth(form, authorization)
     if grant_type == "client_credentials":
         if not client_id or not client_secret:
@@ -94,8 +97,9 @@ def grant_token(
             raise OAuthRefusal("invalid_client", "client identifier invalid")
         if client_secret and not _same(client_secret, credentials.crm_client_secret):
             raise OAuthRefusal("invalid_client", "invalid client credentials")
-        if not form.get("username") or not _same(form.get("password", ""),
-                                                  credentials.crm_client_secret):
+        if not form.get("username") or not _same(
+            form.get("password", ""), credentials.crm_client_secret
+        ):
             raise OAuthRefusal("invalid_grant", "authentication failure")
     issued_at = str(int(time.time() * 1000))  # display only; expiry runs on the clock
     identity = f"{instance_url}/id/{ORG_ID}/{USER_ID}"

@@ -33,9 +33,10 @@ def batch_size_from(header: str | None) -> int:
             size = int(value.strip())
         except ValueError:
             raise SalesforceError(
-                400, "INVALID_QUERY_OPTIONS",
-                f"Sforce-Query-Options: batchSize must be a whole number, got {value.strip()!r}",
-            ) from None  # fmt: skip
+                400,
+                "INVALID_QUERY_OPTIONS",
+                "Sforce-Query-Options: batchSize must be a whole number",
+            ) from None
         return max(MIN_BATCH, min(DEFAULT_BATCH, size))
     return DEFAULT_BATCH
 
@@ -59,8 +60,10 @@ class QueryCursors:
         locator, _, offset = cursor.rpartition("-")
         # An offset is ASCII digits (isdigit() also takes "²", which int() refuses).
         well_formed = offset.isascii() and offset.isdigit() and len(offset) <= 9
-        if locator not in self._open or not well_formed or int(offset) > len(
-            self._open[locator][0]
+        if (
+            locator not in self._open
+            or not well_formed
+            or int(offset) > len(self._open[locator][0])
         ):
             raise SalesforceError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         self._open.move_to_end(locator)

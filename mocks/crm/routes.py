@@ -32,6 +32,7 @@ from mocks.platform.apidocs import (
     form_body,
     json_body,
 )
+from mocks.platform.field_errors import defined_names, safe_errors
 from mocks.platform.idempotency import StoredResponse
 from mocks.platform.state import service_in
 from mocks.platform.system_app import ANY_METHOD
@@ -54,8 +55,9 @@ class _SalesforceRoute(APIRoute):
             except SalesforceError as error:
                 return error.response()
             except RequestValidationError as error:
+                safe = safe_errors(error.errors(), defined_names(request.app))
                 problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in safe
                 )
                 return SalesforceError(400, "INVALID_INPUT", problems).response()
 
@@ -111,8 +113,13 @@ def _with_and_without_slash(path: str, endpoint: Callable[..., Any], **options: 
     router.add_api_route(f"{path}/", endpoint, include_in_schema=False, **options)
 
 
-@router.post("/services/oauth2/token", tags=["oauth"], summary="Get an access token",
-             responses=_OAUTH_ERRORS, openapi_extra=_TOKEN_FORM)  # fmt: skip
+@router.post(
+    "/services/oauth2/token",
+    tags=["oauth"],
+    summary="Get an access token",
+    responses=_OAUTH_ERRORS,
+    openapi_extra=_TOKEN_FORM,
+)
 async def token(request: Request, crm: Crm) -> JSONResponse:
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     try:
@@ -122,15 +129,24 @@ async def token(request: Request, crm: Crm) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-cache, no-store"})
 
 
-@router.post("/services/oauth2/revoke", tags=["oauth"], summary="Revoke a token",
-             responses=_OAUTH_ERRORS, openapi_extra=_REVOKE_FORM)  # fmt: skip
+@router.post(
+    "/services/oauth2/revoke",
+    tags=["oauth"],
+    summary="Revoke a token",
+    responses=_OAUTH_ERRORS,
+    openapi_extra=_REVOKE_FORM,
+)
 async def revoke(request: Request, crm: Crm) -> Response:
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     given = form.get("token") or request.query_params.get("token", "")
     if not crm.tokens.revoke(given):
         return JSONResponse(
-            {"error": "unsupported_token_type", "error_description": "this token type is "
-             "not supported"}, status_code=400)  # fmt: skip
+            {
+                "error": "unsupported_token_type",
+                "error_description": "this token type is not supported",
+            },
+            status_code=400,
+        )
     return Response(status_code=200)
 
 
@@ -146,25 +162,44 @@ async def describe_global(version: str) -> dict[str, Any]:
     return describe.describe_global(_checked(version))
 
 
-_with_and_without_slash("/services/data", versions, methods=["GET"], tags=["metadata"],
-                        summary="API versions")  # fmt: skip
-_with_and_without_slash(_DATA, resources, methods=["GET"], tags=["metadata"],
-                        summary="Resources of one API version", responses=_errors(404))  # fmt: skip
-_with_and_without_slash(f"{_DATA}/sobjects", describe_global, methods=["GET"],
-                        tags=["metadata"], summary="describeGlobal",
-                        responses=_errors(404))  # fmt: skip
+_with_and_without_slash(
+    "/services/data", versions, methods=["GET"], tags=["metadata"], summary="API versions"
+)
+_with_and_without_slash(
+    _DATA,
+    resources,
+    methods=["GET"],
+    tags=["metadata"],
+    summary="Resources of one API version",
+    responses=_errors(404),
+)
+_with_and_without_slash(
+    f"{_DATA}/sobjects",
+    describe_global,
+    methods=["GET"],
+    tags=["metadata"],
+    summary="describeGlobal",
+    responses=_errors(404),
+)
 
 
-@router.get(f"{_DATA}/sobjects/{{sobject}}", tags=["metadata"], summary="sObject basic info",
-            responses=_errors(404))  # fmt: skip
+@router.get(
+    f"{_DATA}/sobjects/{{sobject}}",
+    tags=["metadata"],
+    summary="sObject basic info",
+    responses=_errors(404),
+)
 async def sobject_info(version: str, sobject: str) -> dict[str, Any]:
     spec = _sobject(sobject)
-    return {"objectDescribe": describe.sobject_summary(spec, _checked(version)),
-            "recentItems": []}  # fmt: skip
+    return {"objectDescribe": describe.sobject_summary(spec, _checked(version)), "recentItems": []}
 
 
-@router.get(f"{_DATA}/sobjects/{{sobject}}/describe", tags=["metadata"], summary="describe",
-            responses=_errors(404))  # fmt: skip
+@router.get(
+    f"{_DATA}/sobjects/{{sobject}}/describe",
+    tags=["metadata"],
+    summary="describe",
+    responses=_errors(404),
+)
 async def describe_sobject(version: str, sobject: str) -> dict[str, Any]:
     return describe.describe_sobject(_sobject(sobject), _checked(version))
 
@@ -183,12 +218,22 @@ async def query_more(version: str, cursor: str, crm: Crm) -> JSONResponse:
 
 
 for _resource in ("query", "queryAll"):  # nothing is ever deleted, so they agree
-    _with_and_without_slash(f"{_DATA}/{_resource}", run_query, methods=["GET"],
-                            tags=["query"], summary=f"SOQL {_resource}",
-                            responses=_errors(400, 404))  # fmt: skip
-    router.add_api_route(f"{_DATA}/{_resource}/{{cursor}}", query_more, methods=["GET"],
-                         tags=["query"], summary="Next batch of a query",
-                         responses=_errors(400, 404))  # fmt: skip
+    _with_and_without_slash(
+        f"{_DATA}/{_resource}",
+        run_query,
+        methods=["GET"],
+        tags=["query"],
+        summary=f"SOQL {_resource}",
+        responses=_errors(400, 404),
+    )
+    router.add_api_route(
+        f"{_DATA}/{_resource}/{{cursor}}",
+        query_more,
+        methods=["GET"],
+        tags=["query"],
+        summary="Next batch of a query",
+        responses=_errors(400, 404),
+    )
 
 
 async def create(request: Request, version: str, sobject: str, crm: Crm) -> Response:
@@ -201,15 +246,23 @@ async def create(request: Request, version: str, sobject: str, crm: Crm) -> Resp
 
 
 _with_and_without_slash(
-    f"{_DATA}/sobjects/{{sobject}}", create,
-    methods=["POST"], status_code=201, tags=["sobjects"], summary="Create a record",
-    responses=_errors(*BODY_STATUSES, 404, 409), openapi_extra=_RECORD,
-)  # fmt: skip
+    f"{_DATA}/sobjects/{{sobject}}",
+    create,
+    methods=["POST"],
+    status_code=201,
+    tags=["sobjects"],
+    summary="Create a record",
+    responses=_errors(*BODY_STATUSES, 404, 409),
+    openapi_extra=_RECORD,
+)
 
 
-@router.get(f"{_DATA}/sobjects/{{sobject}}/{{record_id}}", tags=["sobjects"],
-            summary="Get a record (optionally ?fields=A,B)",
-            responses=_errors(400, 404))  # fmt: skip
+@router.get(
+    f"{_DATA}/sobjects/{{sobject}}/{{record_id}}",
+    tags=["sobjects"],
+    summary="Get a record (optionally ?fields=A,B)",
+    responses=_errors(400, 404),
+)
 async def get_record(
     request: Request, version: str, sobject: str, record_id: str, crm: Crm
 ) -> Response:
@@ -219,9 +272,14 @@ async def get_record(
     return JSONResponse(crm.get_record(spec, record_id, names, _checked(version)))
 
 
-@router.patch(f"{_DATA}/sobjects/{{sobject}}/{{record_id}}", tags=["sobjects"],
-              status_code=204, summary="Update a record",
-              responses=_errors(*BODY_STATUSES, 404, 409), openapi_extra=_RECORD)  # fmt: skip
+@router.patch(
+    f"{_DATA}/sobjects/{{sobject}}/{{record_id}}",
+    tags=["sobjects"],
+    status_code=204,
+    summary="Update a record",
+    responses=_errors(*BODY_STATUSES, 404, 409),
+    openapi_extra=_RECORD,
+)
 async def update_record(
     request: Request, version: str, sobject: str, record_id: str, crm: Crm
 ) -> Response:
@@ -258,8 +316,9 @@ async def _json_body(request: Request) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         where = (
             f" at [line:{error.lineno}, column:{error.colno}]"
-            if isinstance(error, json.JSONDecodeError) else ""
-        )  # fmt: skip
+            if isinstance(error, json.JSONDecodeError)
+            else ""
+        )
         raise SalesforceError(400, "JSON_PARSER_ERROR", f"Unexpected character{where}") from None
 
 

@@ -24,10 +24,15 @@ DEFAULT_OWNER_ID = "0058d000004ZsWbAAK"
 
 # (version, release label) newest last, as GET /services/data lists them.
 API_VERSIONS: tuple[tuple[str, str], ...] = (
-    ("55.0", "Summer '22"), ("56.0", "Winter '23"), ("57.0", "Spring '23"),
-    ("58.0", "Summer '23"), ("59.0", "Winter '24"), ("60.0", "Spring '24"),
-    ("61.0", "Summer '24"), ("62.0", "Winter '25"),
-)  # fmt: skip
+    ("55.0", "Summer '22"),
+    ("56.0", "Winter '23"),
+    ("57.0", "Spring '23"),
+    ("58.0", "Summer '23"),
+    ("59.0", "Winter '24"),
+    ("60.0", "Spring '24"),
+    ("61.0", "Summer '24"),
+    ("62.0", "Winter '25"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,104 +87,157 @@ def _system_fields() -> tuple[Field, ...]:
 
 _ID = Field("Id", "id", writable=False)
 
-CONTACT = SObjectType("Contact", "Contact", "003", (
-    _ID,
-    Field("AccountId", "reference", references=("Account",)),
-    Field("FirstName", "string"),
-    Field("LastName", "string", required=True),
-    Field("Name", "string", writable=False),
-    Field("Email", "email"),
-    Field("Phone", "phone"),
-    Field("MobilePhone", "phone"),
-    Field("MailingStreet", "textarea"),
-    Field("MailingCity", "string"),
-    Field("MailingState", "string"),
-    Field("MailingPostalCode", "string"),
-    Field("MailingCountry", "string"),
-    Field("Title", "string"),
-    Field("Description", "textarea"),
-    Field("LeadSource", "picklist"),
-    Field("Customer_Id__c", "string"),
-    *_system_fields(),
-))  # fmt: skip
+CONTACT = SObjectType(
+    "Contact",
+    "Contact",
+    "003",
+    (
+        _ID,
+        Field("AccountId", "reference", references=("Account",)),
+        Field("FirstName", "string"),
+        Field("LastName", "string", required=True),
+        Field("Name", "string", writable=False),
+        Field("Email", "email"),
+        Field("Phone", "phone"),
+        Field("MobilePhone", "phone"),
+        Field("MailingStreet", "textarea"),
+        Field("MailingCity", "string"),
+        Field("MailingState", "string"),
+        Field("MailingPostalCode", "string"),
+        Field("MailingCountry", "string"),
+        Field("Title", "string"),
+        Field("Description", "textarea"),
+        Field("LeadSource", "picklist"),
+        Field("Customer_Id__c", "string"),
+        *_system_fields(),
+    ),
+)
 
-LEAD = SObjectType("Lead", "Lead", "00Q", (
-    _ID,
-    Field("FirstName", "string"),
-    Field("LastName", "string", required=True),
-    Field("Name", "string", writable=False),
-    Field("Company", "string", required=True),
-    Field("Title", "string"),
-    Field("Email", "email"),
-    Field("Phone", "phone"),
-    Field("MobilePhone", "phone"),
-    Field("Status", "picklist", default="Open - Not Contacted", picklist=(
-        "Open - Not Contacted", "Working - Contacted", "Qualified", "Unqualified",
-        "Closed - Converted", "Closed - Not Converted",
-    )),
-    Field("LeadSource", "picklist"),
-    Field("Rating", "picklist", picklist=("Hot", "Warm", "Cold")),
-    Field("Description", "textarea"),
-    Field("IsConverted", "boolean", writable=False, default=False),
-    Field("Customer_Id__c", "string"),
-    *_system_fields(),
-))  # fmt: skip
+LEAD = SObjectType(
+    "Lead",
+    "Lead",
+    "00Q",
+    (
+        _ID,
+        Field("FirstName", "string"),
+        Field("LastName", "string", required=True),
+        Field("Name", "string", writable=False),
+        Field("Company", "string", required=True),
+        Field("Title", "string"),
+        Field("Email", "email"),
+        Field("Phone", "phone"),
+        Field("MobilePhone", "phone"),
+        Field(
+            "Status",
+            "picklist",
+            default="Open - Not Contacted",
+            picklist=(
+                "Open - Not Contacted",
+                "Working - Contacted",
+                "Qualified",
+                "Unqualified",
+                "Closed - Converted",
+                "Closed - Not Converted",
+            ),
+        ),
+        Field("LeadSource", "picklist"),
+        Field("Rating", "picklist", picklist=("Hot", "Warm", "Cold")),
+        Field("Description", "textarea"),
+        Field("IsConverted", "boolean", writable=False, default=False),
+        Field("Customer_Id__c", "string"),
+        *_system_fields(),
+    ),
+)
 
-ACCOUNT = SObjectType("Account", "Account", "001", (
-    _ID,
-    Field("Name", "string", required=True),
-    Field("Type", "picklist"),
-    Field("Phone", "phone"),
-    Field("Industry", "picklist"),
-    Field("BillingStreet", "textarea"),
-    Field("BillingCity", "string"),
-    Field("BillingState", "string"),
-    Field("BillingPostalCode", "string"),
-    Field("Description", "textarea"),
-    Field("Customer_Id__c", "string"),
-    *_system_fields(),
-))  # fmt: skip
+ACCOUNT = SObjectType(
+    "Account",
+    "Account",
+    "001",
+    (
+        _ID,
+        Field("Name", "string", required=True),
+        Field("Type", "picklist"),
+        Field("Phone", "phone"),
+        Field("Industry", "picklist"),
+        Field("BillingStreet", "textarea"),
+        Field("BillingCity", "string"),
+        Field("BillingState", "string"),
+        Field("BillingPostalCode", "string"),
+        Field("Description", "textarea"),
+        Field("Customer_Id__c", "string"),
+        *_system_fields(),
+    ),
+)
 
-TASK = SObjectType("Task", "Task", "00T", (
-    _ID,
-    Field("Subject", "combobox", required=True),
-    Field("Status", "picklist", default="Not Started", picklist=(
-        "Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred",
-    )),
-    Field("Priority", "picklist", default="Normal", picklist=("High", "Normal", "Low")),
-    Field("WhoId", "reference", references=("Contact", "Lead")),
-    Field("WhatId", "reference", references=("Account", "Opportunity")),
-    Field("ActivityDate", "date"),
-    Field("Description", "textarea"),
-    Field("Type", "picklist"),
-    Field("TaskSubtype", "picklist", default="Task", picklist=("Task", "Email", "Call")),
-    Field("CallType", "picklist", picklist=("Internal", "Inbound", "Outbound")),
-    Field("CallDurationInSeconds", "int"),
-    Field("CallObject", "string"),
-    *_system_fields(),
-))  # fmt: skip
+TASK = SObjectType(
+    "Task",
+    "Task",
+    "00T",
+    (
+        _ID,
+        Field("Subject", "combobox", required=True),
+        Field(
+            "Status",
+            "picklist",
+            default="Not Started",
+            picklist=(
+                "Not Started",
+                "In Progress",
+                "Completed",
+                "Waiting on someone else",
+                "Deferred",
+            ),
+        ),
+        Field("Priority", "picklist", default="Normal", picklist=("High", "Normal", "Low")),
+        Field("WhoId", "reference", references=("Contact", "Lead")),
+        Field("WhatId", "reference", references=("Account", "Opportunity")),
+        Field("ActivityDate", "date"),
+        Field("Description", "textarea"),
+        Field("Type", "picklist"),
+        Field("TaskSubtype", "picklist", default="Task", picklist=("Task", "Email", "Call")),
+        Field("CallType", "picklist", picklist=("Internal", "Inbound", "Outbound")),
+        Field("CallDurationInSeconds", "int"),
+        Field("CallObject", "string"),
+        *_system_fields(),
+    ),
+)
 
-OPPORTUNITY = SObjectType("Opportunity", "Opportunity", "006", (
-    _ID,
-    Field("Name", "string", required=True),
-    Field("AccountId", "reference", references=("Account",)),
-    Field("StageName", "picklist", required=True, picklist=(
-        "Prospecting", "Qualification", "Needs Analysis", "Value Proposition",
-        "Id. Decision Makers", "Perception Analysis", "Proposal/Price Quote",
-        "Negotiation/Review", "Closed Won", "Closed Lost",
-    )),
-    Field("Amount", "currency"),
-    Field("CloseDate", "date", required=True),
-    Field("Probability", "percent"),
-    Field("Type", "picklist"),
-    Field("LeadSource", "picklist"),
-    Field("Description", "textarea"),
-    *_system_fields(),
-))  # fmt: skip
+OPPORTUNITY = SObjectType(
+    "Opportunity",
+    "Opportunity",
+    "006",
+    (
+        _ID,
+        Field("Name", "string", required=True),
+        Field("AccountId", "reference", references=("Account",)),
+        Field(
+            "StageName",
+            "picklist",
+            required=True,
+            picklist=(
+                "Prospecting",
+                "Qualification",
+                "Needs Analysis",
+                "Value Proposition",
+                "Id. Decision Makers",
+                "Perception Analysis",
+                "Proposal/Price Quote",
+                "Negotiation/Review",
+                "Closed Won",
+                "Closed Lost",
+            ),
+        ),
+        Field("Amount", "currency"),
+        Field("CloseDate", "date", required=True),
+        Field("Probability", "percent"),
+        Field("Type", "picklist"),
+        Field("LeadSource", "picklist"),
+        Field("Description", "textarea"),
+        *_system_fields(),
+    ),
+)
 
-SOBJECTS: dict[str, SObjectType] = {
-    t.name: t for t in (CONTACT, LEAD, ACCOUNT, TASK, OPPORTUNITY)
-}
+SOBJECTS: dict[str, SObjectType] = {t.name: t for t in (CONTACT, LEAD, ACCOUNT, TASK, OPPORTUNITY)}
 _BY_LOWER = {name.lower(): t for name, t in SOBJECTS.items()}
 
 

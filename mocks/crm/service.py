@@ -42,8 +42,11 @@ class CrmService(MockService):
         "create/read/update. Phones are stored exactly as the dataset typed them."
     )
     public_paths: ClassVar[tuple[str, ...]] = (
-        "/services/oauth2/token", "/services/oauth2/revoke", "/services/data", "/services/data/",
-    )  # fmt: skip
+        "/services/oauth2/token",
+        "/services/oauth2/revoke",
+        "/services/data",
+        "/services/data/",
+    )
 
     def __init__(self, ctx: SystemContext) -> None:
         super().__init__(ctx)
@@ -129,11 +132,12 @@ class CrmService(MockService):
             sobject = sobject_named(query.object_name)
             if sobject is None:
                 raise SalesforceError(
-                    400, "INVALID_TYPE",
-                    f"sObject type '{query.object_name}' is not supported. If you are attempting "
-                    "to use a custom object, be sure to append the '__c' after the entity name.",
-                )  # fmt: skip
-            query.validate_fields(sobject.field_names)
+                    400,
+                    "INVALID_TYPE",
+                    "sObject type named in FROM is not supported. If you are attempting to use a "
+                    "custom object, be sure to append the '__c' after the entity name.",
+                )
+            query.validate_fields(sobject.field_names, sobject.name)
         except SoqlError as error:
             raise SalesforceError(400, error.error_code, error.message) from None
         return query, sobject
@@ -149,9 +153,11 @@ class CrmService(MockService):
             unknown = [f for f in fields if sobject.field(f) is None]
             if unknown:
                 raise SalesforceError(
-                    400, "INVALID_FIELD",
-                    f"No such column '{unknown[0]}' on sobject of type {sobject.name}",
-                )  # fmt: skip
+                    400,
+                    "INVALID_FIELD",
+                    f"No such column on sobject of type {sobject.name}: the fields parameter "
+                    "names a field this object does not have; see its describe for valid names",
+                )
             names = tuple(sobject.field(f).name for f in fields)  # type: ignore[union-attr]
         return {
             "attributes": _attributes(sobject.name, record["Id"], version),
@@ -170,17 +176,23 @@ class CrmService(MockService):
             changes = check_body(sobject, body, creating=True, exists=self.store.exists)
             record = self.store.create(sobject.name, changes)
             triggered = self.on_record_changed(sobject.name, record["Id"], None, dict(record))
-            self.ledger.record(f"{origin}.create", record["Id"], key, type=sobject.name,
-                               fields=changes)  # fmt: skip
+            self.ledger.record(
+                f"{origin}.create", record["Id"], key, type=sobject.name, fields=changes
+            )
             created = {"id": record["Id"], "success": True, "errors": []}
             return StoredResponse(201, created, _automation_headers(triggered))
 
         return await self._once(key, fingerprint("POST", sobject.name, body), apply)
 
     async def update_record(
-        self, sobject: SObjectType, record_id: str, body: Any, key: str | None,
-        *, origin: str = "sobject",
-    ) -> tuple[StoredResponse, bool]:  # fmt: skip
+        self,
+        sobject: SObjectType,
+        record_id: str,
+        body: Any,
+        key: str | None,
+        *,
+        origin: str = "sobject",
+    ) -> tuple[StoredResponse, bool]:
         async def apply() -> StoredResponse:
             changes = check_body(sobject, body, creating=False, exists=self.store.exists)
             try:
@@ -188,16 +200,15 @@ class CrmService(MockService):
             except KeyError:
                 raise not_found() from None
             triggered = self.on_record_changed(sobject.name, after["Id"], before, after)
-            self.ledger.record(f"{origin}.update", after["Id"], key, type=sobject.name,
-                               fields=changes)  # fmt: skip
+            self.ledger.record(
+                f"{origin}.update", after["Id"], key, type=sobject.name, fields=changes
+            )
             return StoredResponse(204, None, _automation_headers(triggered))
 
         request = fingerprint("PATCH", sobject.name, record_id, body)
         return await self._once(key, request, apply)
 
-    async def _once(
-        self, key: str | None, request: str, apply: Any
-    ) -> tuple[StoredResponse, bool]:
+    async def _once(self, key: str | None, request: str, apply: Any) -> tuple[StoredResponse, bool]:
         """Run ``apply`` under the idempotency key; refusals are stored like successes."""
 
         async def applying() -> StoredResponse:
@@ -211,14 +222,16 @@ class CrmService(MockService):
             return await self.idempotency.run(key, request, applying)
         except IdempotencyMismatch:
             raise SalesforceError(
-                400, "IDEMPOTENCY_KEY_REUSED",
-                f"Idempotency-Key '{key}' was already used with different parameters",
-            ) from None  # fmt: skip
+                400,
+                "IDEMPOTENCY_KEY_REUSED",
+                "This Idempotency-Key was already used with different parameters",
+            ) from None
         except IdempotencyConflict:
             raise SalesforceError(
-                409, "IDEMPOTENCY_KEY_IN_USE",
-                f"A request with Idempotency-Key '{key}' is still being processed",
-            ) from None  # fmt: skip
+                409,
+                "IDEMPOTENCY_KEY_IN_USE",
+                "A request with this Idempotency-Key is still being processed",
+            ) from None
 
 
 def _attributes(sobject: str, record_id: str, version: str) -> dict[str, str]:
@@ -227,4 +240,3 @@ def _attributes(sobject: str, record_id: str, version: str) -> dict[str, str]:
 
 def _automation_headers(triggered: list[str]) -> tuple[tuple[str, str], ...]:
     return ((AUTOMATIONS_HEADER, ",".join(triggered)),) if triggered else ()
-

@@ -26,6 +26,7 @@ from mocks.crm._soql_lexer import (
     SoqlError,
     Token,
     decode_string,
+    described,
     like_matcher,
     located,
     tokenize,
@@ -71,7 +72,7 @@ class _Parser:
 
     def fail(self, tok: Token, expected: str = "", detail: str = "") -> NoReturn:
         if not detail:
-            detail = f"unexpected token: '{tok.text}'"
+            detail = f"unexpected token: {described(tok)}"
             if expected:
                 detail += f" (expected {expected})"
         raise SoqlError(located(self.text, tok.pos, detail))
@@ -120,9 +121,15 @@ class _Parser:
                 self.reject_or(tail)
             self.fail(tail, expected=", ".join([*upcoming, "end of query"]))
         return Query(
-            self.text, obj.text, fields, is_count, tuple(conditions), tuple(order), limit,
+            self.text,
+            obj.text,
+            fields,
+            is_count,
+            tuple(conditions),
+            tuple(order),
+            limit,
             tuple(self.refs),
-        )  # fmt: skip
+        )
 
     def select_list(self) -> tuple[tuple[str, ...], bool]:
         ahead = self.peek(1)
@@ -131,8 +138,11 @@ class _Parser:
             self.take()
             close = self.take()
             if close.text != ")":
-                self.fail(close, detail="only COUNT() is supported; COUNT(field) and other "
-                          "aggregates are not supported by this mock")  # fmt: skip
+                self.fail(
+                    close,
+                    detail="only COUNT() is supported; COUNT(field) and other "
+                    "aggregates are not supported by this mock",
+                )
             if self.is_punct(","):
                 self.fail(self.peek(), detail="COUNT() must be the only element in the SELECT list")
             return (), True
@@ -141,7 +151,7 @@ class _Parser:
         while True:
             tok = self.field_name()
             if tok.text.lower() in seen:
-                detail = f"duplicate field selected: {tok.text}"
+                detail = "duplicate field selected"
                 raise SoqlError(located(self.text, tok.pos, detail), "INVALID_FIELD")
             seen.add(tok.text.lower())
             names.append(tok.text)
@@ -157,21 +167,24 @@ class _Parser:
             what = (
                 "COUNT() must be the only element in the SELECT list"
                 if self.is_kw(tok, "COUNT")
-                else f"functions such as {tok.text}() are not supported by this mock"
+                else "functions are not supported by this mock (only COUNT() is)"
             )
             self.fail(tok, detail=what)
         if "." in tok.text:
             detail = (
-                f"Didn't understand relationship '{tok.text.split('.')[0]}' in field "
-                f"path '{tok.text}': relationship fields are not supported by this mock"
+                "Didn't understand relationship in field path: relationship fields are not "
+                "supported by this mock"
             )
             raise SoqlError(located(self.text, tok.pos, detail), "INVALID_FIELD")
         self.refs.append((tok.text, tok.pos))
         return tok
 
     def reject_or(self, tok: Token) -> NoReturn:
-        self.fail(tok, detail="OR is not supported by this mock's SOQL subset: "
-                  "conditions can only be joined with AND")  # fmt: skip
+        self.fail(
+            tok,
+            detail="OR is not supported by this mock's SOQL subset: "
+            "conditions can only be joined with AND",
+        )
 
     def conditions(self) -> list[Condition]:
         found = [self.condition()]
@@ -185,16 +198,22 @@ class _Parser:
     def condition(self) -> Condition:
         head = self.peek()
         if self.is_punct("("):
-            self.fail(head, detail="parenthesised condition groups are not supported by this "
-                      "mock: write conditions joined with AND")  # fmt: skip
+            self.fail(
+                head,
+                detail="parenthesised condition groups are not supported by this "
+                "mock: write conditions joined with AND",
+            )
         if self.is_kw(head, "NOT"):
             self.fail(head, detail="NOT is not supported by this mock: use != instead")
         name = self.field_name()
         op = self.take()
         if op.kind == "op":
             if op.text not in ("=", "!=", "<>"):
-                self.fail(op, detail=f"operator '{op.text}' is not supported by this mock "
-                          "(supported: =, !=, <>, IN, LIKE)")  # fmt: skip
+                self.fail(
+                    op,
+                    detail=f"operator '{op.text}' is not supported by this mock "
+                    "(supported: =, !=, <>, IN, LIKE)",
+                )
             value = self.literal()
             return Condition(name.text, "=" if op.text == "=" else "!=", (value,), name.pos)
         if self.is_kw(op, "IN"):

@@ -31,8 +31,15 @@ __all__ = ["INDEXED_FIELDS", "WARM_INDEXES", "CrmStore", "SObjectTable"]
 
 # Lower-cased field names worth an index; a table indexes the ones its object has.
 INDEXED_FIELDS = (
-    "id", "phone", "mobilephone", "email", "customer_id__c", "accountid", "whoid", "whatid",
-)  # fmt: skip
+    "id",
+    "phone",
+    "mobilephone",
+    "email",
+    "customer_id__c",
+    "accountid",
+    "whoid",
+    "whatid",
+)
 # What a caller-ID lookup needs at once; the others (~50 ms each at 100k) wait for a query.
 WARM_INDEXES = ("id", "phone", "mobilephone")
 

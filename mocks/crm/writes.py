@@ -30,10 +30,11 @@ def check_body(
 ) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise SalesforceError(
-            400, "JSON_PARSER_ERROR",
+            400,
+            "JSON_PARSER_ERROR",
             f"Cannot deserialize instance of {sobject.name} from a JSON {type(body).__name__}: "
             "the body must be a JSON object of field values",
-        )  # fmt: skip
+        )
     changes: dict[str, Any] = {}
     read_only: list[str] = []
     for key, value in body.items():
@@ -42,7 +43,10 @@ def check_body(
         field = sobject.field(key)
         if field is None:
             raise SalesforceError(
-                400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {sobject.name}"
+                400,
+                "INVALID_FIELD",
+                f"No such column on sobject of type {sobject.name}: the body names a field this "
+                "object does not have; see its describe for valid names",
             )
         if not field.writable:
             read_only.append(field.name)
@@ -50,12 +54,13 @@ def check_body(
         changes[field.name] = _coerce(field, value, exists)
     if read_only:
         raise SalesforceError(
-            400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+            400,
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
             f"Unable to create/update fields: {', '.join(read_only)}. Please check the security "
             "settings of this field and verify that it is read/write for your profile or "
             "permission set.",
             read_only,
-        )  # fmt: skip
+        )
     if creating:
         for field in sobject.fields:
             if field.writable and field.default is not None and field.name not in changes:
@@ -65,9 +70,11 @@ def check_body(
         missing = [name for name in sobject.required if name in changes and changes[name] is None]
     if missing:
         raise SalesforceError(
-            400, "REQUIRED_FIELD_MISSING",
-            f"Required fields are missing: [{', '.join(missing)}]", missing,
-        )  # fmt: skip
+            400,
+            "REQUIRED_FIELD_MISSING",
+            f"Required fields are missing: [{', '.join(missing)}]",
+            missing,
+        )
     return changes
 
 
@@ -82,13 +89,13 @@ def _coerce(field: Field, value: Any, exists: Exists) -> Any:
                 return date.fromisoformat(value).isoformat()
             except ValueError:
                 pass
-        raise _unparsable(field, value, "date (YYYY-MM-DD)")
+        raise _unparsable(field, "date (YYYY-MM-DD)")
     if field.type in _NUMBER_TYPES or field.type == "int":
         return _number(field, value)
     if field.type == "boolean":
         if isinstance(value, bool):
             return value
-        raise _unparsable(field, value, "boolean")
+        raise _unparsable(field, "boolean")
     if field.type == "reference":
         return _reference(field, value, exists)
     return value
@@ -96,21 +103,26 @@ def _coerce(field: Field, value: Any, exists: Exists) -> Any:
 
 def _text(field: Field, value: Any) -> str:
     if isinstance(value, dict | list):
-        raise _unparsable(field, value, "string")
+        raise _unparsable(field, "string")
     if isinstance(value, bool):  # JSON true stored in a text field reads back as "true"
         text = "true" if value else "false"
     else:
         text = value if isinstance(value, str) else str(value)
     if field.type == "email" and not _EMAIL.match(text):
         raise SalesforceError(
-            400, "INVALID_EMAIL_ADDRESS", f"{field.name}: invalid email address: {text}",
+            400,
+            "INVALID_EMAIL_ADDRESS",
+            f"{field.name}: invalid email address",
             [field.name],
-        )  # fmt: skip
+        )
     if field.picklist and text not in field.picklist:
         raise SalesforceError(
-            400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-            f"{field.name}: bad value for restricted picklist field: {text}", [field.name],
-        )  # fmt: skip
+            400,
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            f"{field.name}: bad value for restricted picklist field; allowed values: "
+            f"{', '.join(field.picklist)}",
+            [field.name],
+        )
     return text
 
 
@@ -124,10 +136,10 @@ def _number(field: Field, value: Any) -> int | float:
         except ValueError:
             number = None
     if number is None:
-        raise _unparsable(field, value, "number")
+        raise _unparsable(field, "number")
     if field.type == "int":
         if number != int(number):
-            raise _unparsable(field, value, "whole number")
+            raise _unparsable(field, "whole number")
         return int(number)
     return float(number)
 
@@ -135,7 +147,7 @@ def _number(field: Field, value: Any) -> int | float:
 def _reference(field: Field, value: Any, exists: Exists) -> str:
     if not isinstance(value, str) or not _ID.match(value):
         raise SalesforceError(
-            400, "MALFORMED_ID", f"{field.name}: id value of incorrect type: {value}", [field.name]
+            400, "MALFORMED_ID", f"{field.name}: id value of incorrect type", [field.name]
         )
     record_id = to_18(value)
     targets = [SOBJECTS[name] for name in field.references if name in SOBJECTS]
@@ -144,21 +156,27 @@ def _reference(field: Field, value: Any, exists: Exists) -> str:
     target = next((t for t in targets if record_id.startswith(t.key_prefix)), None)
     if target is None:
         raise SalesforceError(
-            400, "FIELD_INTEGRITY_EXCEPTION",
-            f"{field.name}: id value of incorrect type: {value}", [field.name],
-        )  # fmt: skip
+            400,
+            "FIELD_INTEGRITY_EXCEPTION",
+            f"{field.name}: id value of incorrect type: it is not the id of a "
+            f"{' or '.join(t.name for t in targets)}",
+            [field.name],
+        )
     if not exists(target.name, record_id):
         raise SalesforceError(
-            400, "INVALID_CROSS_REFERENCE_KEY",
-            f"invalid cross reference id: {field.name} {value} does not exist", [field.name],
-        )  # fmt: skip
+            400,
+            "INVALID_CROSS_REFERENCE_KEY",
+            f"invalid cross reference id: {field.name} names a record that does not exist",
+            [field.name],
+        )
     return record_id
 
 
-def _unparsable(field: Field, value: Any, expected: str) -> SalesforceError:
+def _unparsable(field: Field, expected: str) -> SalesforceError:
     return SalesforceError(
-        400, "JSON_PARSER_ERROR",
-        f"Cannot deserialize instance of {expected} from value {value!r} for field "
-        f"'{field.name}' or request may be missing a required field",
+        400,
+        "JSON_PARSER_ERROR",
+        f"Cannot deserialize instance of {expected} from the value of field '{field.name}' or "
+        "request may be missing a required field",
         [field.name],
-    )  # fmt: skip
+    )

@@ -39,18 +39,30 @@ def customer_values(c: Customer, when: When) -> Values:
 
 
 def account_values(a: BankAccount, when: When) -> Values:
-    return (a.account_number, a.customer_id, a.type, a.status, a.balance_cents, a.currency,
-            when(a.opened_at))
+    return (
+        a.account_number,
+        a.customer_id,
+        a.type,
+        a.status,
+        a.balance_cents,
+        a.currency,
+        when(a.opened_at),
+    )
 
 
 def transaction_values(t: Transaction, when: When) -> Values:
-    return (t.txn_id, t.account_number, when(t.posted_at), t.amount_cents, t.description,
-            t.category)
+    return (
+        t.txn_id,
+        t.account_number,
+        when(t.posted_at),
+        t.amount_cents,
+        t.description,
+        t.category,
+    )
 
 
 def product_values(p: Product, when: When) -> Values:
-    return (p.code, p.name, p.kind, p.min_credit_score, p.min_income, p.max_amount_cents,
-            p.apr_bps)
+    return (p.code, p.name, p.kind, p.min_credit_score, p.min_income, p.max_amount_cents, p.apr_bps)
 
 
 def seeded_records(ds: Dataset) -> dict[str, tuple[Sequence[Any], ToValues]]:

@@ -71,8 +71,9 @@ def outage(body: OutageRequest, database: Database) -> dict[str, Any]:
 @router.post("/slow", summary="Take the lock in a duty cycle, so queries queue")
 def slow(body: SlowRequest, database: Database) -> dict[str, Any]:
     faults = database.faults
-    return _started(database, "slow", lambda: faults.slow(body.seconds, body.hold_ms,
-                                                           body.every_ms))  # fmt: skip
+    return _started(
+        database, "slow", lambda: faults.slow(body.seconds, body.hold_ms, body.every_ms)
+    )
 
 
 @router.get("", summary="Active database faults and their remaining time")

@@ -96,13 +96,15 @@ class DatabaseStore:
             self._install_change_tracking(conn)
             conn.execute(
                 insert(dataset_meta),
-                [{
-                    "id": 1,
-                    "seed": self.dataset.seed,
-                    "customers": len(self.dataset.customers),
-                    "fingerprint": self.signature,
-                    "seeded_at": datetime.now(UTC),
-                }],
+                [
+                    {
+                        "id": 1,
+                        "seed": self.dataset.seed,
+                        "customers": len(self.dataset.customers),
+                        "fingerprint": self.signature,
+                        "seeded_at": datetime.now(UTC),
+                    }
+                ],
             )
 
     def restore(self) -> int:
@@ -132,7 +134,8 @@ class DatabaseStore:
             columns = table.columns.keys()
             rows = [
                 dict(zip(columns, to_values(originals[k], as_is), strict=True))
-                for k in keys if k in originals
+                for k in keys
+                if k in originals
             ]
             if rows:
                 conn.execute(insert(table), rows)

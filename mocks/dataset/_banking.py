@@ -17,43 +17,62 @@ HISTORY = timedelta(days=90)  # how far back the transaction feed goes
 MAX_TXNS_PER_ACCOUNT = 6  # uniform 0..6, so about 3 on average
 
 # Median balance in dollars and spread per account type (lognormal).
-_BALANCE = {"checking": (2_500, 1.0), "savings": (8_000, 1.2), "business": (25_000, 1.1),
-            "credit_card": (900, 0.9)}  # fmt: skip
+_BALANCE = {
+    "checking": (2_500, 1.0),
+    "savings": (8_000, 1.2),
+    "business": (25_000, 1.1),
+    "credit_card": (900, 0.9),
+}
 
 # category -> (sign, low, high dollars, merchant descriptors). Sign +1 means money in.
 _CATEGORIES: dict[str, tuple[int, int, int, tuple[str, ...]]] = {
-    "groceries": (-1, 8, 240, ("WHOLEFDS MKT", "TRADER JOE'S", "SAFEWAY", "KROGER",
-                               "H-E-B")),
-    "dining": (-1, 6, 160, ("STARBUCKS", "CHIPOTLE", "SQ *CORNER CAFE", "DOORDASH",
-                            "PANERA BREAD")),
+    "groceries": (-1, 8, 240, ("WHOLEFDS MKT", "TRADER JOE'S", "SAFEWAY", "KROGER", "H-E-B")),
+    "dining": (
+        -1,
+        6,
+        160,
+        ("STARBUCKS", "CHIPOTLE", "SQ *CORNER CAFE", "DOORDASH", "PANERA BREAD"),
+    ),
     "fuel": (-1, 20, 95, ("SHELL OIL", "CHEVRON", "EXXONMOBIL", "COSTCO GAS")),
     "shopping": (-1, 10, 600, ("AMAZON MKTPLACE", "TARGET", "BEST BUY", "HOME DEPOT")),
-    "utilities": (-1, 40, 320, ("PG&E WEB PMT", "COMCAST", "VERIZON WIRELESS",
-                                "CITY WATER DEPT")),
-    "subscription": (-1, 5, 25, ("NETFLIX.COM", "SPOTIFY", "APPLE.COM/BILL",
-                                 "GOOGLE *STORAGE")),
+    "utilities": (-1, 40, 320, ("PG&E WEB PMT", "COMCAST", "VERIZON WIRELESS", "CITY WATER DEPT")),
+    "subscription": (-1, 5, 25, ("NETFLIX.COM", "SPOTIFY", "APPLE.COM/BILL", "GOOGLE *STORAGE")),
     "atm": (-1, 20, 400, ("ATM WITHDRAWAL",)),
-    "transfer": (-1, 50, 2_000, ("ONLINE TRANSFER TO SAV", "ZELLE PAYMENT",
-                                 "VENMO CASHOUT")),
-    "payroll": (1, 900, 6_500, ("DIRECT DEP PAYROLL", "ACH CREDIT ADP PAYROLL",
-                                "GUSTO PAYROLL")),
+    "transfer": (-1, 50, 2_000, ("ONLINE TRANSFER TO SAV", "ZELLE PAYMENT", "VENMO CASHOUT")),
+    "payroll": (1, 900, 6_500, ("DIRECT DEP PAYROLL", "ACH CREDIT ADP PAYROLL", "GUSTO PAYROLL")),
     "interest": (1, 1, 60, ("INTEREST PAYMENT",)),
-    "deposit": (1, 100, 5_000, ("MOBILE DEPOSIT", "BRANCH DEPOSIT",
-                                "ONLINE TRANSFER FROM CHK")),
+    "deposit": (1, 100, 5_000, ("MOBILE DEPOSIT", "BRANCH DEPOSIT", "ONLINE TRANSFER FROM CHK")),
     "card_payment": (1, 50, 2_500, ("PAYMENT THANK YOU",)),
     "merchant_settlement": (1, 200, 12_000, ("CARD SETTLEMENT",)),
-}  # fmt: skip
+}
 
 # Which categories appear on which account type, with relative frequency.
 _MIX_TABLE: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
-    "checking": (("groceries", "dining", "fuel", "shopping", "utilities", "subscription",
-                  "atm", "transfer", "payroll", "deposit"), (18, 16, 8, 12, 8, 8, 6, 8, 10, 6)),
+    "checking": (
+        (
+            "groceries",
+            "dining",
+            "fuel",
+            "shopping",
+            "utilities",
+            "subscription",
+            "atm",
+            "transfer",
+            "payroll",
+            "deposit",
+        ),
+        (18, 16, 8, 12, 8, 8, 6, 8, 10, 6),
+    ),
     "savings": (("interest", "deposit", "transfer"), (40, 35, 25)),
-    "credit_card": (("groceries", "dining", "fuel", "shopping", "subscription",
-                     "card_payment"), (18, 22, 10, 25, 10, 15)),
-    "business": (("merchant_settlement", "utilities", "shopping", "transfer", "payroll",
-                  "deposit"), (35, 10, 20, 15, 10, 10)),
-}  # fmt: skip
+    "credit_card": (
+        ("groceries", "dining", "fuel", "shopping", "subscription", "card_payment"),
+        (18, 22, 10, 25, 10, 15),
+    ),
+    "business": (
+        ("merchant_settlement", "utilities", "shopping", "transfer", "payroll", "deposit"),
+        (35, 10, 20, 15, 10, 10),
+    ),
+}
 _MIX = {kind: Weighted(names, weights) for kind, (names, weights) in _MIX_TABLE.items()}
 
 

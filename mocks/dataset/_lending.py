@@ -21,17 +21,23 @@ _ELIGIBLE_STAGE = Weighted(STAGES, (10, 15, 15, 5, 55))
 _INELIGIBLE_STAGE = Weighted(STAGES, (20, 20, 0, 60, 0))
 # Days before now that an application in each stage was submitted (low, high).
 _AGE_DAYS: dict[str, tuple[int, int]] = {
-    "submitted": (0, 7), "underwriting": (2, 25), "approved": (7, 45),
-    "declined": (3, 400), "funded": (30, 1500),
-}  # fmt: skip
+    "submitted": (0, 7),
+    "underwriting": (2, 25),
+    "approved": (7, 45),
+    "declined": (3, 400),
+    "funded": (30, 1500),
+}
 _DOC_STATUSES: tuple[DocumentStatus, ...] = ("missing", "received", "verified")
 _DOC_STATUS: dict[str, Weighted[DocumentStatus]] = {
     stage: Weighted(_DOC_STATUSES, weights)
     for stage, weights in {
-        "submitted": (50, 50, 0), "underwriting": (10, 40, 50), "approved": (0, 0, 1),
-        "funded": (0, 0, 1), "declined": (30, 40, 30),
+        "submitted": (50, 50, 0),
+        "underwriting": (10, 40, 50),
+        "approved": (0, 0, 1),
+        "funded": (0, 0, 1),
+        "declined": (30, 40, 30),
     }.items()
-}  # fmt: skip
+}
 _BY_CODE = {p.code: p for p in LOAN_PRODUCTS}
 _PERSONAL_MIX = Weighted(
     ("LOAN-PERSONAL", "LOAN-AUTO", "MORTGAGE-30Y", "MORTGAGE-15Y", "HELOC"), (35, 30, 18, 7, 10)

@@ -28,43 +28,72 @@ PRODUCTS: tuple[Product, ...] = (
     Product("PLAN-BASIC", "Basic Banking Plan", "plan", 300, 0, None, None),
     Product("PLAN-PREMIER", "Premier Relationship Plan", "plan", 700, 100_000, None, None),
     Product("PLAN-SMALLBIZ", "Small Business Plan", "plan", 620, 50_000, None, None),
-)  # fmt: skip
+)
 
 LOAN_PRODUCTS: tuple[Product, ...] = tuple(p for p in PRODUCTS if p.kind == "loan")
 
 # Paperwork an application needs before underwriting can finish, per loan product.
 LOAN_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "LOAN-PERSONAL": ("government_id", "proof_of_income", "bank_statements"),
-    "LOAN-AUTO": ("government_id", "proof_of_income", "vehicle_purchase_agreement",
-                  "proof_of_insurance"),
-    "LOAN-SMALLBIZ": ("government_id", "business_license", "tax_returns",
-                      "profit_and_loss_statement", "bank_statements"),
-    "MORTGAGE-30Y": ("government_id", "proof_of_income", "tax_returns", "bank_statements",
-                     "purchase_agreement", "property_appraisal"),
-    "MORTGAGE-15Y": ("government_id", "proof_of_income", "tax_returns", "bank_statements",
-                     "purchase_agreement", "property_appraisal"),
-    "HELOC": ("government_id", "proof_of_income", "mortgage_statement",
-              "property_appraisal"),
-}  # fmt: skip
+    "LOAN-AUTO": (
+        "government_id",
+        "proof_of_income",
+        "vehicle_purchase_agreement",
+        "proof_of_insurance",
+    ),
+    "LOAN-SMALLBIZ": (
+        "government_id",
+        "business_license",
+        "tax_returns",
+        "profit_and_loss_statement",
+        "bank_statements",
+    ),
+    "MORTGAGE-30Y": (
+        "government_id",
+        "proof_of_income",
+        "tax_returns",
+        "bank_statements",
+        "purchase_agreement",
+        "property_appraisal",
+    ),
+    "MORTGAGE-15Y": (
+        "government_id",
+        "proof_of_income",
+        "tax_returns",
+        "bank_statements",
+        "purchase_agreement",
+        "property_appraisal",
+    ),
+    "HELOC": ("government_id", "proof_of_income", "mortgage_statement", "property_appraisal"),
+}
 
 # ERP goods: what a bank's merchant-services arm ships. (sku family, variants, price USD)
 _SKU_FAMILIES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("Card reader", ("Contactless", "Chip & PIN", "Mobile", "Countertop", "Kiosk"), 59),
     ("POS terminal", ("Mini", "Standard", "Pro", "Flex", "Station"), 399),
-    ("Receipt printer", ("Thermal 58mm", "Thermal 80mm", "Bluetooth", "Kitchen",
-                         "Label"), 189),
-    ("Receipt paper", ("2.25in x 50ft 12-pack", "2.25in x 85ft 24-pack",
-                       "3.125in x 230ft 8-pack", "3.125in x 273ft 50-pack",
-                       "Bond 3in 10-pack"), 29),
+    ("Receipt printer", ("Thermal 58mm", "Thermal 80mm", "Bluetooth", "Kitchen", "Label"), 189),
+    (
+        "Receipt paper",
+        (
+            "2.25in x 50ft 12-pack",
+            "2.25in x 85ft 24-pack",
+            "3.125in x 230ft 8-pack",
+            "3.125in x 273ft 50-pack",
+            "Bond 3in 10-pack",
+        ),
+        29,
+    ),
     ("Cash drawer", ("Compact", "Standard", "Heavy-duty", "Flip-top", "Locking"), 119),
-    ("Barcode scanner", ("Handheld", "Wireless", "Presentation", "2D imager",
-                         "Rugged"), 139),
-    ("Checkbook", ("Personal 100", "Personal 200", "Business 300", "Business 600",
-                   "Duplicate 150"), 35),
+    ("Barcode scanner", ("Handheld", "Wireless", "Presentation", "2D imager", "Rugged"), 139),
+    (
+        "Checkbook",
+        ("Personal 100", "Personal 200", "Business 300", "Business 600", "Duplicate 150"),
+        35,
+    ),
     ("Deposit slip book", ("Personal", "Business", "Carbonless", "Large", "Mini"), 19),
     ("Security token", ("Keyfob", "Card", "USB-C", "NFC", "Bluetooth"), 25),
     ("Coin counter", ("Desktop", "Pro", "Sorter", "Wrapper", "Mixed-coin"), 249),
-)  # fmt: skip
+)
 
 
 def _skus() -> tuple[tuple[str, str, int], ...]:

@@ -71,8 +71,14 @@ PHONE_FORMAT_WEIGHTS: dict[str, float] = {
 }
 
 NON_ENGLISH_LOCALES: tuple[str, ...] = (
-    "de_DE", "es_ES", "fr_FR", "pl_PL", "vi_VN", "tr_TR", "pt_BR",
-)  # fmt: skip
+    "de_DE",
+    "es_ES",
+    "fr_FR",
+    "pl_PL",
+    "vi_VN",
+    "tr_TR",
+    "pt_BR",
+)
 ENGLISH_LOCALE = "en_US"
 
 STALE_AFTER = timedelta(days=730)

@@ -9,13 +9,15 @@ use this route class, which turns FastAPI's ``RequestValidationError`` into the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+
+from mocks.platform.field_errors import defined_names, safe_errors
 
 __all__ = ["EligibilityError", "EnvelopeRoute", "error_response", "validation_response"]
 
@@ -46,15 +48,13 @@ def _field(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_response(exc: RequestValidationError) -> JSONResponse:
-    errors = list(exc.errors())
-    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+def validation_response(exc: RequestValidationError, names: Collection[str]) -> JSONResponse:
+    """The envelope for FastAPI's validation errors, made safe first: no input, and no key
+    the API does not define (``mocks.platform.field_errors``)."""
+    details = safe_errors(exc.errors(), names)
+    first = details[0] if details else {"loc": ["body"], "msg": "invalid request", "type": ""}
     # A body that is not JSON reports the character offset as its location.
-    param = "body" if first.get("type") == "json_invalid" else _field(first.get("loc", ()))
-    details = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in errors
-    ]
+    param = "body" if first["type"] == "json_invalid" else _field(first["loc"])
     message = "; ".join(f"{_field(e['loc'])}: {e['msg']}" for e in details)
     return error_response(422, "invalid_request", message, param=param, details=details)
 
@@ -67,7 +67,7 @@ class EnvelopeRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                return validation_response(exc)
+                return validation_response(exc, defined_names(request.app))
             except EligibilityError as exc:
                 return exc.response()
 

@@ -87,11 +87,13 @@ def assess(
         return Assessment("ineligible", tuple(hard), None, None)
     limit = borrowing_limit_cents(customer, product)
     if limit is not None and amount_cents is not None and amount_cents > limit:
-        hard.append(Reason(
-            "amount_above_maximum",
-            f"{_dollars(amount_cents)} is above the {_dollars(limit)} this customer can be "
-            f"offered for {product.name}",
-        ))
+        hard.append(
+            Reason(
+                "amount_above_maximum",
+                f"{_dollars(amount_cents)} is above the {_dollars(limit)} this customer can be "
+                f"offered for {product.name}",
+            )
+        )
     review = _review_flags(customer, product, accounts, loans, as_of)
     apr = rate_bps(customer, product)
     if hard:
@@ -105,17 +107,21 @@ def assess(
 def _floors(customer: Customer, product: Product) -> list[Reason]:
     reasons = []
     if customer.credit_score < product.min_credit_score:
-        reasons.append(Reason(
-            "credit_score_below_minimum",
-            f"Credit score {customer.credit_score} is below the {product.min_credit_score} "
-            f"minimum for {product.name}",
-        ))
+        reasons.append(
+            Reason(
+                "credit_score_below_minimum",
+                f"Credit score {customer.credit_score} is below the {product.min_credit_score} "
+                f"minimum for {product.name}",
+            )
+        )
     if customer.annual_income < product.min_income:
-        reasons.append(Reason(
-            "income_below_minimum",
-            f"Annual income ${customer.annual_income:,} is below the ${product.min_income:,} "
-            f"minimum for {product.name}",
-        ))
+        reasons.append(
+            Reason(
+                "income_below_minimum",
+                f"Annual income ${customer.annual_income:,} is below the ${product.min_income:,} "
+                f"minimum for {product.name}",
+            )
+        )
     return reasons
 
 
@@ -133,29 +139,37 @@ def _review_flags(
     same = [loan for loan in loans if loan.product_code == product.code]
     open_ = [loan for loan in same if loan.stage in _OPEN_STAGES]
     if open_:
-        reasons.append(Reason(
-            "application_in_progress",
-            f"Application {open_[0].loan_id} for {product.name} is already {open_[0].stage}",
-        ))
+        reasons.append(
+            Reason(
+                "application_in_progress",
+                f"Application {open_[0].loan_id} for {product.name} is already {open_[0].stage}",
+            )
+        )
     declined = [
-        loan for loan in same
+        loan
+        for loan in same
         if loan.stage == "declined" and as_of - loan.updated_at <= _RECENT_DECLINE
     ]
     if declined:
-        reasons.append(Reason(
-            "recently_declined",
-            f"Application {declined[0].loan_id} for {product.name} was declined within a year",
-        ))
+        reasons.append(
+            Reason(
+                "recently_declined",
+                f"Application {declined[0].loan_id} for {product.name} was declined within a year",
+            )
+        )
     funded = sum(
-        loan.amount_cents for loan in loans
+        loan.amount_cents
+        for loan in loans
         if loan.stage == "funded" and loan.product_code not in _SECURED_BY_HOME
     )
     lends = product.kind in ("loan", "card")
     if lends and funded > customer.annual_income * 100 // 2:
-        reasons.append(Reason(
-            "high_existing_debt",
-            f"Funded loans of {_dollars(funded)} exceed half the customer's yearly income",
-        ))
+        reasons.append(
+            Reason(
+                "high_existing_debt",
+                f"Funded loans of {_dollars(funded)} exceed half the customer's yearly income",
+            )
+        )
     return reasons
 
 

@@ -61,35 +61,43 @@ class EligibilityService(MockService):
         async def apply() -> StoredResponse:
             check = self.store.create_check(body.customer_id, body.product_code, body.amount_cents)
             self.ledger.record(
-                "check.create", check["check_id"], key,
-                customer_id=check["customer_id"], product_code=check["product_code"],
+                "check.create",
+                check["check_id"],
+                key,
+                customer_id=check["customer_id"],
+                product_code=check["product_code"],
                 decision=check["decision"],
-            )  # fmt: skip
+            )
             return StoredResponse(200, check)
 
         request_print = fingerprint("POST", "/v1/checks", body.model_dump())
         try:
             return await self.idempotency.run(key, request_print, apply)
-        except UnknownProduct as exc:
+        except UnknownProduct:
             known = ", ".join(p.code for p in self.store.dataset.products)
             raise EligibilityError(
-                422, "unknown_product",
-                f"product_code {exc.args[0]!r} is not in the catalog; known: {known}",
+                422,
+                "unknown_product",
+                f"product_code is not in the catalog; known: {known}",
                 param="product_code",
-            ) from None  # fmt: skip
-        except UnknownCustomer as exc:
+            ) from None
+        except UnknownCustomer:
             raise EligibilityError(
-                404, "customer_not_found", f"No customer with customer_id {exc.args[0]!r}",
+                404,
+                "customer_not_found",
+                "No customer has this customer_id",
                 param="customer_id",
-            ) from None  # fmt: skip
+            ) from None
         except IdempotencyMismatch:
             raise EligibilityError(
-                400, "idempotency_key_reused",
+                400,
+                "idempotency_key_reused",
                 "This Idempotency-Key was used with different parameters",
                 param="Idempotency-Key",
-            ) from None  # fmt: skip
+            ) from None
         except IdempotencyConflict:
             raise EligibilityError(
-                409, "idempotency_key_in_use",
+                409,
+                "idempotency_key_in_use",
                 "A request with this Idempotency-Key is still being processed; retry shortly",
-            ) from None  # fmt: skip
+            ) from None

@@ -79,15 +79,25 @@ class EmailService(MockService):
         try:
             return await self.idempotency.run(key, fingerprint("POST", mail), apply)
         except IdempotencyMismatch:
-            raise SendGridRefusal(400, [sendgrid_error(
-                f"Idempotency-Key {key} was already used with a different request body.",
-                "Idempotency-Key",
-            )]) from None  # fmt: skip
+            raise SendGridRefusal(
+                400,
+                [
+                    sendgrid_error(
+                        "This Idempotency-Key was already used with a different request body.",
+                        "Idempotency-Key",
+                    )
+                ],
+            ) from None
         except IdempotencyConflict:
-            raise SendGridRefusal(409, [sendgrid_error(
-                f"A request with Idempotency-Key {key} is still being processed.",
-                "Idempotency-Key",
-            )]) from None  # fmt: skip
+            raise SendGridRefusal(
+                409,
+                [
+                    sendgrid_error(
+                        "A request with this Idempotency-Key is still being processed.",
+                        "Idempotency-Key",
+                    )
+                ],
+            ) from None
 
     def send(self, mail: dict[str, Any], key: str | None) -> str:
         """Apply one validated send: put it in the outbox and the ledger; returns its id."""

@@ -60,27 +60,38 @@ async def get_order(order_id: str, request: Request, erp: Erp) -> Response:
     return read_one(request, order.as_json(), order.version)
 
 
-@api.post("/orders", status_code=201, summary="Place an order (reserves stock)",
-          description=_IDEMPOTENCY_DOC, responses=_WRITE_PROBLEMS)  # fmt: skip
+@api.post(
+    "/orders",
+    status_code=201,
+    summary="Place an order (reserves stock)",
+    description=_IDEMPOTENCY_DOC,
+    responses=_WRITE_PROBLEMS,
+)
 async def create_order(body: CreateOrder, request: Request, erp: Erp) -> Response:
     return await run_write(erp, request, body.model_dump(), partial(erp.place_order, body))
 
 
-@api.patch("/orders/{order_id}", summary="Move an order's status (If-Match required)",
-              description="pending -> confirmed -> shipped (via a fulfilment) -> delivered; "
-              "pending or confirmed -> cancelled. " + _IDEMPOTENCY_DOC,
-              responses=_IF_MATCH_PROBLEMS)  # fmt: skip
+@api.patch(
+    "/orders/{order_id}",
+    summary="Move an order's status (If-Match required)",
+    description="pending -> confirmed -> shipped (via a fulfilment) -> delivered; "
+    "pending or confirmed -> cancelled. " + _IDEMPOTENCY_DOC,
+    responses=_IF_MATCH_PROBLEMS,
+)
 async def update_order(order_id: str, body: UpdateOrder, request: Request, erp: Erp) -> Response:
     move = partial(erp.move_order, order_id, body, require_if_match(request))
     return await run_write(erp, request, body.model_dump(), move)
 
 
-@api.post("/orders/{order_id}/fulfilments", status_code=201,
-             summary="Ship a confirmed order (If-Match required)",
-             description="Creates a shipment with a carrier and tracking number, moves "
-             "the order to shipped and takes the units off the shelf. The ETag "
-             "returned is the order's. " + _IDEMPOTENCY_DOC,
-             responses=_IF_MATCH_PROBLEMS)  # fmt: skip
+@api.post(
+    "/orders/{order_id}/fulfilments",
+    status_code=201,
+    summary="Ship a confirmed order (If-Match required)",
+    description="Creates a shipment with a carrier and tracking number, moves "
+    "the order to shipped and takes the units off the shelf. The ETag "
+    "returned is the order's. " + _IDEMPOTENCY_DOC,
+    responses=_IF_MATCH_PROBLEMS,
+)
 async def create_fulfilment(
     order_id: str, body: CreateFulfilment, request: Request, erp: Erp
 ) -> Response:

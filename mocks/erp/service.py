@@ -61,12 +61,19 @@ class ErpService(EnterpriseRestService):
         self, warehouse: str | None, in_stock: bool | None, limit: int, cursor: str | None
     ) -> dict[str, Any]:
         items = [
-            item for item in self.store.stock.values()
+            item
+            for item in self.store.stock.values()
             if (warehouse is None or item.warehouse == warehouse)
             and (in_stock is None or (item.available > 0) == in_stock)
-        ]  # fmt: skip
-        return page(items, lambda item: (0.0, item.sku), limit, cursor, lambda i: i.as_json(),
-                    descending=False)  # fmt: skip
+        ]
+        return page(
+            items,
+            lambda item: (0.0, item.sku),
+            limit,
+            cursor,
+            lambda i: i.as_json(),
+            descending=False,
+        )
 
     # -- writes: each runs under run_write's idempotency key, which it records -----------
 
@@ -75,12 +82,19 @@ class ErpService(EnterpriseRestService):
             body.customer_id, [(line.sku, line.quantity) for line in body.lines]
         )
         self.ledger.record(
-            "order.create", order.order_id, key, customer_id=order.customer_id,
+            "order.create",
+            order.order_id,
+            key,
+            customer_id=order.customer_id,
             lines=[{"sku": ln.sku, "quantity": ln.quantity} for ln in order.lines],
             total_cents=order.total_cents,
-        )  # fmt: skip
-        return stored(201, order.as_json(), ETag=etag(order.version),
-                      Location=f"{API_PREFIX}/orders/{order.order_id}")  # fmt: skip
+        )
+        return stored(
+            201,
+            order.as_json(),
+            ETag=etag(order.version),
+            Location=f"{API_PREFIX}/orders/{order.order_id}",
+        )
 
     def move_order(
         self, order_id: str, body: UpdateOrder, if_match: str, key: str | None
@@ -88,9 +102,13 @@ class ErpService(EnterpriseRestService):
         order = self.store.order(order_id)
         was = self.store.change_status(order, body.status, if_match, body.reason)
         self.ledger.record(
-            "order.update", order.order_id, key, from_status=was, to_status=order.status,
+            "order.update",
+            order.order_id,
+            key,
+            from_status=was,
+            to_status=order.status,
             reason=body.reason,
-        )  # fmt: skip
+        )
         return stored(200, order.as_json(), ETag=etag(order.version))
 
     def ship_order(
@@ -99,10 +117,18 @@ class ErpService(EnterpriseRestService):
         order = self.store.order(order_id)
         fulfilment = self.store.ship(order, body.carrier, body.tracking_number, if_match)
         self.ledger.record(
-            "fulfilment.create", fulfilment.fulfilment_id, key, order_id=order.order_id,
-            carrier=fulfilment.carrier, tracking_number=fulfilment.tracking_number,
-        )  # fmt: skip
-        data = {**fulfilment.as_json(), "order_status": order.status,
-                "order_version": order.version}  # fmt: skip
-        return stored(201, data, ETag=etag(order.version),
-                      Location=f"{API_PREFIX}/orders/{order.order_id}")  # fmt: skip
+            "fulfilment.create",
+            fulfilment.fulfilment_id,
+            key,
+            order_id=order.order_id,
+            carrier=fulfilment.carrier,
+            tracking_number=fulfilment.tracking_number,
+        )
+        data = {
+            **fulfilment.as_json(),
+            "order_status": order.status,
+            "order_version": order.version,
+        }
+        return stored(
+            201, data, ETag=etag(order.version), Location=f"{API_PREFIX}/orders/{order.order_id}"
+        )

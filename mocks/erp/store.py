@@ -60,18 +60,29 @@ class ErpStore:
         prices = {sku: cents for sku, _, cents in SKUS}
         self.orders: dict[str, OrderRecord] = {}
         for order in dataset.orders:
-            lines = [LineRecord(ln.sku, ln.description, ln.quantity, ln.unit_price_cents)
-                     for ln in order.lines]
+            lines = [
+                LineRecord(ln.sku, ln.description, ln.quantity, ln.unit_price_cents)
+                for ln in order.lines
+            ]
             for line in lines:
                 prices.setdefault(line.sku, line.unit_price_cents)
             self.orders[order.order_id] = OrderRecord(
-                order.order_id, order.customer_id, order.status, lines,
-                order.created_at, order.updated_at,
+                order.order_id,
+                order.customer_id,
+                order.status,
+                lines,
+                order.created_at,
+                order.updated_at,
             )
         self.stock: dict[str, StockRecord] = {
             item.sku: StockRecord(
-                item.sku, item.description, item.warehouse, item.on_hand, item.reserved,
-                prices.get(item.sku, 0), dataset.reference_now,
+                item.sku,
+                item.description,
+                item.warehouse,
+                item.on_hand,
+                item.reserved,
+                prices.get(item.sku, 0),
+                dataset.reference_now,
             )
             for item in dataset.inventory
         }
@@ -86,33 +97,47 @@ class ErpStore:
         """Seeded shipments get tracking too, so "where is my order" has an answer."""
         fid = self.fulfilment_ids.next()
         carrier = CARRIERS[int(hashlib.sha256(order.order_id.encode()).hexdigest(), 16) % 4]
-        shipped_at = order.updated_at if order.status == "shipped" else (
-            order.created_at + (order.updated_at - order.created_at) / 2
+        shipped_at = (
+            order.updated_at
+            if order.status == "shipped"
+            else (order.created_at + (order.updated_at - order.created_at) / 2)
         )
-        order.fulfilments.append(Fulfilment(
-            fid, order.order_id, carrier, tracking_number(carrier, fid),
-            [(line.sku, line.quantity) for line in order.lines], shipped_at,
-        ))
+        order.fulfilments.append(
+            Fulfilment(
+                fid,
+                order.order_id,
+                carrier,
+                tracking_number(carrier, fid),
+                [(line.sku, line.quantity) for line in order.lines],
+                shipped_at,
+            )
+        )
 
     # -- reads ---------------------------------------------------------------------------
 
     def order(self, order_id: str) -> OrderRecord:
         order = self.orders.get(order_id)
         if order is None:
-            raise Problem(404, "not-found", f"no order {order_id!r}",
-                          errors=[("order_id", "unknown order")])
+            raise Problem(
+                404,
+                "not-found",
+                "no order has this order_id",
+                errors=[("order_id", "unknown order")],
+            )
         return order
 
     def item(self, sku: str) -> StockRecord:
         item = self.stock.get(sku)
         if item is None:
-            raise Problem(404, "not-found", f"no inventory item {sku!r}",
-                          errors=[("sku", "unknown SKU")])
+            raise Problem(
+                404, "not-found", "no inventory item has this SKU", errors=[("sku", "unknown SKU")]
+            )
         return item
 
     def find_orders(self, customer_id: str | None, status: str | None) -> list[OrderRecord]:
         return [
-            o for o in self.orders.values()
+            o
+            for o in self.orders.values()
             if (customer_id is None or o.customer_id == customer_id)
             and (status is None or o.status == status)
         ]
@@ -121,40 +146,61 @@ class ErpStore:
 
     def create_order(self, customer_id: str, wanted: Sequence[tuple[str, int]]) -> OrderRecord:
         if not self.customer_exists(customer_id):
-            raise Problem(422, "unknown-reference", f"no customer {customer_id!r}",
-                          title="Unknown reference",
-                          errors=[("customer_id", f"no customer {customer_id!r}")])
+            raise Problem(
+                422,
+                "unknown-reference",
+                "customer_id names no customer",
+                title="Unknown reference",
+                errors=[("customer_id", "no customer has this id")],
+            )
         seen: set[str] = set()
         for index, (sku, _) in enumerate(wanted):
             if sku not in self.stock:
-                raise Problem(422, "unknown-reference", f"no SKU {sku!r} in the catalogue",
-                              title="Unknown reference",
-                              errors=[(f"lines[{index}].sku", f"unknown SKU {sku!r}")])
+                raise Problem(
+                    422,
+                    "unknown-reference",
+                    f"lines[{index}].sku names no SKU in the catalogue",
+                    title="Unknown reference",
+                    errors=[(f"lines[{index}].sku", "unknown SKU")],
+                )
             if sku in seen:
-                raise Problem(422, "validation-error", f"SKU {sku} appears on two lines",
-                              title="Validation failed",
-                              errors=[(f"lines[{index}].sku", "one line per SKU")])
+                raise Problem(
+                    422,
+                    "validation-error",
+                    f"lines[{index}].sku repeats the SKU of an earlier line",
+                    title="Validation failed",
+                    errors=[(f"lines[{index}].sku", "one line per SKU")],
+                )
             seen.add(sku)
         for index, (sku, quantity) in enumerate(wanted):
             item = self.stock[sku]
             if item.available < quantity:
                 raise Problem(
-                    409, "insufficient-stock",
-                    f"insufficient stock for {sku}: {quantity} requested, "
+                    409,
+                    "insufficient-stock",
+                    f"insufficient stock for {sku}: lines[{index}].quantity is more than the "
                     f"{item.available} available",
                     title="Insufficient stock",
-                    errors=[(f"lines[{index}].quantity",
-                             f"only {item.available} of {sku} available")],
-                    sku=sku, requested=quantity, available=item.available,
+                    errors=[
+                        (f"lines[{index}].quantity", f"only {item.available} of {sku} available")
+                    ],
+                    sku=sku,
+                    requested=quantity,
+                    available=item.available,
                 )
         now = self.clock.now()
         for sku, quantity in wanted:
             self._touch(self.stock[sku], reserved=quantity)
         order = OrderRecord(
-            self.order_ids.next(), customer_id, "pending",
-            [LineRecord(sku, self.stock[sku].description, qty, self.stock[sku].unit_price_cents)
-             for sku, qty in wanted],
-            now, now,
+            self.order_ids.next(),
+            customer_id,
+            "pending",
+            [
+                LineRecord(sku, self.stock[sku].description, qty, self.stock[sku].unit_price_cents)
+                for sku, qty in wanted
+            ],
+            now,
+            now,
         )
         self.orders[order.order_id] = order
         return order
@@ -166,22 +212,26 @@ class ErpStore:
         was = order.status
         if to == "shipped" and was == "confirmed":
             raise Problem(
-                409, "invalid-transition",
+                409,
+                "invalid-transition",
                 "an order ships by creating a fulfilment: "
                 f"POST /erp/api/v1/orders/{order.order_id}/fulfilments",
                 title="Invalid status transition",
                 errors=[("status", "use the fulfilments endpoint to ship")],
-                current_status=was, requested_status=to,
+                current_status=was,
+                requested_status=to,
                 allowed_transitions=list(NEXT_STATUSES[was]),
             )
         if to not in NEXT_STATUSES[was]:
             allowed = ", ".join(NEXT_STATUSES[was]) or "none (final status)"
             raise Problem(
-                409, "invalid-transition",
+                409,
+                "invalid-transition",
                 f"order {order.order_id} cannot go from {was} to {to}; allowed: {allowed}",
                 title="Invalid status transition",
                 errors=[("status", f"not allowed from {was}")],
-                current_status=was, requested_status=to,
+                current_status=was,
+                requested_status=to,
                 allowed_transitions=list(NEXT_STATUSES[was]),
             )
         if to == "cancelled" and was in _RESERVING:
@@ -197,11 +247,13 @@ class ErpStore:
         check_if_match(if_match, order.version, f"order {order.order_id}")
         if order.status != "confirmed":
             raise Problem(
-                409, "invalid-transition",
+                409,
+                "invalid-transition",
                 f"order {order.order_id} is {order.status}; only confirmed orders ship",
                 title="Invalid status transition",
                 errors=[("status", f"{order.status} orders cannot ship")],
-                current_status=order.status, requested_status="shipped",
+                current_status=order.status,
+                requested_status="shipped",
                 allowed_transitions=list(NEXT_STATUSES[order.status]),
             )
         for index, line in enumerate(order.lines):
@@ -209,19 +261,26 @@ class ErpStore:
             if item is None or item.on_hand < line.quantity:
                 on_hand = item.on_hand if item else 0
                 raise Problem(
-                    409, "insufficient-stock",
+                    409,
+                    "insufficient-stock",
                     f"insufficient stock for {line.sku}: {line.quantity} to ship, "
                     f"{on_hand} on hand",
                     title="Insufficient stock",
                     errors=[(f"lines[{index}].quantity", f"only {on_hand} of {line.sku} on hand")],
-                    sku=line.sku, requested=line.quantity, available=on_hand,
+                    sku=line.sku,
+                    requested=line.quantity,
+                    available=on_hand,
                 )
         for line in order.lines:
             self._touch(self.stock[line.sku], on_hand=-line.quantity, reserved=-line.quantity)
         fid = self.fulfilment_ids.next()
         fulfilment = Fulfilment(
-            fid, order.order_id, carrier, tracking or tracking_number(carrier, fid),
-            [(line.sku, line.quantity) for line in order.lines], self.clock.now(),
+            fid,
+            order.order_id,
+            carrier,
+            tracking or tracking_number(carrier, fid),
+            [(line.sku, line.quantity) for line in order.lines],
+            self.clock.now(),
         )
         order.fulfilments.append(fulfilment)
         order.status, order.status_reason = "shipped", None

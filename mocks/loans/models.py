@@ -76,8 +76,12 @@ class StageChange:
     reason: str | None
 
     def as_json(self) -> dict[str, Any]:
-        return {"from": self.from_stage, "to": self.to_stage, "at": iso(self.at),
-                "reason": self.reason}
+        return {
+            "from": self.from_stage,
+            "to": self.to_stage,
+            "at": iso(self.at),
+            "reason": self.reason,
+        }
 
 
 @dataclass

@@ -51,8 +51,9 @@ async def list_products(loans: Loans) -> dict[str, Any]:
     return loans.products()
 
 
-@api.get("/applications", summary="Applications, newest first, cursor-paged",
-         responses=_problems(422))  # fmt: skip
+@api.get(
+    "/applications", summary="Applications, newest first, cursor-paged", responses=_problems(422)
+)
 async def list_applications(
     loans: Loans,
     customer_id: str | None = Query(None, max_length=40),
@@ -63,28 +64,34 @@ async def list_applications(
     return loans.application_page(customer_id, stage, limit, cursor)
 
 
-@api.get("/applications/{application_id}",
-         summary="One application: stage, documents, history, allowed transitions",
-         responses=_problems(404))  # fmt: skip
+@api.get(
+    "/applications/{application_id}",
+    summary="One application: stage, documents, history, allowed transitions",
+    responses=_problems(404),
+)
 async def get_application(application_id: str, request: Request, loans: Loans) -> Response:
     application = loans.store.get(application_id)
     return read_one(request, application.as_json(), application.version)
 
 
-@api.post("/applications", status_code=201, summary="Submit an application",
-          description="Starts in stage submitted with every document missing. "
-          + _WRITE_DOC, responses=_WRITE_PROBLEMS)  # fmt: skip
-async def create_application(
-    body: CreateApplication, request: Request, loans: Loans
-) -> Response:
+@api.post(
+    "/applications",
+    status_code=201,
+    summary="Submit an application",
+    description="Starts in stage submitted with every document missing. " + _WRITE_DOC,
+    responses=_WRITE_PROBLEMS,
+)
+async def create_application(body: CreateApplication, request: Request, loans: Loans) -> Response:
     return await run_write(loans, request, body.model_dump(), partial(loans.submit, body))
 
 
-@api.post("/applications/{application_id}/transitions",
-          summary="Move an application to its next stage",
-          description="submitted -> underwriting -> approved | declined; approved -> "
-          "funded. Approval needs every document verified. " + _WRITE_DOC,
-          responses=_IF_MATCH_PROBLEMS)  # fmt: skip
+@api.post(
+    "/applications/{application_id}/transitions",
+    summary="Move an application to its next stage",
+    description="submitted -> underwriting -> approved | declined; approved -> "
+    "funded. Approval needs every document verified. " + _WRITE_DOC,
+    responses=_IF_MATCH_PROBLEMS,
+)
 async def transition(
     application_id: str, body: TransitionRequest, request: Request, loans: Loans
 ) -> Response:
@@ -92,14 +99,19 @@ async def transition(
     return await run_write(loans, request, body.model_dump(), move)
 
 
-@api.put("/applications/{application_id}/documents/{name}",
-         summary="Mark a checklist document received or verified",
-         description="The ETag returned is the application's. " + _WRITE_DOC,
-         responses=_IF_MATCH_PROBLEMS)  # fmt: skip
+@api.put(
+    "/applications/{application_id}/documents/{name}",
+    summary="Mark a checklist document received or verified",
+    description="The ETag returned is the application's. " + _WRITE_DOC,
+    responses=_IF_MATCH_PROBLEMS,
+)
 async def update_document(
-    application_id: str, body: DocumentUpdate, request: Request, loans: Loans,
+    application_id: str,
+    body: DocumentUpdate,
+    request: Request,
+    loans: Loans,
     name: str = Path(..., max_length=80),
-) -> Response:  # fmt: skip
+) -> Response:
     if_match = request.headers.get("if-match")
     mark = partial(loans.mark_document, application_id, name, body, if_match)
     return await run_write(loans, request, body.model_dump(), mark)

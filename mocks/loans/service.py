@@ -79,10 +79,13 @@ class LoansService(EnterpriseRestService):
     def submit(self, body: CreateApplication, key: str | None) -> StoredResponse:
         application = self.store.create(body.customer_id, body.product_code, body.amount_cents)
         self.ledger.record(
-            "application.create", application.application_id, key,
-            customer_id=application.customer_id, product_code=application.product_code,
+            "application.create",
+            application.application_id,
+            key,
+            customer_id=application.customer_id,
+            product_code=application.product_code,
             amount_cents=application.amount_cents,
-        )  # fmt: skip
+        )
         location = f"{API_PREFIX}/applications/{application.application_id}"
         return stored(201, application.as_json(), ETag=etag(application.version), Location=location)
 
@@ -92,9 +95,13 @@ class LoansService(EnterpriseRestService):
         application = self.store.get(application_id)
         was = self.store.transition(application, body.to, body.reason, if_match)
         self.ledger.record(
-            "application.transition", application.application_id, key,
-            from_stage=was, to_stage=application.stage, reason=body.reason,
-        )  # fmt: skip
+            "application.transition",
+            application.application_id,
+            key,
+            from_stage=was,
+            to_stage=application.stage,
+            reason=body.reason,
+        )
         return stored(200, application.as_json(), ETag=etag(application.version))
 
     def mark_document(
@@ -109,8 +116,12 @@ class LoansService(EnterpriseRestService):
         document, was = self.store.set_document(application, name, body.status, if_match)
         if document.status != was:  # setting the status it already has changes nothing
             self.ledger.record(
-                "document.update", application.application_id, key, document=name,
-                from_status=was, to_status=document.status,
-            )  # fmt: skip
+                "document.update",
+                application.application_id,
+                key,
+                document=name,
+                from_status=was,
+                to_status=document.status,
+            )
         data = {**document.as_json(), "application_id": application.application_id}
         return stored(200, data, ETag=etag(application.version))

@@ -62,12 +62,21 @@ class LoanStore:
         for loan in dataset.loans:
             product = self.products.get(loan.product_code)
             self.applications[loan.loan_id] = ApplicationRecord(
-                loan.loan_id, loan.customer_id, loan.product_code,
-                product.name if product else loan.product_code, loan.amount_cents, loan.stage,
-                [DocumentRecord(doc.name, doc.status,
-                                None if doc.status == "missing" else loan.updated_at)
-                 for doc in loan.documents],
-                _seeded_history(loan), loan.submitted_at, loan.updated_at,
+                loan.loan_id,
+                loan.customer_id,
+                loan.product_code,
+                product.name if product else loan.product_code,
+                loan.amount_cents,
+                loan.stage,
+                [
+                    DocumentRecord(
+                        doc.name, doc.status, None if doc.status == "missing" else loan.updated_at
+                    )
+                    for doc in loan.documents
+                ],
+                _seeded_history(loan),
+                loan.submitted_at,
+                loan.updated_at,
             )
         self.ids = SerialIds(list(self.applications), "LN", 8)
 
@@ -79,13 +88,18 @@ class LoanStore:
     def get(self, application_id: str) -> ApplicationRecord:
         found = self.applications.get(application_id)
         if found is None:
-            raise Problem(404, "not-found", f"no loan application {application_id!r}",
-                          errors=[("application_id", "unknown application")])
+            raise Problem(
+                404,
+                "not-found",
+                "no loan application has this application_id",
+                errors=[("application_id", "unknown application")],
+            )
         return found
 
     def find(self, customer_id: str | None, stage: str | None) -> list[ApplicationRecord]:
         return [
-            a for a in self.applications.values()
+            a
+            for a in self.applications.values()
             if (customer_id is None or a.customer_id == customer_id)
             and (stage is None or a.stage == stage)
         ]
@@ -95,25 +109,37 @@ class LoanStore:
     def create(self, customer_id: str, product_code: str, amount_cents: int) -> ApplicationRecord:
         errors = []
         if not self.customer_exists(customer_id):
-            errors.append(("customer_id", f"no customer {customer_id!r}"))
+            errors.append(("customer_id", "no customer has this id"))
         product = self.products.get(product_code)
         if product is None:
             codes = ", ".join(sorted(self.products))
-            errors.append(("product_code", f"{product_code!r} is not a loan product; "
-                                           f"loan products: {codes}"))
+            errors.append(("product_code", f"not a loan product; loan products: {codes}"))
         elif product.max_amount_cents is not None and amount_cents > product.max_amount_cents:
-            errors.append(("amount_cents", f"{product.code} lends at most "
-                                           f"{product.max_amount_cents} cents"))
+            errors.append(
+                ("amount_cents", f"{product.code} lends at most {product.max_amount_cents} cents")
+            )
         if errors:
             fields = ", ".join(field for field, _ in errors)
-            raise Problem(422, "validation-error", f"the application is not valid: {fields}",
-                          title="Validation failed", errors=errors)
+            raise Problem(
+                422,
+                "validation-error",
+                f"the application is not valid: {fields}",
+                title="Validation failed",
+                errors=errors,
+            )
         assert product is not None
         now = self.clock.now()
         application = ApplicationRecord(
-            self.ids.next(), customer_id, product.code, product.name, amount_cents, "submitted",
+            self.ids.next(),
+            customer_id,
+            product.code,
+            product.name,
+            amount_cents,
+            "submitted",
             [DocumentRecord(name, "missing", None) for name in self.documents_for(product.code)],
-            [StageChange(None, "submitted", now, "application received")], now, now,
+            [StageChange(None, "submitted", now, "application received")],
+            now,
+            now,
         )
         self.applications[application.application_id] = application
         return application
@@ -127,23 +153,29 @@ class LoanStore:
         if to not in allowed:
             listed = ", ".join(allowed) or "none (final stage)"
             raise Problem(
-                409, "invalid-transition",
+                409,
+                "invalid-transition",
                 f"application {application.application_id} cannot move from {was} to {to}; "
                 f"allowed: {listed}",
                 title="Invalid stage transition",
                 errors=[("to", f"not allowed from {was}")],
-                current_stage=was, requested_stage=to, allowed_transitions=list(allowed),
+                current_stage=was,
+                requested_stage=to,
+                allowed_transitions=list(allowed),
             )
         unverified = application.unverified()
         if to == "approved" and unverified:
             status_of = {doc.name: doc.status for doc in application.documents}
             raise Problem(
-                409, "documents-not-verified",
+                409,
+                "documents-not-verified",
                 f"application {application.application_id} cannot be approved until every "
                 f"document is verified; not verified: {', '.join(unverified)}",
                 title="Documents not verified",
                 errors=[(f"documents.{name}", f"is {status_of[name]}") for name in unverified],
-                current_stage=was, requested_stage=to, unverified_documents=unverified,
+                current_stage=was,
+                requested_stage=to,
+                unverified_documents=unverified,
             )
         now = self._bump(application)
         application.stage = to
@@ -151,23 +183,33 @@ class LoanStore:
         return was
 
     def set_document(
-        self, application: ApplicationRecord, name: str, status: DocumentStatus,
+        self,
+        application: ApplicationRecord,
+        name: str,
+        status: DocumentStatus,
         if_match: str | None,
     ) -> tuple[DocumentRecord, DocumentStatus]:
         document = application.document(name)
         if document is None:
             names = ", ".join(doc.name for doc in application.documents)
-            raise Problem(404, "not-found",
-                          f"application {application.application_id} has no document {name!r}; "
-                          f"its checklist: {names}",
-                          errors=[("name", f"unknown document {name!r}")])
+            raise Problem(
+                404,
+                "not-found",
+                f"application {application.application_id} has no document by that "
+                f"name; its checklist: {names}",
+                errors=[("name", "not a document of this application's checklist")],
+            )
         check_if_match(if_match, application.version, f"application {application.application_id}")
         if application.stage in _DOCUMENTS_LOCKED:
-            raise Problem(409, "documents-locked",
-                          f"application {application.application_id} is {application.stage}; "
-                          "its documents can no longer change",
-                          title="Documents locked", errors=[("status", "the checklist is closed")],
-                          current_stage=application.stage)
+            raise Problem(
+                409,
+                "documents-locked",
+                f"application {application.application_id} is {application.stage}; "
+                "its documents can no longer change",
+                title="Documents locked",
+                errors=[("status", "the checklist is closed")],
+                current_stage=application.stage,
+            )
         was = document.status
         if status != was:
             document.status = status

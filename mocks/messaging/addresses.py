@@ -48,30 +48,31 @@ __all__ = [
 Channel = Literal["sms", "whatsapp"]
 _WHATSAPP = "whatsapp:"
 
+# Twilio's messages quote the number; these name the field instead (never echo input).
 _TO_ERRORS: dict[str, tuple[int, str]] = {
-    "+15005550001": (21211, "The 'To' number {n} is not a valid phone number."),
-    "+15005550002": (21612, "The 'To' phone number {n} is not currently reachable via SMS."),
+    "+15005550001": (21211, "The 'To' number is not a valid phone number."),
+    "+15005550002": (21612, "The 'To' phone number is not currently reachable via SMS."),
     "+15005550003": (
         21408,
         "Permission to send an SMS has not been enabled for the region indicated by the "
-        "'To' number: {n}.",
+        "'To' number.",
     ),
-    "+15005550004": (21610, "Attempt to send to unsubscribed recipient {n}."),
-    "+15005550009": (21614, "'To' number {n} is not a valid mobile number."),
+    "+15005550004": (21610, "Attempt to send to an unsubscribed recipient: the 'To' number."),
+    "+15005550009": (21614, "The 'To' number is not a valid mobile number."),
 }
 _FROM_ERRORS: dict[str, tuple[int, str]] = {
     "+15005550001": (
         21212,
-        "The 'From' number {n} is not a valid phone number, shortcode, or alphanumeric sender ID.",
+        "The 'From' number is not a valid phone number, shortcode, or alphanumeric sender ID.",
     ),
     "+15005550007": (
         21606,
-        "The 'From' phone number provided ({n}) is not a valid message-capable Twilio phone "
+        "The 'From' phone number provided is not a valid message-capable Twilio phone "
         "number for this destination/account.",
     ),
     "+15005550008": (
         21611,
-        "This 'From' number {n} has exceeded the maximum number of queued messages.",
+        "This 'From' number has exceeded the maximum number of queued messages.",
     ),
 }
 
@@ -128,10 +129,10 @@ def parse_to(raw: str | None) -> Address:
     channel, text = _split_channel(raw)
     number = _e164(text)
     if number is None:
-        raise TwilioError(400, 21211, f"The 'To' number {raw.strip()} is not a valid phone number.")
+        code, message = _TO_ERRORS["+15005550001"]
+        raise TwilioError(400, code, message)
     if number in _TO_ERRORS:
-        code, template = _TO_ERRORS[number]
-        raise TwilioError(400, code, template.format(n=number))
+        raise TwilioError(400, *_TO_ERRORS[number])
     return Address(channel, number)
 
 
@@ -142,11 +143,9 @@ def parse_from(raw: str) -> Address:
     if number is None and channel == "sms" and named_sender:
         return Address(channel, text)
     if number is None:
-        code, template = _FROM_ERRORS["+15005550001"]
-        raise TwilioError(400, code, template.format(n=raw.strip()))
+        raise TwilioError(400, *_FROM_ERRORS["+15005550001"])
     if number in _FROM_ERRORS:
-        code, template = _FROM_ERRORS[number]
-        raise TwilioError(400, code, template.format(n=number))
+        raise TwilioError(400, *_FROM_ERRORS[number])
     return Address(channel, number)
 
 

@@ -45,7 +45,9 @@ class CallbackSettings(BaseModel):
 
     sent_after_ms: float = Field(default=50.0, ge=0, le=60_000, description="queued -> sent")
     final_after_ms: float = Field(
-        default=150.0, ge=0, le=60_000,
+        default=150.0,
+        ge=0,
+        le=60_000,
         description="-> delivered or undelivered (failed happens at sent_after_ms)",
     )
     delay_ms: float = Field(

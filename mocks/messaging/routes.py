@@ -71,12 +71,14 @@ async def current_messaging(request: Request) -> MessagingService:
 Messaging = Annotated[MessagingService, Depends(current_messaging)]
 
 
-@router.post(f"{_BASE}.json", status_code=201, summary="Send an SMS or WhatsApp message",
-             responses=error_responses(TwilioErrorBody, *BODY_STATUSES, 409),
-             openapi_extra=_SEND_FORM)  # fmt: skip
-async def create_message(
-    account_sid: str, request: Request, messaging: Messaging
-) -> JSONResponse:
+@router.post(
+    f"{_BASE}.json",
+    status_code=201,
+    summary="Send an SMS or WhatsApp message",
+    responses=error_responses(TwilioErrorBody, *BODY_STATUSES, 409),
+    openapi_extra=_SEND_FORM,
+)
+async def create_message(account_sid: str, request: Request, messaging: Messaging) -> JSONResponse:
     pairs = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
     key = _idempotency_key(request)
     stored, replayed = await messaging.create_message(account_sid, pairs, key)
@@ -84,14 +86,20 @@ async def create_message(
     return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 
 
-@router.get(f"{_BASE}/{{sid}}.json", summary="Fetch one message",
-            responses=error_responses(TwilioErrorBody, 404))  # fmt: skip
+@router.get(
+    f"{_BASE}/{{sid}}.json",
+    summary="Fetch one message",
+    responses=error_responses(TwilioErrorBody, 404),
+)
 async def fetch_message(account_sid: str, sid: str, messaging: Messaging) -> JSONResponse:
     return JSONResponse(messaging.fetch(account_sid, sid))
 
 
-@router.get(f"{_BASE}.json", summary="List messages, newest first, in pages",
-            responses=error_responses(TwilioErrorBody, 400))  # fmt: skip
+@router.get(
+    f"{_BASE}.json",
+    summary="List messages, newest first, in pages",
+    responses=error_responses(TwilioErrorBody, 400),
+)
 async def list_messages(account_sid: str, request: Request, messaging: Messaging) -> JSONResponse:
     where, filters = _filters(request)
     page, size = _paging(request)
@@ -108,8 +116,11 @@ def _canonical(raw: str) -> str:
 
 def _filters(request: Request) -> tuple[MessageFilter, list[tuple[str, str]]]:
     query = request.query_params
-    kept = [(name, query[name]) for name in ("To", "From", "DateSent", "DateSent<", "DateSent>")
-            if query.get(name)]
+    kept = [
+        (name, query[name])
+        for name in ("To", "From", "DateSent", "DateSent<", "DateSent>")
+        if query.get(name)
+    ]
     given = dict(kept)
     where = MessageFilter(
         to=_canonical(given["To"]) if "To" in given else None,
@@ -131,7 +142,7 @@ def _when(given: dict[str, str], name: str, day_edge: str) -> datetime:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise TwilioError(
-            400, 20422, f"Invalid {name} '{raw}': expected YYYY-MM-DD or an ISO 8601 time."
+            400, 20422, f"Invalid {name}: expected YYYY-MM-DD or an ISO 8601 time."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -63,7 +63,7 @@ def parse_send_request(pairs: Sequence[tuple[str, str]]) -> SendRequest:
     if not raw_from and service_sid is None:
         raise TwilioError(400, 21603, "A 'From' phone number is required.")
     if service_sid is not None and not _SERVICE_SID.match(service_sid):
-        raise TwilioError(400, 21701, f"The Messaging Service Sid {service_sid} is invalid.")
+        raise TwilioError(400, 21701, "The MessagingServiceSid is invalid.")
     sender = parse_from(raw_from) if raw_from else None
     if sender is not None:
         require_same_channel(to, sender)
@@ -71,7 +71,7 @@ def parse_send_request(pairs: Sequence[tuple[str, str]]) -> SendRequest:
     body = fields.get("Body", "")
     content_sid = fields.get("ContentSid")
     if content_sid is not None and not _CONTENT_SID.match(content_sid):
-        raise TwilioError(400, 21656, f"The ContentSid {content_sid} is invalid.")
+        raise TwilioError(400, 21656, "The ContentSid is invalid.")
     if not body.strip() and not media and content_sid is None:
         raise TwilioError(400, 21602, "Message body is required.")
     if len(body) > MAX_BODY_CHARS:
@@ -79,12 +79,16 @@ def parse_send_request(pairs: Sequence[tuple[str, str]]) -> SendRequest:
         raise TwilioError(400, 21617, f"The concatenated message body {limit}.")
     bad_media = [url for url in media if not _is_web_url(url)]
     if bad_media or len(media) > MAX_MEDIA:
-        detail = f"'{bad_media[0]}' is not a valid URL" if bad_media else f"at most {MAX_MEDIA}"
+        detail = (
+            f"MediaUrl {media.index(bad_media[0])} is not an http(s) URL"
+            if bad_media
+            else f"at most {MAX_MEDIA}"
+        )
         raise TwilioError(400, 21620, f"Invalid media URL(s): {detail}.")
 
     callback = fields.get("StatusCallback") or None
     if callback is not None and not _is_web_url(callback):
-        raise TwilioError(400, 21609, f"The StatusCallback URL {callback} is not a valid URL.")
+        raise TwilioError(400, 21609, "The StatusCallback URL is not a valid URL.")
     return SendRequest(
         to=to,
         sender=sender,

@@ -103,18 +103,22 @@ class MessagingService(MockService):
             )
         except IdempotencyMismatch:
             raise TwilioError(
-                400, 20422, f"Idempotency-Key {key} was already used with other parameters."
+                400, 20422, "This Idempotency-Key was already used with other parameters."
             ) from None
         except IdempotencyConflict:
             raise TwilioError(
-                409, 20409, f"A request with Idempotency-Key {key} is still being processed."
+                409, 20409, "A request with this Idempotency-Key is still being processed."
             ) from None
 
     def fetch(self, account_sid: str, sid: str) -> dict[str, Any]:
         message = self.store.get(sid)
         if message is None or message.account_sid != account_sid:
-            uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}.json"
-            raise TwilioError(404, 20404, f"The requested resource {uri} was not found")
+            # Twilio quotes the URI; this says why instead of repeating the path.
+            raise TwilioError(
+                404,
+                20404,
+                "The requested resource was not found: this account has no message with that Sid",
+            )
         return message.to_json()
 
     def page(

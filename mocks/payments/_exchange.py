@@ -30,7 +30,12 @@ if TYPE_CHECKING:
     from mocks.payments.service import PaymentsService
 
 __all__ = [
-    "API_VERSION", "idempotent_write", "new_request_id", "query_params", "read", "stripe_response",
+    "API_VERSION",
+    "idempotent_write",
+    "new_request_id",
+    "query_params",
+    "read",
+    "stripe_response",
 ]
 
 API_VERSION = "2024-06-20"
@@ -43,7 +48,10 @@ def new_request_id() -> str:
 
 
 def stripe_response(
-    request: Request, status: int, body: Any, request_id: str | None = None,
+    request: Request,
+    status: int,
+    body: Any,
+    request_id: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
@@ -68,7 +76,8 @@ def query_params(request: Request) -> dict[str, Any]:
 async def _form(request: Request) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("application/json"):
         raise StripeError(
-            400, "invalid_request_error",
+            400,
+            "invalid_request_error",
             "Invalid request: Stripe's v1 API takes application/x-www-form-urlencoded bodies "
             "(metadata[key]=value), not JSON.",
         )
@@ -77,8 +86,9 @@ async def _form(request: Request) -> dict[str, Any]:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
         return parse_form(pairs)
     except UnicodeDecodeError as exc:
-        raise StripeError(400, "invalid_request_error", "Invalid request: the body is not "
-                          "UTF-8 form data.") from exc
+        raise StripeError(
+            400, "invalid_request_error", "Invalid request: the body is not UTF-8 form data."
+        ) from exc
     except FormError as exc:
         raise errors.invalid_value(exc.key, str(exc)) from exc
 
@@ -95,7 +105,8 @@ async def read(
 
 
 async def idempotent_write(
-    service: PaymentsService, request: Request,
+    service: PaymentsService,
+    request: Request,
     prepare: Callable[[dict[str, Any]], Effect],
 ) -> JSONResponse:
     """Validate, then apply once per ``Idempotency-Key`` with Stripe's replay semantics."""
@@ -121,7 +132,7 @@ async def idempotent_write(
     except StripeError as exc:
         return stripe_response(request, exc.status, exc.body(), request_id)
     except IdempotencyMismatch:
-        error = errors.idempotency_mismatch(key or "")
+        error = errors.idempotency_mismatch()
         return stripe_response(request, error.status, error.body(), request_id)
     except IdempotencyConflict:
         error = errors.idempotency_in_use()

@@ -9,18 +9,38 @@ hash is refused, naming the key, and so is one nested deeper than ``MAX_DEPTH`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "FormConflict", "FormError", "FormTooDeep", "as_list", "parse_form"]
+__all__ = [
+    "MAX_DEPTH",
+    "FormConflict",
+    "FormError",
+    "FormTooDeep",
+    "as_list",
+    "parse_form",
+    "shown_name",
+]
 
 MAX_DEPTH = 32  # brackets in one key; Stripe's own objects nest a handful deep
+# A parameter name an error may show: short words in bracket form, as Stripe's own are
+# (``payment_method_data[card][number]``, ``metadata[order-id]``).
+_SHOWABLE = re.compile(r"[A-Za-z0-9_.-]{1,40}(?:\[[A-Za-z0-9_.-]{0,40}\]){0,8}")
+
+
+def shown_name(key: str) -> str | None:
+    """``key`` if an error may name it as the parameter at fault, else None: a name is
+    the field, but a "name" that is free text (spaces, newlines, quotes, kilobytes of it)
+    is only what the client sent, and is never repeated."""
+    return key if _SHOWABLE.fullmatch(key) else None
 
 
 class FormError(ValueError):
-    """A form Stripe would refuse; ``key`` names the parameter."""
+    """A form Stripe would refuse; ``key`` names the parameter (None: its name is not one
+    an error repeats, see ``shown_name``)."""
 
-    def __init__(self, key: str, message: str) -> None:
+    def __init__(self, key: str | None, message: str) -> None:
         super().__init__(message)
         self.key = key
 
@@ -29,7 +49,9 @@ class FormConflict(FormError):
     """A key was given both as a plain value and as a hash (or array)."""
 
     def __init__(self, key: str, expected: str) -> None:
-        super().__init__(key, f"Invalid {expected} for parameter {key}")
+        shown = shown_name(key)
+        where = f"parameter {shown}" if shown else "a parameter given both ways"
+        super().__init__(shown, f"Invalid {expected} for {where}")
         self.expected = expected
 
 
@@ -37,7 +59,9 @@ class FormTooDeep(FormError):
     """A key nests more brackets than any parameter has (the parser would recurse on)."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(name, f"Invalid parameter {name}: nested more than {MAX_DEPTH} deep")
+        shown = shown_name(name)
+        where = f"parameter {shown}" if shown else "parameter"
+        super().__init__(shown, f"Invalid {where}: nested more than {MAX_DEPTH} deep")
 
 
 def parse_form(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mocks.payments import errors
+from mocks.payments._forms import shown_name
 
 __all__ = [
     "MetadataPatch",
@@ -47,7 +48,9 @@ class MetadataPatch:
 def reject_unknown(params: dict[str, Any], known: frozenset[str], prefix: str = "") -> None:
     for name in params:
         if name not in known:
-            raise errors.unknown_parameter(f"{prefix}[{name}]" if prefix else name)
+            raise errors.unknown_parameter(
+                shown_name(f"{prefix}[{name}]" if prefix else name), within=prefix
+            )
 
 
 def read_text(params: dict[str, Any], name: str, param: str | None = None) -> str | None:
@@ -61,7 +64,11 @@ def read_text(params: dict[str, Any], name: str, param: str | None = None) -> st
 
 
 def read_int(
-    params: dict[str, Any], name: str, *, param: str | None = None, minimum: int | None = None,
+    params: dict[str, Any],
+    name: str,
+    *,
+    param: str | None = None,
+    minimum: int | None = None,
     required: bool = False,
 ) -> int | None:
     label = param or name
@@ -73,7 +80,7 @@ def read_int(
     if raw == "":
         raise errors.invalid_empty(label)
     if not _INTEGER.fullmatch(raw.strip()):
-        raise errors.invalid_integer(label, raw)
+        raise errors.invalid_integer(label)
     if len(raw.strip().lstrip("-").lstrip("0")) > 18:  # past int64, where Stripe stops too
         raise errors.invalid_value(
             label, f"Invalid integer: {label} is out of range", code="parameter_invalid_integer"
@@ -81,7 +88,8 @@ def read_int(
     value = int(raw)
     if minimum is not None and value < minimum:
         raise errors.invalid_value(
-            label, f"This value must be greater than or equal to {minimum}.",
+            label,
+            f"This value must be greater than or equal to {minimum}.",
             code="parameter_invalid_integer",
         )
     return value
@@ -92,7 +100,7 @@ def read_bool(params: dict[str, Any], name: str) -> bool | None:
     if raw is None:
         return None
     if raw not in ("true", "false"):
-        raise errors.invalid_value(name, f"Invalid boolean: {raw}")
+        raise errors.invalid_value(name, f"Invalid boolean: {name} must be true or false")
     return raw == "true"
 
 
@@ -119,7 +127,7 @@ def read_metadata(params: dict[str, Any], name: str = "metadata") -> MetadataPat
             name, f"Invalid {name}: metadata can have at most {_MAX_METADATA_KEYS} keys"
         )
     for key, item in value.items():
-        param = f"{name}[{key}]"
+        param = shown_name(f"{name}[{key}]") or name
         if not isinstance(item, str):
             raise errors.invalid_value(param, f"Invalid string: {param} must be a value")
         if len(key) > _MAX_KEY_CHARS:

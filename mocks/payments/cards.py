@@ -46,11 +46,13 @@ _STOLEN = Decline("card_declined", "stolen_card", _DECLINED)
 _EXPIRED = Decline("expired_card", "expired_card", "Your card has expired.", "exp_month")
 _CVC = Decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.", "cvc")
 _PROCESSING = Decline(
-    "processing_error", "processing_error",
+    "processing_error",
+    "processing_error",
     "An error occurred while processing your card. Try again in a little bit.",
 )
 _LIVE_CARD = Decline(
-    "card_declined", "test_mode_live_card",
+    "card_declined",
+    "test_mode_live_card",
     "Your card was declined. Your request was in test mode, but used a non test (live) card. "
     "For a list of valid test cards, visit: https://stripe.com/docs/testing.",
 )
@@ -119,13 +121,19 @@ def card_number_error(number: str, param: str) -> StripeError | None:
     """The card error for a number that can't be a card (it never repeats the number)."""
     if not (number.isascii() and number.isdigit()) or not 12 <= len(number) <= 19:
         return StripeError(
-            402, "card_error", "The card number is not a valid credit card number.",
-            code="invalid_number", param=param,
+            402,
+            "card_error",
+            "The card number is not a valid credit card number.",
+            code="invalid_number",
+            param=param,
         )
     if not _luhn_ok(number):
         return StripeError(
-            402, "card_error", "Your card number is incorrect.",
-            code="incorrect_number", param=param,
+            402,
+            "card_error",
+            "Your card number is incorrect.",
+            code="incorrect_number",
+            param=param,
         )
     return None
 

@@ -13,13 +13,43 @@ MAX_AMOUNT = 99_999_999
 
 # Stripe's minimum charge per settlement currency (https://stripe.com/docs/currencies).
 _MINIMUMS: dict[str, int] = {
-    "usd": 50, "aud": 50, "brl": 50, "cad": 50, "chf": 50, "eur": 50, "inr": 50, "jpy": 50,
-    "nzd": 50, "sgd": 50, "gbp": 30, "dkk": 250, "nok": 300, "sek": 300, "hkd": 400,
-    "pln": 200, "ron": 200, "myr": 200, "mxn": 1000, "thb": 1000, "czk": 1500, "huf": 17500,
+    "usd": 50,
+    "aud": 50,
+    "brl": 50,
+    "cad": 50,
+    "chf": 50,
+    "eur": 50,
+    "inr": 50,
+    "jpy": 50,
+    "nzd": 50,
+    "sgd": 50,
+    "gbp": 30,
+    "dkk": 250,
+    "nok": 300,
+    "sek": 300,
+    "hkd": 400,
+    "pln": 200,
+    "ron": 200,
+    "myr": 200,
+    "mxn": 1000,
+    "thb": 1000,
+    "czk": 1500,
+    "huf": 17500,
 }
 _ZERO_DECIMAL = frozenset({"jpy"})
-_SYMBOLS = {"usd": "$", "aud": "$", "cad": "$", "nzd": "$", "sgd": "$", "hkd": "$", "mxn": "$",
-            "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹"}
+_SYMBOLS = {
+    "usd": "$",
+    "aud": "$",
+    "cad": "$",
+    "nzd": "$",
+    "sgd": "$",
+    "hkd": "$",
+    "mxn": "$",
+    "eur": "€",
+    "gbp": "£",
+    "jpy": "¥",
+    "inr": "₹",
+}
 
 
 def read_currency(params: dict[str, Any], *, required: bool) -> str | None:
@@ -34,8 +64,8 @@ def read_currency(params: dict[str, Any], *, required: bool) -> str | None:
     if currency not in _MINIMUMS:
         raise errors.invalid_value(
             "currency",
-            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
-            f"{', '.join(sorted(_MINIMUMS))}",
+            "Invalid currency: it must be a three-letter ISO code this mock settles in. "
+            f"Stripe currently supports these currencies: {', '.join(sorted(_MINIMUMS))}",
         )
     return currency
 
@@ -44,12 +74,14 @@ def check_amount(amount: int, currency: str) -> None:
     minimum = _MINIMUMS[currency]
     if amount < minimum:
         raise errors.invalid_value(
-            "amount", f"Amount must be at least {_money(minimum, currency)} {currency}",
+            "amount",
+            f"Amount must be at least {_money(minimum, currency)} {currency}",
             code="amount_too_small",
         )
     if amount > MAX_AMOUNT:
         raise errors.invalid_value(
-            "amount", f"Amount must be no more than {_money(MAX_AMOUNT, currency)}",
+            "amount",
+            f"Amount must be no more than {_money(MAX_AMOUNT, currency)}",
             code="amount_too_large",
         )
 

@@ -9,7 +9,10 @@
     └─ idempotency key in flight      409     idempotency_error, code idempotency_key_in_use
 
 Messages follow Stripe's wording, and ``param`` names the offending field in bracket form
-(``payment_method_data[card][exp_month]``). Nothing here ever echoes a card number.
+(``payment_method_data[card][exp_month]``). Where Stripe would quote the value it refuses
+(``Invalid integer: 12.5``, ``No such payment_intent: 'pi_1'``, the URL of a 404), these say
+which parameter and why instead: no message repeats what the client sent, a card number
+least of all.
 """
 
 from __future__ import annotations
@@ -75,8 +78,12 @@ def missing(param: str) -> StripeError:
     return _invalid(f"Missing required param: {param}.", code="parameter_missing", param=param)
 
 
-def invalid_integer(param: str, raw: str) -> StripeError:
-    return _invalid(f"Invalid integer: {raw}", code="parameter_invalid_integer", param=param)
+def invalid_integer(param: str) -> StripeError:
+    return _invalid(
+        f"Invalid integer: {param} must be a whole number",
+        code="parameter_invalid_integer",
+        param=param,
+    )
 
 
 def invalid_empty(param: str) -> StripeError:
@@ -89,21 +96,31 @@ def invalid_empty(param: str) -> StripeError:
     )
 
 
-def invalid_value(param: str, message: str, code: str | None = None) -> StripeError:
+def invalid_value(param: str | None, message: str, code: str | None = None) -> StripeError:
     return _invalid(message, code=code, param=param)
 
 
-def unknown_parameter(param: str) -> StripeError:
-    return _invalid(
-        f"Received unknown parameter: {param}", code="parameter_unknown", param=param
-    )
+def unknown_parameter(param: str | None, within: str = "") -> StripeError:
+    """Stripe names the unknown parameter (``param``); one whose name is free text rather
+    than a name (``_forms.shown_name`` says None) is named by where it was, not repeated."""
+    if param is None:
+        where = f" inside {within}" if within else ""
+        return _invalid(
+            f"Received unknown parameter{where}: its name is not one this endpoint takes",
+            code="parameter_unknown",
+            param=within or None,
+        )
+    return _invalid(f"Received unknown parameter: {param}", code="parameter_unknown", param=param)
 
 
-def no_such(kind: str, object_id: str, param: str, status: int = 404) -> StripeError:
+def no_such(kind: str, param: str, status: int = 404) -> StripeError:
     """404 for the object in the URL; 400 when a parameter refers to a missing object."""
     return StripeError(
-        status, "invalid_request_error", f"No such {kind}: '{object_id}'",
-        code="resource_missing", param=param,
+        status,
+        "invalid_request_error",
+        f"No such {kind}: none has the id given as {param}",
+        code="resource_missing",
+        param=param,
     )
 
 
@@ -111,23 +128,29 @@ def unexpected_state(
     message: str, payment_intent: dict[str, Any] | None = None, param: str | None = None
 ) -> StripeError:
     return StripeError(
-        400, "invalid_request_error", message, code="payment_intent_unexpected_state",
-        param=param, payment_intent=payment_intent,
+        400,
+        "invalid_request_error",
+        message,
+        code="payment_intent_unexpected_state",
+        param=param,
+        payment_intent=payment_intent,
     )
 
 
-def idempotency_mismatch(key: str) -> StripeError:
+def idempotency_mismatch() -> StripeError:
     return StripeError(
-        400, "idempotency_error",
+        400,
+        "idempotency_error",
         "Keys for idempotent requests can only be used with the same parameters they were "
-        f"first used with. Try using a key other than '{key}' if you meant to execute a "
+        "first used with. Try using another Idempotency-Key if you meant to execute a "
         "different request.",
     )
 
 
 def idempotency_in_use() -> StripeError:
     return StripeError(
-        409, "idempotency_error",
+        409,
+        "idempotency_error",
         "There is currently another in-progress request using this Idempotent Key (that "
         "probably means you submitted twice, and the other request is still going through): "
         "Please try again later.",
@@ -135,11 +158,13 @@ def idempotency_in_use() -> StripeError:
     )
 
 
-def unrecognized_url(method: str, path: str) -> StripeError:
+def unrecognized_url(method: str) -> StripeError:
+    """``method`` is one of the few a route takes (``ANY_METHOD``), never free text."""
     return StripeError(
-        404, "invalid_request_error",
-        f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or "
-        "we can help at https://support.stripe.com/.",
+        404,
+        "invalid_request_error",
+        f"Unrecognized request URL ({method}): the API has no such path. Please see "
+        "https://stripe.com/docs or we can help at https://support.stripe.com/.",
     )
 
 

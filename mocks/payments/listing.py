@@ -30,14 +30,16 @@ def parse_list(params: dict[str, Any]) -> ListParams:
     limit = read_int(params, "limit")
     if limit is not None and not 1 <= limit <= 100:
         raise errors.invalid_value(
-            "limit", "This value must be between 1 and 100 (inclusive).",
+            "limit",
+            "This value must be between 1 and 100 (inclusive).",
             code="parameter_invalid_integer",
         )
     after, before = read_text(params, "starting_after"), read_text(params, "ending_before")
     if after and before:
         raise errors.invalid_value(
-            "ending_before", "You may only specify one of these parameters: ending_before, "
-            "starting_after.", code="parameters_exclusive",
+            "ending_before",
+            "You may only specify one of these parameters: ending_before, starting_after.",
+            code="parameters_exclusive",
         )
     return ListParams(
         limit=limit or 10,

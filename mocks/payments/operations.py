@@ -29,10 +29,12 @@ def prepare_create(service: PaymentsService, form: dict[str, Any]) -> Effect:
     service.store.check_method(params.payment_method)
     if params.confirm and params.payment_method is None:
         raise StripeError(
-            400, "invalid_request_error",
+            400,
+            "invalid_request_error",
             "You cannot confirm this PaymentIntent because it's missing a payment method. "
             "Pass payment_method or payment_method_data.",
-            code="payment_intent_unexpected_state", param="payment_method",
+            code="payment_intent_unexpected_state",
+            param="payment_method",
         )
 
     async def create(key: str | None) -> Result:
@@ -47,8 +49,13 @@ def prepare_create(service: PaymentsService, form: dict[str, Any]) -> Effect:
                 result = 200, intent.as_json()
         finally:
             service.ledger.record(
-                "payment_intent.create", intent.id, key, status=intent.status,
-                amount=intent.amount, currency=intent.currency, confirm=params.confirm,
+                "payment_intent.create",
+                intent.id,
+                key,
+                status=intent.status,
+                amount=intent.amount,
+                currency=intent.currency,
+                confirm=params.confirm,
                 **outcome,
             )
         return result
@@ -64,8 +71,13 @@ def prepare_update(service: PaymentsService, intent_id: str, form: dict[str, Any
     async def update(key: str | None) -> Result:
         changed = service.store.update(intent, params)
         service.ledger.record(
-            "payment_intent.update", intent.id, key, fields=changed, status=intent.status,
-            amount=intent.amount, currency=intent.currency,
+            "payment_intent.update",
+            intent.id,
+            key,
+            fields=changed,
+            status=intent.status,
+            amount=intent.amount,
+            currency=intent.currency,
         )
         return 200, intent.as_json()
 
@@ -81,8 +93,15 @@ def prepare_confirm(service: PaymentsService, intent_id: str, form: dict[str, An
         if params.fields:
             intent.fields.update({k: v for k, v in params.fields.items() if v is not None})
         result, outcome = await _confirm(service, intent, params.payment_method)
-        service.ledger.record("payment_intent.confirm", intent.id, key, status=intent.status,
-                              amount=intent.amount, currency=intent.currency, **outcome)
+        service.ledger.record(
+            "payment_intent.confirm",
+            intent.id,
+            key,
+            status=intent.status,
+            amount=intent.amount,
+            currency=intent.currency,
+            **outcome,
+        )
         return result
 
     return confirm
@@ -95,7 +114,10 @@ def prepare_cancel(service: PaymentsService, intent_id: str, form: dict[str, Any
     async def cancel(key: str | None) -> Result:
         service.store.cancel(intent, params.cancellation_reason)
         service.ledger.record(
-            "payment_intent.cancel", intent.id, key, reason=params.cancellation_reason,
+            "payment_intent.cancel",
+            intent.id,
+            key,
+            reason=params.cancellation_reason,
         )
         return 200, intent.as_json()
 
@@ -131,8 +153,14 @@ async def _confirm(
     if decline is None:
         return (200, intent.as_json()), outcome
     error = StripeError(
-        402, "card_error", decline.message, code=decline.code, param=decline.param,
-        decline_code=decline.decline_code, charge=charge.id,
-        payment_intent=intent.as_json(), payment_method=method.as_json(),
+        402,
+        "card_error",
+        decline.message,
+        code=decline.code,
+        param=decline.param,
+        decline_code=decline.decline_code,
+        charge=charge.id,
+        payment_intent=intent.as_json(),
+        payment_method=method.as_json(),
     )
     return (error.status, error.body()), outcome

@@ -43,21 +43,71 @@ __all__ = [
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 
 # Stored and echoed as given.
-_ECHOED = ("description", "customer", "receipt_email", "statement_descriptor",
-           "statement_descriptor_suffix", "on_behalf_of", "transfer_group")
+_ECHOED = (
+    "description",
+    "customer",
+    "receipt_email",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+    "on_behalf_of",
+    "transfer_group",
+)
 # Accepted so the SDKs' usual calls work, but without effect in the mock.
-_IGNORED = ("expand", "return_url", "off_session", "error_on_requires_action", "mandate",
-            "mandate_data", "payment_method_options", "use_stripe_sdk", "shipping",
-            "application_fee_amount", "transfer_data", "radar_options", "confirmation_token",
-            "payment_method_configuration", "excluded_payment_method_types", "amount_details")
-_CONFIRM_KEYS = frozenset({"payment_method", "payment_method_data", "receipt_email",
-                           "setup_future_usage", "capture_method", *_IGNORED})
-_CREATE_KEYS = frozenset({"amount", "currency", "confirm", "metadata", "payment_method_types",
-                          "automatic_payment_methods", "confirmation_method",
-                          *_ECHOED, *_CONFIRM_KEYS})
-_UPDATE_KEYS = frozenset({"amount", "currency", "metadata", "payment_method",
-                          "payment_method_data", "payment_method_types", "setup_future_usage",
-                          "capture_method", *_ECHOED, "expand"})
+_IGNORED = (
+    "expand",
+    "return_url",
+    "off_session",
+    "error_on_requires_action",
+    "mandate",
+    "mandate_data",
+    "payment_method_options",
+    "use_stripe_sdk",
+    "shipping",
+    "application_fee_amount",
+    "transfer_data",
+    "radar_options",
+    "confirmation_token",
+    "payment_method_configuration",
+    "excluded_payment_method_types",
+    "amount_details",
+)
+_CONFIRM_KEYS = frozenset(
+    {
+        "payment_method",
+        "payment_method_data",
+        "receipt_email",
+        "setup_future_usage",
+        "capture_method",
+        *_IGNORED,
+    }
+)
+_CREATE_KEYS = frozenset(
+    {
+        "amount",
+        "currency",
+        "confirm",
+        "metadata",
+        "payment_method_types",
+        "automatic_payment_methods",
+        "confirmation_method",
+        *_ECHOED,
+        *_CONFIRM_KEYS,
+    }
+)
+_UPDATE_KEYS = frozenset(
+    {
+        "amount",
+        "currency",
+        "metadata",
+        "payment_method",
+        "payment_method_data",
+        "payment_method_types",
+        "setup_future_usage",
+        "capture_method",
+        *_ECHOED,
+        "expand",
+    }
+)
 _CARD_KEYS = frozenset({"number", "exp_month", "exp_year", "cvc", "networks"})
 _PM_DATA_KEYS = frozenset({"type", "card", "billing_details", "metadata", "allow_redisplay"})
 
@@ -157,7 +207,8 @@ def _fields(params: dict[str, Any], creating: bool = False) -> dict[str, Any]:
     capture = read_choice(params, "capture_method", ("automatic", "automatic_async", "manual"))
     if capture == "manual":
         raise errors.invalid_value(
-            "capture_method", "This mock captures automatically: capture_method=manual "
+            "capture_method",
+            "This mock captures automatically: capture_method=manual "
             "(authorize now, capture later) is not supported; use automatic.",
         )
     if capture:
@@ -187,8 +238,9 @@ def _payment_method(params: dict[str, Any], now: Callable[[], float]) -> Payment
     data = params.get("payment_method_data")
     if token and data is not None:
         raise errors.invalid_value(
-            "payment_method_data", "You cannot provide both payment_method and "
-            "payment_method_data.", code="parameters_exclusive",
+            "payment_method_data",
+            "You cannot provide both payment_method and payment_method_data.",
+            code="parameters_exclusive",
         )
     if token == "":
         raise errors.invalid_empty("payment_method")
@@ -207,7 +259,8 @@ def _card_input(data: dict[str, Any], now: Callable[[], float]) -> CardInput:
         raise errors.missing(f"{base}[type]")
     if kind != "card":
         raise errors.invalid_value(
-            f"{base}[type]", f"This mock supports card payment methods only, not {kind!r}."
+            f"{base}[type]",
+            f"This mock supports card payment methods only: {base}[type] must be card.",
         )
     card = data.get("card")
     if not isinstance(card, dict):
@@ -228,8 +281,11 @@ def _card_input(data: dict[str, Any], now: Callable[[], float]) -> CardInput:
     cvc = read_text(card, "cvc", f"{prefix}[cvc]")
     if cvc is not None and not (cvc.isdigit() and 3 <= len(cvc) <= 4):
         raise errors.StripeError(
-            402, "card_error", "Your card's security code is invalid.",
-            code="invalid_cvc", param=f"{prefix}[cvc]",
+            402,
+            "card_error",
+            "Your card's security code is invalid.",
+            code="invalid_cvc",
+            param=f"{prefix}[cvc]",
         )
     details = data.get("billing_details")
     return CardInput(
@@ -244,15 +300,22 @@ def _check_expiry(month: int, year: int, prefix: str, now: Callable[[], float]) 
     today = time.gmtime(now())
     if not 1 <= month <= 12:
         raise errors.StripeError(
-            402, "card_error", "Your card's expiration month is invalid.",
-            code="invalid_expiry_month", param=f"{prefix}[exp_month]",
+            402,
+            "card_error",
+            "Your card's expiration month is invalid.",
+            code="invalid_expiry_month",
+            param=f"{prefix}[exp_month]",
         )
     if (year, month) < (today.tm_year, today.tm_mon):
         code, param = (
-            ("invalid_expiry_year", "exp_year") if year < today.tm_year
+            ("invalid_expiry_year", "exp_year")
+            if year < today.tm_year
             else ("invalid_expiry_month", "exp_month")
         )
         raise errors.StripeError(
-            402, "card_error", f"Your card's expiration {param[4:]} is invalid.",
-            code=code, param=f"{prefix}[{param}]",
+            402,
+            "card_error",
+            f"Your card's expiration {param[4:]} is invalid.",
+            code=code,
+            param=f"{prefix}[{param}]",
         )

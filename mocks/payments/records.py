@@ -27,8 +27,11 @@ class PaymentMethod:
             "exp_year": self.exp_year,
             "funding": self.card.funding,
             "country": self.card.country,
-            "checks": {"cvc_check": "pass", "address_line1_check": None,
-                       "address_postal_code_check": None},
+            "checks": {
+                "cvc_check": "pass",
+                "address_line1_check": None,
+                "address_postal_code_check": None,
+            },
             "wallet": None,
         }
 
@@ -40,7 +43,8 @@ class PaymentMethod:
             "type": "card",
             "card": self.card_json(),
             "billing_details": {
-                "address": details.get("address") if isinstance(details.get("address"), dict)
+                "address": details.get("address")
+                if isinstance(details.get("address"), dict)
                 else None,
                 "email": details.get("email"),
                 "name": details.get("name"),
@@ -86,8 +90,9 @@ class Charge:
                 "network_status": "approved_by_network" if paid else "declined_by_network",
                 "reason": self.decline.decline_code if self.decline else None,
                 "risk_level": "normal",
-                "seller_message": "Payment complete." if paid else "The bank did not return "
-                "any further details with this decline.",
+                "seller_message": "Payment complete."
+                if paid
+                else "The bank did not return any further details with this decline.",
                 "type": "authorized" if paid else "issuer_declined",
             },
             "paid": paid,

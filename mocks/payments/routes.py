@@ -85,49 +85,73 @@ async def current_payments(request: Request) -> PaymentsService:
 Payments = Annotated[PaymentsService, Depends(current_payments)]
 
 
-@router.post("/v1/payment_intents", summary="Create a PaymentIntent", description=(
-    f"{_FORM} amount, currency; optional payment_method (pm_card_visa...) or "
-    "payment_method_data[type]=card with [card][number|exp_month|exp_year|cvc], "
-    "confirm=true, metadata[...], description, customer, receipt_email."),
-    responses={**_WRITE_ERRORS, **_errors(402)}, openapi_extra=_CREATE_FORM)  # fmt: skip
+@router.post(
+    "/v1/payment_intents",
+    summary="Create a PaymentIntent",
+    description=(
+        f"{_FORM} amount, currency; optional payment_method (pm_card_visa...) or "
+        "payment_method_data[type]=card with [card][number|exp_month|exp_year|cvc], "
+        "confirm=true, metadata[...], description, customer, receipt_email."
+    ),
+    responses={**_WRITE_ERRORS, **_errors(402)},
+    openapi_extra=_CREATE_FORM,
+)
 async def create(request: Request, payments: Payments) -> JSONResponse:
     return await idempotent_write(payments, request, partial(prepare_create, payments))
 
 
-@router.get("/v1/payment_intents", summary="List PaymentIntents (newest first)",
-            description="limit (1-100), starting_after, ending_before, customer, "
-            "created[gt|gte|lt|lte].", responses=_errors(400))  # fmt: skip
+@router.get(
+    "/v1/payment_intents",
+    summary="List PaymentIntents (newest first)",
+    description="limit (1-100), starting_after, ending_before, customer, created[gt|gte|lt|lte].",
+    responses=_errors(400),
+)
 async def list_intents(request: Request, payments: Payments) -> JSONResponse:
     return await read(request, partial(_intents, payments))
 
 
-@router.get("/v1/payment_intents/{intent_id}", summary="Retrieve a PaymentIntent",
-            responses=_errors(400, 404))  # fmt: skip
+@router.get(
+    "/v1/payment_intents/{intent_id}",
+    summary="Retrieve a PaymentIntent",
+    responses=_errors(400, 404),
+)
 async def retrieve(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await read(request, partial(_intent, payments, intent_id))
 
 
-@router.post("/v1/payment_intents/{intent_id}", summary="Update a PaymentIntent",
-             description=f"{_FORM} amount, currency and payment_method before it is "
-             "confirmed; metadata (\"\" unsets a key) and description at any time.",
-             responses=_WRITE_ERRORS, openapi_extra=_UPDATE_FORM)  # fmt: skip
+@router.post(
+    "/v1/payment_intents/{intent_id}",
+    summary="Update a PaymentIntent",
+    description=f"{_FORM} amount, currency and payment_method before it is "
+    'confirmed; metadata ("" unsets a key) and description at any time.',
+    responses=_WRITE_ERRORS,
+    openapi_extra=_UPDATE_FORM,
+)
 async def update(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await idempotent_write(payments, request, partial(prepare_update, payments, intent_id))
 
 
-@router.post("/v1/payment_intents/{intent_id}/confirm", summary="Confirm a PaymentIntent",
-             description=f"{_FORM} optional payment_method or payment_method_data. A "
-             "declined card answers 402 card_error with the intent in the error.",
-             responses={**_WRITE_ERRORS, **_errors(402)}, openapi_extra=_CONFIRM_FORM)  # fmt: skip
+@router.post(
+    "/v1/payment_intents/{intent_id}/confirm",
+    summary="Confirm a PaymentIntent",
+    description=f"{_FORM} optional payment_method or payment_method_data. A "
+    "declined card answers 402 card_error with the intent in the error.",
+    responses={**_WRITE_ERRORS, **_errors(402)},
+    openapi_extra=_CONFIRM_FORM,
+)
 async def confirm(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
     prepare = partial(prepare_confirm, payments, intent_id)
     return await idempotent_write(payments, request, prepare)
 
 
-@router.post("/v1/payment_intents/{intent_id}/cancel", summary="Cancel a PaymentIntent",
-             description=f"{_FORM} optional cancellation_reason: duplicate, fraudulent, "
-             "requested_by_customer or abandoned.",
-             responses=_WRITE_ERRORS, openapi_extra=_CANCEL_FORM)  # fmt: skip
+@router.post(
+    "/v1/payment_intents/{intent_id}/cancel",
+    summary="Cancel a PaymentIntent",
+    description=f"{_FORM} optional cancellation_reason: duplicate, fraudulent, "
+    "requested_by_customer or abandoned.",
+    responses=_WRITE_ERRORS,
+    openapi_extra=_CANCEL_FORM,
+)
 async def cancel(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await idempotent_write(payments, request, partial(prepare_cancel, payments, intent_id))
 
@@ -137,8 +161,9 @@ async def retrieve_charge(charge_id: str, request: Request, payments: Payments) 
     return await read(request, partial(_charge, payments, charge_id))
 
 
-@router.get("/v1/payment_methods/{method_id}", summary="Retrieve a PaymentMethod",
-            responses=_errors(404))  # fmt: skip
+@router.get(
+    "/v1/payment_methods/{method_id}", summary="Retrieve a PaymentMethod", responses=_errors(404)
+)
 async def retrieve_method(method_id: str, request: Request, payments: Payments) -> JSONResponse:
     return await read(request, partial(_method, payments, method_id))
 
@@ -146,7 +171,7 @@ async def retrieve_method(method_id: str, request: Request, payments: Payments) 
 # Last, so only paths nothing else matched land here: Stripe's own 404 body.
 @router.api_route("/{rest:path}", methods=ANY_METHOD, include_in_schema=False)
 async def unrecognized(rest: str, request: Request) -> JSONResponse:
-    error = errors.unrecognized_url(request.method, "/" + rest)
+    error = errors.unrecognized_url(request.method)
     return stripe_response(request, error.status, error.body())
 
 
@@ -165,12 +190,12 @@ def _intent(payments: PaymentsService, intent_id: str, query: dict[str, Any]) ->
 def _charge(payments: PaymentsService, charge_id: str, _: dict[str, Any]) -> dict[str, Any]:
     charge = payments.store.charges.get(charge_id)
     if charge is None:
-        raise errors.no_such("charge", charge_id, "id")
+        raise errors.no_such("charge", "id")
     return charge.as_json()
 
 
 def _method(payments: PaymentsService, method_id: str, _: dict[str, Any]) -> dict[str, Any]:
     method = payments.store.methods.get(method_id)
     if method is None:
-        raise errors.no_such("PaymentMethod", method_id, "payment_method")
+        raise errors.no_such("PaymentMethod", "payment_method")
     return method.as_json()

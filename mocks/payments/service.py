@@ -37,7 +37,9 @@ class PaymentsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     processing_delay_s: float = Field(
-        default=0.0, ge=0, le=30,
+        default=0.0,
+        ge=0,
+        le=30,
         description="how long a confirm waits for the simulated card network; while it "
         "waits the intent is 'processing' and its idempotency key is in flight",
     )
@@ -72,8 +74,9 @@ class PaymentsService(MockService):
             return AuthFailure(401, "missing_api_key", _NO_KEY)
         expected = self.ctx.settings.credentials.stripe_secret_key
         if not secrets.compare_digest(given.encode(), expected.encode()):
-            return AuthFailure(401, "invalid_api_key",
-                               f"Invalid API Key provided: {_redacted(given)}")
+            return AuthFailure(
+                401, "invalid_api_key", f"Invalid API Key provided: {_redacted(given)}"
+            )
         return None
 
     def error_body(
@@ -88,12 +91,18 @@ class PaymentsService(MockService):
             if field:
                 error["param"] = field
         elif status == 401:  # an injected credential expiry
-            error = {"type": "invalid_request_error", "code": "api_key_expired",
-                     "message": "Expired API Key provided: the key has been rolled or expired."}
+            error = {
+                "type": "invalid_request_error",
+                "code": "api_key_expired",
+                "message": "Expired API Key provided: the key has been rolled or expired.",
+            }
         elif status == 429:
-            error = {"type": "rate_limit_error", "code": "rate_limit",
-                     "message": "Request rate limit exceeded. Learn more about rate limits "
-                     "here https://stripe.com/docs/rate-limits."}
+            error = {
+                "type": "rate_limit_error",
+                "code": "rate_limit",
+                "message": "Request rate limit exceeded. Learn more about rate limits "
+                "here https://stripe.com/docs/rate-limits.",
+            }
         else:
             error = {"type": "api_error", "message": message}
         return {"error": error}
@@ -116,8 +125,14 @@ def _api_key(authorization: str) -> str | None:
 
 def _redacted(key: str) -> str:
     """Stripe shows a wrong key's prefix and last four characters only."""
-    prefix = next((p for p in ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_",
-                               "pk_live_") if key.startswith(p)), "")
-    tail = key[len(prefix):]
+    prefix = next(
+        (
+            p
+            for p in ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_")
+            if key.startswith(p)
+        ),
+        "",
+    )
+    tail = key[len(prefix) :]
     shown = tail[-4:] if len(tail) > 8 else ""
     return prefix + "*" * max(4, len(tail) - len(shown)) + shown

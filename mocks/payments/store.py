@@ -28,8 +28,12 @@ from mocks.payments.records import Charge, PaymentIntent, PaymentMethod
 __all__ = ["CANCELABLE", "CONFIRMABLE", "PaymentsStore"]
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
-CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
-              "requires_action")
+CANCELABLE = (
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
+)
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -48,12 +52,12 @@ class PaymentsStore:
     def intent(self, intent_id: str, param: str = "intent", status: int = 404) -> PaymentIntent:
         found = self.intents.get(intent_id)
         if found is None:
-            raise errors.no_such("payment_intent", intent_id, param, status)
+            raise errors.no_such("payment_intent", param, status)
         return found
 
     def check_method(self, ref: PaymentMethodRef | None) -> None:
         if isinstance(ref, str) and ref not in self.methods and card_for_token(ref) is None:
-            raise errors.no_such("PaymentMethod", ref, "payment_method", status=400)
+            raise errors.no_such("PaymentMethod", "payment_method", status=400)
 
     # -- effects -------------------------------------------------------------------------
     def method_for(self, ref: PaymentMethodRef) -> PaymentMethod:
@@ -67,7 +71,11 @@ class PaymentsStore:
             method = PaymentMethod(self.new_id("pm_"), card, 12, year, self._stamp())
         else:
             method = PaymentMethod(
-                self.new_id("pm_"), ref.card, ref.exp_month, ref.exp_year, self._stamp(),
+                self.new_id("pm_"),
+                ref.card,
+                ref.exp_month,
+                ref.exp_year,
+                self._stamp(),
                 ref.billing_details,
             )
         self.methods[method.id] = method
@@ -107,8 +115,11 @@ class PaymentsStore:
             amount = intent.amount if params.amount is None else params.amount
             currency = params.currency or intent.currency
             check_amount(amount, currency)
-            changed += [n for n, v in (("amount", params.amount), ("currency", params.currency))
-                        if v is not None]
+            changed += [
+                n
+                for n, v in (("amount", params.amount), ("currency", params.currency))
+                if v is not None
+            ]
             intent.amount, intent.currency = amount, currency
         if params.payment_method is not None:
             intent.payment_method = self.method_for(params.payment_method)
@@ -130,20 +141,24 @@ class PaymentsStore:
         if intent.status == "succeeded":
             raise errors.unexpected_state(
                 "You cannot confirm this PaymentIntent because it has already succeeded after "
-                "being previously confirmed.", intent.as_json(),
+                "being previously confirmed.",
+                intent.as_json(),
             )
         if intent.status not in CONFIRMABLE:
             raise errors.unexpected_state(
                 f"You cannot confirm this PaymentIntent because it has a status of "
                 f"{intent.status}. Only a PaymentIntent with one of the following statuses may "
-                f"be confirmed: {', '.join(CONFIRMABLE)}.", intent.as_json(),
+                f"be confirmed: {', '.join(CONFIRMABLE)}.",
+                intent.as_json(),
             )
         if ref is not None:
             intent.payment_method = self.method_for(ref)
         if intent.payment_method is None:
             raise errors.unexpected_state(
                 "You cannot confirm this PaymentIntent because it's missing a payment method. "
-                "Pass payment_method or payment_method_data.", intent.as_json(), "payment_method",
+                "Pass payment_method or payment_method_data.",
+                intent.as_json(),
+                "payment_method",
             )
         intent.status = "processing"
 
@@ -153,8 +168,13 @@ class PaymentsStore:
         assert method is not None and intent.status == "processing"
         decline = method.card.decline
         charge = Charge(
-            self.new_id("ch_"), intent.id, intent.amount, intent.currency, self._stamp(),
-            method, decline,
+            self.new_id("ch_"),
+            intent.id,
+            intent.amount,
+            intent.currency,
+            self._stamp(),
+            method,
+            decline,
         )
         self.charges[charge.id] = charge
         intent.latest_charge = charge.id
@@ -182,7 +202,8 @@ class PaymentsStore:
             raise errors.unexpected_state(
                 f"You cannot cancel this PaymentIntent because it has a status of "
                 f"{intent.status}. Only a PaymentIntent with one of the following statuses may "
-                f"be canceled: {', '.join(CANCELABLE)}.", intent.as_json(),
+                f"be canceled: {', '.join(CANCELABLE)}.",
+                intent.as_json(),
             )
         intent.status = "canceled"
         intent.cancellation_reason = reason
@@ -203,8 +224,11 @@ class PaymentsStore:
         for intent in self.intents.values():
             statuses[intent.status] = statuses.get(intent.status, 0) + 1
         return {
-            "succeeded": {"count": len(succeeded), "amount": sum(c.amount for c in succeeded),
-                          "amount_by_currency": by_currency},
+            "succeeded": {
+                "count": len(succeeded),
+                "amount": sum(c.amount for c in succeeded),
+                "amount_by_currency": by_currency,
+            },
             "failed": {"count": len(failed), "by_decline_code": declines},
             "payment_intents_by_status": statuses,
         }

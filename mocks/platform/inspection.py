@@ -21,7 +21,7 @@ def _service_named(request: Request, system: str) -> MockService:
     services = enterprise_of(request).services
     service = services.get(system)
     if service is None:
-        raise unknown_system(system, services, ("path", "system"))
+        raise unknown_system(services, ("path", "system"))
     return service
 
 

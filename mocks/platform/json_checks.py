@@ -30,13 +30,16 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 # exponent big enough to overflow a double: anything that may hide an unkeepable value.
 _SUSPECT = re.compile(rb"NaN|Infinity|\\u[dD][89abcdefABCDEF]|\d{19}|[eE]\+?\d{3}")
 _TOO_BIG = object()  # what an out-of-range integer parses to, so the walk can name it
+# A key a flaw's path may show: a name. Free text in a key is only what the client sent.
+_NAME = re.compile(r"[A-Za-z0-9_.$@-]{1,64}")
+OTHER_KEY = "*"
 
 Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class JsonFlaw:
-    path: Path  # where, from the body's root ("" keys and indexes as they are)
+    path: Path  # where, from the body's root (keys that are not names read "*")
     kind: str  # finite_number | int64 | lone_surrogate
     message: str  # says what is wrong with the value at ``path``, never the value
 
@@ -96,7 +99,7 @@ def _walk(value: Any) -> JsonFlaw | None:
             for key in item:
                 if not _is_text(key):
                     return JsonFlaw(path, "lone_surrogate", "has a key that is not valid text")
-            stack.extend(((*path, k), v) for k, v in reversed(item.items()))
+            stack.extend(((*path, _shown(k)), v) for k, v in reversed(item.items()))
         elif isinstance(item, list):
             stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(item))))
         elif item is _TOO_BIG:
@@ -106,6 +109,10 @@ def _walk(value: Any) -> JsonFlaw | None:
         elif isinstance(item, str) and not _is_text(item):
             return JsonFlaw(path, "lone_surrogate", "holds a lone UTF-16 surrogate, not text")
     return None
+
+
+def _shown(key: str) -> str:
+    return key if _NAME.fullmatch(key) else OTHER_KEY
 
 
 def _is_text(text: str) -> bool:

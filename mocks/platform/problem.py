@@ -17,7 +17,7 @@ Kept free of anything ERP-specific so the loans system shares it; it belongs in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -28,6 +28,8 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mocks.platform.field_errors import defined_names, safe_errors
+
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "PROBLEM_TYPE_BASE",
@@ -37,6 +39,7 @@ __all__ = [
     "ProblemRoute",
     "field_name",
     "problem_body",
+    "problem_instance",
     "problem_response",
 ]
 
@@ -152,6 +155,15 @@ def problem_response(
     )
 
 
+def problem_instance(request: Request) -> str | None:
+    """``instance`` for a problem with ``request``: the path of the operation as the API
+    documents it (``/erp/api/v1/orders/{order_id}``), not the path that was asked for, whose
+    ids are what the client sent."""
+    route = request.scope.get("route")
+    template = getattr(route, "path_format", None)
+    return f"{request.scope.get('root_path', '')}{template}" if template else None
+
+
 def field_name(loc: Sequence[str | int]) -> str:
     """``("body", "lines", 0, "sku")`` -> ``lines[0].sku``: the name a client would write."""
     parts = list(loc[1:]) if loc and loc[0] in ("body", "query", "path", "header") else list(loc)
@@ -164,18 +176,18 @@ def field_name(loc: Sequence[str | int]) -> str:
     return name or "body"
 
 
-def _validation_problem(exc: RequestValidationError) -> Problem:
+def _validation_problem(exc: RequestValidationError, names: Collection[str]) -> Problem:
     errors: list[FieldError] = []
-    for error in exc.errors():
-        if error.get("type") == "json_invalid":
+    for error in safe_errors(exc.errors(), names):
+        if error["type"] == "json_invalid":
             errors.append(("body", "the body is not valid JSON"))
             continue
-        loc = tuple(error.get("loc", ()))
+        loc = tuple(error["loc"])
         field = field_name(loc)
-        if error.get("type") == "missing" and loc in (("body",), ()):
+        if error["type"] == "missing" and loc in (("body",), ()):
             errors.append(("body", "a JSON body is required"))
         else:
-            errors.append((field, str(error.get("msg", "invalid value"))))
+            errors.append((field, error["msg"]))
     fields = ", ".join(dict.fromkeys(field for field, _ in errors))
     return Problem(
         422,
@@ -196,9 +208,10 @@ class ProblemRoute(APIRoute):
             try:
                 return await handle(request)
             except RequestValidationError as exc:
-                problem = _validation_problem(exc)
+                problem = _validation_problem(exc, defined_names(request.app))
             except Problem as exc:
                 problem = exc
-            return problem_response(problem.status, problem.body(request.url.path), problem.headers)
+            body = problem.body(problem_instance(request))
+            return problem_response(problem.status, body, problem.headers)
 
         return handle_with_problems

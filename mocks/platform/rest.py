@@ -36,7 +36,7 @@ from mocks.platform.idempotency import (
     StoredResponse,
     fingerprint,
 )
-from mocks.platform.problem import PROBLEM_MEDIA_TYPE, Problem, problem_body
+from mocks.platform.problem import PROBLEM_MEDIA_TYPE, Problem, problem_body, problem_instance
 from mocks.platform.service import AuthFailure, MockService
 
 __all__ = [
@@ -190,7 +190,7 @@ def check_if_match(if_match: str | None, version: int, what: str) -> None:
     raise Problem(
         412,
         "precondition-failed",
-        f"{what} has changed: If-Match {if_match} does not match the current ETag {current}",
+        f"{what} has changed: If-Match does not match the current ETag {current}",
         title="Precondition failed",
         errors=[("If-Match", f"stale; the current ETag is {current}")],
         headers={"ETag": current},
@@ -239,7 +239,7 @@ async def run_write(
             return apply(key)
         except Problem as problem:
             headers = tuple(problem.headers.items())
-            return StoredResponse(problem.status, problem.body(path), headers)
+            return StoredResponse(problem.status, problem.body(problem_instance(request)), headers)
 
     try:
         response, replayed = await service.idempotency.run(key, request_print, applying)

@@ -25,10 +25,11 @@ def channel_page(channels: Sequence[Channel], arguments: Mapping[str, Any]) -> d
         raise SlackError("invalid_limit")
     limit = _MAX_LIMIT if len(significant) > 9 else min(int(significant), _MAX_LIMIT)
     chosen = [
-        c for c in channels
+        c
+        for c in channels
         if ("private_channel" if c.is_private else "public_channel") in types
         and not (exclude_archived and c.is_archived)
-    ]  # fmt: skip
+    ]
     cursor = arguments.get("cursor")
     start = _after_cursor(str(cursor), [c.id for c in chosen]) if cursor else 0
     page = chosen[start : start + limit]

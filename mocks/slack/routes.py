@@ -86,8 +86,12 @@ async def conversations_list(request: Request, slack: Slack) -> dict[str, Any]:
 
 
 @router.get("/chat.postMessage", summary="chat.postMessage")
-@router.post("/chat.postMessage", summary="chat.postMessage", openapi_extra=_POST,
-             responses=error_responses(SlackErrorBody, 409))  # fmt: skip
+@router.post(
+    "/chat.postMessage",
+    summary="chat.postMessage",
+    openapi_extra=_POST,
+    responses=error_responses(SlackErrorBody, 409),
+)
 async def post_message(request: Request, slack: Slack) -> JSONResponse:
     arguments = await _authorised_arguments(request, slack)
     stored = await slack.post_message(arguments, request.headers.get("idempotency-key"))

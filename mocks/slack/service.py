@@ -121,14 +121,23 @@ class SlackService(MockService):
             raise _Throttled(wait_s)
         ts = store.next_ts()
         posted = {
-            "channel": outgoing.channel.id, "channel_name": outgoing.channel.name, "ts": ts,
-            "text": outgoing.text, "blocks": outgoing.blocks, "thread_ts": outgoing.thread_ts,
-            "idempotency_key": key, "posted_at": self.now().isoformat(),
-        }  # fmt: skip
+            "channel": outgoing.channel.id,
+            "channel_name": outgoing.channel.name,
+            "ts": ts,
+            "text": outgoing.text,
+            "blocks": outgoing.blocks,
+            "thread_ts": outgoing.thread_ts,
+            "idempotency_key": key,
+            "posted_at": self.now().isoformat(),
+        }
         store.messages.append(posted)
         self.ledger.record("chat.postMessage", ts, key, channel=outgoing.channel.id, ts=ts)
-        body = {"ok": True, "channel": outgoing.channel.id, "ts": ts,
-                "message": _message_json(posted)}  # fmt: skip
+        body = {
+            "ok": True,
+            "channel": outgoing.channel.id,
+            "ts": ts,
+            "message": _message_json(posted),
+        }
         return StoredResponse(200, body)
 
 
@@ -142,10 +151,13 @@ def _message_json(posted: dict[str, Any]) -> dict[str, Any]:
         "text": posted["text"],
         "team": BOT["team_id"],
         "bot_profile": {
-            "id": BOT["bot_id"], "app_id": BOT["app_id"], "name": "Switchboard",
-            "team_id": BOT["team_id"], "deleted": False,
+            "id": BOT["bot_id"],
+            "app_id": BOT["app_id"],
+            "name": "Switchboard",
+            "team_id": BOT["team_id"],
+            "deleted": False,
         },
-    }  # fmt: skip
+    }
     if posted["blocks"] is not None:
         message["blocks"] = posted["blocks"]
     if posted["thread_ts"] is not None:

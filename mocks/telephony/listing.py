@@ -27,10 +27,28 @@ __all__ = ["BadParameter", "CallQuery", "list_page"]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-STATUSES = ("queued", "ringing", "in-progress", "canceled", "completed", "failed", "busy",
-            "no-answer")
-_FILTERS = ("To", "From", "ParentCallSid", "Status", "StartTime", "StartTime<", "StartTime>",
-            "EndTime", "EndTime<", "EndTime>")
+STATUSES = (
+    "queued",
+    "ringing",
+    "in-progress",
+    "canceled",
+    "completed",
+    "failed",
+    "busy",
+    "no-answer",
+)
+_FILTERS = (
+    "To",
+    "From",
+    "ParentCallSid",
+    "Status",
+    "StartTime",
+    "StartTime<",
+    "StartTime>",
+    "EndTime",
+    "EndTime<",
+    "EndTime>",
+)
 _DAY_END = timedelta(days=1, microseconds=-1)
 
 Check = Callable[[CallRecord], bool]
@@ -93,7 +111,7 @@ class CallQuery:
                 values["to" if name == "To" else "from_"] = raw
             elif name == "Status":
                 if raw not in STATUSES:
-                    raise BadParameter(name, f"{raw!r} is not one of {', '.join(STATUSES)}")
+                    raise BadParameter(name, f"must be one of {', '.join(STATUSES)}")
                 values["status"] = raw
             elif name == "ParentCallSid":
                 values["parent_call_sid"] = raw
@@ -140,7 +158,9 @@ def list_page(
     else:
         anchor = log.rank_of(token[2:]) if token[:2] in ("PA", "PB") else None
         if anchor is None:
-            raise BadParameter("PageToken", f"{token!r} does not point at a call of this list")
+            raise BadParameter(
+                "PageToken", "does not point at a call of this list; follow next_page_uri"
+            )
         if token.startswith("PA"):
             ranks = list(islice(matches(bisect_right(candidates, anchor), 1), size))
         else:
@@ -206,8 +226,7 @@ def _moment(name: str, raw: str) -> date | datetime:
         moment = datetime.fromisoformat(raw)
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: an offset that leaves year 1..9999
-        problem = f"{raw!r} is not a date (YYYY-MM-DD) or a UTC timestamp"
-        raise BadParameter(name, problem) from None
+        raise BadParameter(name, "must be a date (YYYY-MM-DD) or a UTC timestamp") from None
 
 
 def _bounds(name: str, raw: str) -> tuple[datetime | None, datetime | None]:
@@ -233,7 +252,7 @@ def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int
     try:
         value = int(raw)
     except ValueError:
-        raise BadParameter(name, f"{raw!r} is not an integer") from None
+        raise BadParameter(name, "must be an integer") from None
     if not low <= value <= high:
-        raise BadParameter(name, f"{value} is outside {low}..{high}")
+        raise BadParameter(name, f"must be between {low} and {high}")
     return value

@@ -16,7 +16,6 @@ from mocks.telephony.twilio_format import (
     API_VERSION,
     TwilioErrorBody,
     call_instance,
-    call_uri,
     calls_uri,
 )
 
@@ -52,15 +51,20 @@ def _error(telephony: TelephonyService, status: int, message: str) -> JSONRespon
     return JSONResponse(status_code=status, content=telephony.error_body(status, "", message))
 
 
-def _not_found(telephony: TelephonyService, resource: str) -> JSONResponse:
-    return _error(telephony, 404, f"The requested resource {resource} was not found")
+def _not_found(telephony: TelephonyService, why: str) -> JSONResponse:
+    # Twilio quotes the URI it could not find; this says why instead of repeating the path.
+    return _error(telephony, 404, f"The requested resource was not found: {why}")
 
 
-@calls.get("/Calls.json", summary="Read the call history", description=_LIST_DOC,
-           responses=error_responses(TwilioErrorBody, 400, 404))  # fmt: skip
+@calls.get(
+    "/Calls.json",
+    summary="Read the call history",
+    description=_LIST_DOC,
+    responses=error_responses(TwilioErrorBody, 400, 404),
+)
 async def list_calls(account_sid: str, request: Request, telephony: Telephony) -> Any:
     if account_sid != telephony.account_sid:
-        return _not_found(telephony, calls_uri(account_sid))
+        return _not_found(telephony, "the AccountSid is not this account's")
     try:
         query = CallQuery.parse(request.query_params)
         found, envelope = list_page(telephony.calls, query, calls_uri(account_sid))
@@ -69,19 +73,25 @@ async def list_calls(account_sid: str, request: Request, telephony: Telephony) -
     return {"calls": [call_instance(c, account_sid) for c in found], **envelope}
 
 
-@calls.post("/Calls.json", summary="Not served: this mock is call history only",
-            responses=error_responses(TwilioErrorBody, 405, 413),
-            openapi_extra=_CREATE_CALL)  # fmt: skip
+@calls.post(
+    "/Calls.json",
+    summary="Not served: this mock is call history only",
+    responses=error_responses(TwilioErrorBody, 405, 413),
+    openapi_extra=_CREATE_CALL,
+)
 async def create_call(account_sid: str, telephony: Telephony) -> Any:
     return _error(telephony, 405, "Method not allowed: the Switchboard telephony mock is read-only")
 
 
-@calls.get("/Calls/{call_sid}.json", summary="Fetch one call",
-           responses=error_responses(TwilioErrorBody, 404))  # fmt: skip
+@calls.get(
+    "/Calls/{call_sid}.json",
+    summary="Fetch one call",
+    responses=error_responses(TwilioErrorBody, 404),
+)
 async def fetch_call(account_sid: str, call_sid: str, telephony: Telephony) -> Any:
     call = telephony.calls.get(call_sid) if account_sid == telephony.account_sid else None
     if call is None:
-        return _not_found(telephony, call_uri(account_sid, call_sid))
+        return _not_found(telephony, "this account has no call with that CallSid")
     return call_instance(call, account_sid)
 
 
@@ -91,7 +101,7 @@ fallback = APIRouter(include_in_schema=False)
 @fallback.api_route("/{path:path}", methods=ANY_METHOD)
 async def unknown(path: str, telephony: Telephony) -> JSONResponse:
     """Anything else under /telephony: Twilio's 404, not FastAPI's."""
-    return _not_found(telephony, f"/{path}")
+    return _not_found(telephony, "the API has no such path")
 
 
 router = APIRouter()

@@ -56,7 +56,9 @@ class CallLog:
     def ranks_started_between(self, earliest: datetime | None, latest: datetime | None) -> range:
         """Ranks of calls with earliest <= start_time <= latest (either bound optional)."""
         low = 0 if latest is None else bisect_left(self._start_keys, -latest.timestamp())
-        high = len(self.calls) if earliest is None else bisect_right(
-            self._start_keys, -earliest.timestamp()
+        high = (
+            len(self.calls)
+            if earliest is None
+            else bisect_right(self._start_keys, -earliest.timestamp())
         )
         return range(low, max(low, high))

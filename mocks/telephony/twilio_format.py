@@ -27,12 +27,25 @@ __all__ = [
 
 API_VERSION = "2010-04-01"
 _ERROR_CODES = {
-    400: 20001, 401: 20003, 403: 20003, 404: 20404, 405: 20004,
-    429: 20429, 500: 20500, 503: 20503,
+    400: 20001,
+    401: 20003,
+    403: 20003,
+    404: 20404,
+    405: 20004,
+    429: 20429,
+    500: 20500,
+    503: 20503,
 }
 _CALL_SUBRESOURCES = (
-    "feedback", "notifications", "recordings", "streams", "payments",
-    "user_defined_message_subscriptions", "user_defined_messages", "events", "siprec",
+    "feedback",
+    "notifications",
+    "recordings",
+    "streams",
+    "payments",
+    "user_defined_message_subscriptions",
+    "user_defined_messages",
+    "events",
+    "siprec",
     "transcriptions",
 )
 

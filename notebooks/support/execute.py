@@ -39,13 +39,17 @@ class NotebookRun:
 def _kernel_manager(folder: Path) -> AsyncKernelManager:
     spec = folder / _KERNEL
     spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (Switchboard .venv)",
-        "language": "python",
-        # Jupyter's old path layout warns on every start: the new one is the same here.
-        "env": {"JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
-    }))  # fmt: skip
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (Switchboard .venv)",
+                "language": "python",
+                # Jupyter's old path layout warns on every start: the new one is the same here.
+                "env": {"JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+            }
+        )
+    )
     specs = KernelSpecManager(kernel_dirs=[str(folder)], ensure_native_kernel=False)
     # Local sockets in the temporary folder, not TCP: nothing else on the machine can
     # reach the kernel, and it has no reason to warn about plain-text traffic.

@@ -24,7 +24,6 @@ __all__ = [
 ]
 
 
-
 def events_cursor(api: httpx.Client) -> int:
     """The newest event's ``seq``: pass it as ``cursor`` later to see only what came after."""
     cursor = 0
@@ -74,13 +73,20 @@ def provenance_frame(views: Iterable[Mapping[str, Any]], **labels: Any) -> pd.Da
         for name in FIELDS:
             part = view.get(name) or {}
             prov = part.get("provenance") or {}
-            rows.append({
-                **labels, "phone": view["phone"], "field": name,
-                "status": prov.get("status"), "system": prov.get("system"),
-                "age_s": prov.get("age_s"), "reason": prov.get("reason"),
-                "latency_ms": prov.get("latency_ms"),
-                "action": view["recommendation"]["action"], "elapsed_ms": view["elapsed_ms"],
-            })  # fmt: skip
+            rows.append(
+                {
+                    **labels,
+                    "phone": view["phone"],
+                    "field": name,
+                    "status": prov.get("status"),
+                    "system": prov.get("system"),
+                    "age_s": prov.get("age_s"),
+                    "reason": prov.get("reason"),
+                    "latency_ms": prov.get("latency_ms"),
+                    "action": view["recommendation"]["action"],
+                    "elapsed_ms": view["elapsed_ms"],
+                }
+            )
     return pd.DataFrame(rows)
 
 

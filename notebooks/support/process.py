@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from integration.settings import IntegrationSettings
-from loadtests._stack import stop_process
+from loadtests.stack import stop_process
 
 __all__ = ["IntegrationProcess"]
 
@@ -64,8 +64,16 @@ class IntegrationProcess:
         if self.alive():
             raise RuntimeError("the integration process is already running")
         began = time.monotonic()
-        command = [sys.executable, "-m", "app", "integration", "--port", str(self.port),
-                   "--policies", str(self.settings.policies_file)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "app",
+            "integration",
+            "--port",
+            str(self.port),
+            "--policies",
+            str(self.settings.policies_file),
+        ]
         with self.log.open("ab") as sink:
             self.popen = subprocess.Popen(
                 command, cwd=ROOT, env=self._env(), stdout=sink, stderr=subprocess.STDOUT

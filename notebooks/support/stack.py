@@ -105,8 +105,9 @@ class Stack:
         def one(n_phone: tuple[int, str]) -> dict[str, Any]:
             n, phone = n_phone
             call_id = f"{prefix}-{n}"
-            answer = self.api.post("/calls", json={"phone": phone, "call_id": call_id,
-                                                   **body_extra})  # fmt: skip
+            answer = self.api.post(
+                "/calls", json={"phone": phone, "call_id": call_id, **body_extra}
+            )
             answer.raise_for_status()
             return {"call_id": call_id, "phone": phone, "view": answer.json()["view"]}
 
@@ -153,9 +154,13 @@ def start_stack(
     folder.mkdir(parents=True, exist_ok=True)
     map_file = write_map_copy(folder, policy=policy, outbox=outbox)
     mock_settings = MockSettings(
-        port=0, customers=customers, seed=seed, state_dir=folder / "mocks",
-        chaos_token=CHAOS_TOKEN, max_hang_s=30.0,
-    )  # fmt: skip
+        port=0,
+        customers=customers,
+        seed=seed,
+        state_dir=folder / "mocks",
+        chaos_token=CHAOS_TOKEN,
+        max_hang_s=30.0,
+    )
     enterprise = build_enterprise(mock_settings)
     servers = [serve_in_thread(enterprise.app)]
     mocks_url = servers[0].url

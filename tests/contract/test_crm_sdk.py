@@ -27,10 +27,14 @@ CREDS = MockCredentials()
 
 @pytest.fixture
 def sdk(mocks_url: str) -> Iterator[Salesforce]:
-    login = httpx.post(f"{mocks_url}/crm/services/oauth2/token", data={
-        "grant_type": "client_credentials", "client_id": CREDS.crm_client_id,
-        "client_secret": CREDS.crm_client_secret,
-    })  # fmt: skip
+    login = httpx.post(
+        f"{mocks_url}/crm/services/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": CREDS.crm_client_id,
+            "client_secret": CREDS.crm_client_secret,
+        },
+    )
     login.raise_for_status()
     with plain_http_session() as session:
         yield Salesforce(
@@ -47,8 +51,11 @@ def sobject(sdk: Salesforce, name: str) -> SFType:
 
 def api_writes(ledger: LedgerReader) -> list[tuple[str, str, str | None]]:
     """The ledger's API writes; automation steps a write triggers are recorded apart."""
-    return [(e["operation"], e["resource"], e["idempotency_key"]) for e in ledger("crm")["entries"]
-            if e["operation"].startswith("sobject.")]  # fmt: skip
+    return [
+        (e["operation"], e["resource"], e["idempotency_key"])
+        for e in ledger("crm")["entries"]
+        if e["operation"].startswith("sobject.")
+    ]
 
 
 def test_query_and_query_all_across_pages(

@@ -22,8 +22,12 @@ pytestmark = pytest.mark.contract
 
 def segment_client(mocks_url: str, write_key: str | None = None, **options: Any) -> Client:
     # max_retries=0: a refused upload should fail the test now, not after backing off.
-    return Client(write_key or MockCredentials().segment_write_key,
-                  host=mocks_url + "/analytics", max_retries=0, **options)  # fmt: skip
+    return Client(
+        write_key or MockCredentials().segment_write_key,
+        host=mocks_url + "/analytics",
+        max_retries=0,
+        **options,
+    )
 
 
 @pytest.fixture

@@ -23,9 +23,11 @@ DECLINING_CARD = "pm_card_chargeDeclinedInsufficientFunds"
 
 def stripe_client(mocks_url: str, secret_key: str | None = None) -> stripe.StripeClient:
     # No SDK retries: a failure should reach the test as it happened.
-    return stripe.StripeClient(secret_key or MockCredentials().stripe_secret_key,
-                               base_addresses={"api": mocks_url + "/payments"},
-                               max_network_retries=0)  # fmt: skip
+    return stripe.StripeClient(
+        secret_key or MockCredentials().stripe_secret_key,
+        base_addresses={"api": mocks_url + "/payments"},
+        max_network_retries=0,
+    )
 
 
 @pytest.fixture
@@ -34,8 +36,9 @@ def intents(mocks_url: str) -> stripe.PaymentIntentService:
 
 
 def effects(ledger: LedgerReader) -> list[tuple[str, str, str | None]]:
-    return [(e["operation"], e["resource"], e["idempotency_key"])
-            for e in ledger("payments")["entries"]]  # fmt: skip
+    return [
+        (e["operation"], e["resource"], e["idempotency_key"]) for e in ledger("payments")["entries"]
+    ]
 
 
 def was_replayed(intent: stripe.PaymentIntent) -> bool:
@@ -72,8 +75,9 @@ def test_a_declined_card_raises_card_error_and_charges_once(
     intent = intents.create({"amount": 500, "currency": "usd"}, {"idempotency_key": "sdk-create-2"})
     for _ in range(2):  # the retry replays the decline rather than charging again
         with pytest.raises(stripe.CardError) as declined:
-            intents.confirm(intent.id, {"payment_method": DECLINING_CARD},
-                            {"idempotency_key": "sdk-declined-1"})  # fmt: skip
+            intents.confirm(
+                intent.id, {"payment_method": DECLINING_CARD}, {"idempotency_key": "sdk-declined-1"}
+            )
         assert declined.value.code == "card_declined" and declined.value.http_status == 402
         assert declined.value.error is not None
         assert declined.value.error.decline_code == "insufficient_funds"
@@ -84,8 +88,9 @@ def test_a_declined_card_raises_card_error_and_charges_once(
         ("payment_intent.confirm", intent.id, "sdk-declined-1"),
     ]
     with pytest.raises(stripe.CardError):  # confirm=true on create declines the same way
-        intents.create({"amount": 500, "currency": "usd", "confirm": True,
-                        "payment_method": DECLINING_CARD})  # fmt: skip
+        intents.create(
+            {"amount": 500, "currency": "usd", "confirm": True, "payment_method": DECLINING_CARD}
+        )
 
 
 def test_invalid_requests_name_the_param_and_apply_nothing(

@@ -36,8 +36,9 @@ def sdk(mocks_url: str) -> Iterator[Client]:
 def test_sms_and_whatsapp_sends_apply_once_each(sdk: Client, ledger: LedgerReader) -> None:
     sms = sdk.messages.create(to=CUSTOMER, from_=COMPANY, body="Your appointment is booked.")
     assert (sms.to, sms.from_, sms.status) == (CUSTOMER, COMPANY, "queued")
-    chat = sdk.messages.create(to=f"whatsapp:{CUSTOMER}", from_=f"whatsapp:{COMPANY}",
-                               body="See you Tuesday.")  # fmt: skip
+    chat = sdk.messages.create(
+        to=f"whatsapp:{CUSTOMER}", from_=f"whatsapp:{COMPANY}", body="See you Tuesday."
+    )
     assert chat.to == f"whatsapp:{CUSTOMER}" and chat.sid != sms.sid
     entries = ledger("messaging")["entries"]
     assert [(e["operation"], e["resource"], e["detail"]["channel"]) for e in entries] == [

@@ -109,14 +109,21 @@ class Script:
 
 
 def make_executor(
-    policy: SystemPolicy | None = None, *, seed: int = 7, system: str = "crm",
+    policy: SystemPolicy | None = None,
+    *,
+    seed: int = 7,
+    system: str = "crm",
 ) -> tuple[SourceExecutor, list[AttemptRecord], SleepLog]:
     """An executor on the loop's clock; call inside ``run_virtual``."""
     records: list[AttemptRecord] = []
     sleep = SleepLog()
     executor = SourceExecutor(
-        system, policy or SystemPolicy(), clock=loop_clock, sleep=sleep,
-        rng=random.Random(seed), on_attempt=records.append,
+        system,
+        policy or SystemPolicy(),
+        clock=loop_clock,
+        sleep=sleep,
+        rng=random.Random(seed),
+        on_attempt=records.append,
     )
     return executor, records, sleep
 

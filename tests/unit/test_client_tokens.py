@@ -55,14 +55,16 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def tokens(
-    endpoint: TokenEndpoint, clock: ManualClock
-) -> AsyncIterator[OAuthTokenManager]:
+async def tokens(endpoint: TokenEndpoint, clock: ManualClock) -> AsyncIterator[OAuthTokenManager]:
     transport = HttpxTransport(transport=httpx.MockTransport(endpoint))
     manager = OAuthTokenManager(
-        VendorHttp(transport, "crm", "http://crm.test"), "id", "secret",
-        clock=clock, default_ttl_s=100, refresh_margin_s=10,
-    )  # fmt: skip
+        VendorHttp(transport, "crm", "http://crm.test"),
+        "id",
+        "secret",
+        clock=clock,
+        default_ttl_s=100,
+        refresh_margin_s=10,
+    )
     yield manager
     await manager.aclose()
     await transport.aclose()

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from loadtests._bench_report import shortfalls, sustained
-from loadtests._hot_path import top_entries
-from loadtests._shape_curves import PROFILES
-from loadtests.journeys import END, JOURNEYS, LOOKUP, Caller, Reply, call_journey, problem
-from loadtests.run import expected_calls, parse_duration
-from loadtests.thresholds import Thresholds, evaluate, load_thresholds, read_stats
+from loadtests.bench.hot_path import top_entries
+from loadtests.bench.report import shortfalls, sustained
+from loadtests.journeys.calls import END, JOURNEYS, LOOKUP, Caller, Reply, call_journey, problem
+from loadtests.journeys.runner import expected_calls, parse_duration
+from loadtests.journeys.shape_curves import PROFILES
+from loadtests.journeys.thresholds import Thresholds, evaluate, load_thresholds, read_stats
 
 TOOLS = frozenset(t for kind in JOURNEYS for t in kind.tools)
 
@@ -100,9 +100,15 @@ def stats_csv(tmp_path: Path, rows: list[tuple[str, int, int, int]]) -> Path:
 
 
 def test_thresholds_pass_and_fail_by_name(tmp_path: Path) -> None:
-    steps = read_stats(stats_csv(tmp_path, [
-        (LOOKUP, 100, 0, 180), ("POST /calls/{id}/tools/take_payment", 20, 1, 900),
-    ]))  # fmt: skip
+    steps = read_stats(
+        stats_csv(
+            tmp_path,
+            [
+                (LOOKUP, 100, 0, 180),
+                ("POST /calls/{id}/tools/take_payment", 20, 1, 900),
+            ],
+        )
+    )
     loose = Thresholds(max_failure_ratio=0.01, p95_ms={LOOKUP: 200, "*/tools/*": 1000})
     assert all(v.passed for v in evaluate(steps, loose))
     strict = loose.overridden(max_failure_ratio=0.0, p95_ms={"*/tools/*": 500, END: 100})
@@ -116,7 +122,7 @@ def test_thresholds_pass_and_fail_by_name(tmp_path: Path) -> None:
 
 
 def test_the_shipped_thresholds_load_and_a_bad_file_names_its_field(tmp_path: Path) -> None:
-    from loadtests.thresholds import DEFAULT_THRESHOLDS
+    from loadtests.journeys.thresholds import DEFAULT_THRESHOLDS
 
     assert load_thresholds(DEFAULT_THRESHOLDS).p95_ms[LOOKUP] > 0
     bad = tmp_path / "t.yaml"
@@ -127,10 +133,16 @@ def test_the_shipped_thresholds_load_and_a_bad_file_names_its_field(tmp_path: Pa
 
 def phase(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "name": "100/s", "offered_per_s": 100.0, "started": 1000, "finished": 1000,
-        "failed_calls": 0, "errors": {}, "started_per_s": 99.0, "late_starts": 0,
+        "name": "100/s",
+        "offered_per_s": 100.0,
+        "started": 1000,
+        "finished": 1000,
+        "failed_calls": 0,
+        "errors": {},
+        "started_per_s": 99.0,
+        "late_starts": 0,
         "lookups_within_deadline": {"within": 1000, "of": 1000},
-    }  # fmt: skip
+    }
     return {**base, **changes}
 
 
@@ -146,8 +158,11 @@ def test_a_phase_holds_only_with_no_errors_on_pace_and_on_time() -> None:
 
 
 def test_top_entries_count_own_and_total_time() -> None:
-    frames = [{"name": "main", "file": "a.py"}, {"name": "work", "file": "b.py"},
-              {"name": "sql", "file": "c.py"}]  # fmt: skip
+    frames = [
+        {"name": "main", "file": "a.py"},
+        {"name": "work", "file": "b.py"},
+        {"name": "sql", "file": "c.py"},
+    ]
     profile = {"samples": [[0, 1], [0, 1, 2], [0, 2]], "weights": [2, 1, 1]}
     top = top_entries({"shared": {"frames": frames}, "profiles": [profile]})
     assert [(e.function, e.own_pct, e.total_pct) for e in top] == [

@@ -1,6 +1,6 @@
 """Twilio's message status callbacks, without sockets: the ordering rules, the signature
 against Twilio's own validator, and the callback URL setting (the receipts kept in the
-store: tests/integration/test_message_receipts.py)."""
+store: tests/live/test_message_receipts.py)."""
 
 from __future__ import annotations
 
@@ -34,33 +34,61 @@ def replay(*arrivals: str) -> list[tuple[str, str | None]]:
 @pytest.mark.parametrize(
     ("arrivals", "expected"),
     [
-        (["queued", "sent", "delivered"],
-         [("advanced", "queued"), ("advanced", "sent"), ("advanced", "delivered")]),
+        (
+            ["queued", "sent", "delivered"],
+            [("advanced", "queued"), ("advanced", "sent"), ("advanced", "delivered")],
+        ),
         # The mock's reorder chaos: the last status before the one preceding it.
-        (["queued", "delivered", "sent"],
-         [("advanced", "queued"), ("advanced", "delivered"), ("out_of_order", "delivered")]),
-        (["queued", "queued", "delivered", "sent", "sent", "delivered"],
-         [("advanced", "queued"), ("duplicate", "queued"), ("advanced", "delivered"),
-          ("out_of_order", "delivered"), ("duplicate", "delivered"),
-          ("duplicate", "delivered")]),
-        (["sent", "queued", "sending"],
-         [("advanced", "sent"), ("out_of_order", "sent"), ("out_of_order", "sent")]),
+        (
+            ["queued", "delivered", "sent"],
+            [("advanced", "queued"), ("advanced", "delivered"), ("out_of_order", "delivered")],
+        ),
+        (
+            ["queued", "queued", "delivered", "sent", "sent", "delivered"],
+            [
+                ("advanced", "queued"),
+                ("duplicate", "queued"),
+                ("advanced", "delivered"),
+                ("out_of_order", "delivered"),
+                ("duplicate", "delivered"),
+                ("duplicate", "delivered"),
+            ],
+        ),
+        (
+            ["sent", "queued", "sending"],
+            [("advanced", "sent"), ("out_of_order", "sent"), ("out_of_order", "sent")],
+        ),
         # One final status sticks: a second, different one is out of order.
-        (["sent", "undelivered", "delivered"],
-         [("advanced", "sent"), ("advanced", "undelivered"), ("out_of_order", "undelivered")]),
-        (["queued", "failed", "sent"],
-         [("advanced", "queued"), ("advanced", "failed"), ("out_of_order", "failed")]),
+        (
+            ["sent", "undelivered", "delivered"],
+            [("advanced", "sent"), ("advanced", "undelivered"), ("out_of_order", "undelivered")],
+        ),
+        (
+            ["queued", "failed", "sent"],
+            [("advanced", "queued"), ("advanced", "failed"), ("out_of_order", "failed")],
+        ),
         # WhatsApp: read after delivered, and a late delivered does not undo it.
-        (["accepted", "queued", "delivered", "read", "delivered"],
-         [("advanced", "accepted"), ("advanced", "queued"), ("advanced", "delivered"),
-          ("advanced", "read"), ("duplicate", "read")]),
+        (
+            ["accepted", "queued", "delivered", "read", "delivered"],
+            [
+                ("advanced", "accepted"),
+                ("advanced", "queued"),
+                ("advanced", "delivered"),
+                ("advanced", "read"),
+                ("duplicate", "read"),
+            ],
+        ),
         # A text that failed stays failed: a read after it contradicts it.
-        (["sent", "failed", "read"],
-         [("advanced", "sent"), ("advanced", "failed"), ("out_of_order", "failed")]),
-        (["read", "delivered", "sent"],
-         [("advanced", "read"), ("out_of_order", "read"), ("out_of_order", "read")]),
+        (
+            ["sent", "failed", "read"],
+            [("advanced", "sent"), ("advanced", "failed"), ("out_of_order", "failed")],
+        ),
+        (
+            ["read", "delivered", "sent"],
+            [("advanced", "read"), ("out_of_order", "read"), ("out_of_order", "read")],
+        ),
     ],
-)  # fmt: skip
+)
 def test_status_only_moves_forward(
     arrivals: list[str], expected: list[tuple[str, str | None]]
 ) -> None:

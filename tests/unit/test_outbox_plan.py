@@ -63,9 +63,17 @@ def test_every_part_becomes_its_effect_with_the_handlers_payload() -> None:
     )
     effects = by_name(p)
     assert list(effects) == [
-        "lead", "booking", "payment", "message_1", "message_2", "slack", "loan", "callback",
-        "call_log", "analytics",
-    ]  # fmt: skip
+        "lead",
+        "booking",
+        "payment",
+        "message_1",
+        "message_2",
+        "slack",
+        "loan",
+        "callback",
+        "call_log",
+        "analytics",
+    ]
     shape = {n: (e.system, e.kind) for n, e in effects.items()}
     assert shape == {
         "lead": ("crm", "crm.update_lead"),
@@ -88,9 +96,13 @@ def test_every_part_becomes_its_effect_with_the_handlers_payload() -> None:
         "attendee_email": "ada@example.com",
     }
     assert effects["payment"].payload == {
-        "amount": 1999, "currency": "usd", "card_sealed": None, "payment_method": "pm_card_visa",
-        "last4": None, "metadata": {"call_id": "call-1"},
-    }  # fmt: skip
+        "amount": 1999,
+        "currency": "usd",
+        "card_sealed": None,
+        "payment_method": "pm_card_visa",
+        "last4": None,
+        "metadata": {"call_id": "call-1"},
+    }
     assert effects["message_1"].payload["to"] == "+14155550123"  # normalised to E.164
     assert set(effects["message_1"].payload) == {"channel", "to", "body"}
     assert effects["message_2"].payload == {
@@ -106,9 +118,13 @@ def test_every_part_becomes_its_effect_with_the_handlers_payload() -> None:
     assert callback["Status"] == "Not Started"
     log = effects["call_log"].payload["fields"]
     assert log == {
-        "Subject": "Voice call", "Description": "Disposition: booked\n\nBooked a review.",
-        "WhoId": "003A", "ActivityDate": "2030-04-30", "Status": "Completed", "Priority": "Normal",
-    }  # fmt: skip
+        "Subject": "Voice call",
+        "Description": "Disposition: booked\n\nBooked a review.",
+        "WhoId": "003A",
+        "ActivityDate": "2030-04-30",
+        "Status": "Completed",
+        "Priority": "Normal",
+    }
     analytics = effects["analytics"].payload
     assert analytics["user_id"] == "C1" and analytics["event"] == "Call Ended"
     assert analytics["properties"]["disposition"] == "booked"
@@ -167,8 +183,12 @@ def test_a_placeholder_nothing_can_fill_is_refused_now() -> None:
         )
     assert caught.value.field == "messages[0].text"
     # After a booking, a message may quote it in its own words.
-    quoted = plan({"booking": BOOKING, "messages": [{"channel": "sms", "to": "+14155550123",
-                                                      "text": "Ref ${booking.id}"}]})  # fmt: skip
+    quoted = plan(
+        {
+            "booking": BOOKING,
+            "messages": [{"channel": "sms", "to": "+14155550123", "text": "Ref ${booking.id}"}],
+        }
+    )
     assert by_name(quoted)["message_1"].payload["body"] == "Ref ${booking.id}"
 
 
@@ -177,8 +197,10 @@ def test_a_live_card_is_sealed_into_the_charge() -> None:
     payment = by_name(p)["payment"].payload
     assert payment["last4"] == "4444" and payment["payment_method"] is None
     assert VAULT.open(payment["card_sealed"]) == {
-        "number": "5555555555554444", "exp_month": 7, "exp_year": 2031,
-    }  # fmt: skip
+        "number": "5555555555554444",
+        "exp_month": 7,
+        "exp_year": 2031,
+    }
     assert "5555555555554444" not in json.dumps([e.payload for e in p.effects])
     assert p.manual_payment is None
 

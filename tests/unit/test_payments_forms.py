@@ -11,14 +11,16 @@ from mocks.payments.params import parse_create
 
 
 def test_brackets_nest_and_arrays_append() -> None:
-    form = parse_form([
-        ("amount", "100"),
-        ("metadata[order_id]", "O-1"),
-        ("payment_method_data[card][number]", "4242"),
-        ("payment_method_types[]", "card"),
-        ("payment_method_types[]", "link"),
-        ("expand[0]", "latest_charge"),
-    ])
+    form = parse_form(
+        [
+            ("amount", "100"),
+            ("metadata[order_id]", "O-1"),
+            ("payment_method_data[card][number]", "4242"),
+            ("payment_method_types[]", "card"),
+            ("payment_method_types[]", "link"),
+            ("expand[0]", "latest_charge"),
+        ]
+    )
     assert form["metadata"] == {"order_id": "O-1"}
     assert form["payment_method_data"] == {"card": {"number": "4242"}}
     assert form["payment_method_types"] == ["card", "link"]
@@ -38,8 +40,11 @@ def test_unbalanced_brackets_stay_one_literal_key() -> None:
 
 @pytest.mark.parametrize(
     ("number", "code"),
-    [("4242424242424241", "incorrect_number"), ("4242-4242", "invalid_number"),
-     ("42", "invalid_number")],
+    [
+        ("4242424242424241", "incorrect_number"),
+        ("4242-4242", "invalid_number"),
+        ("42", "invalid_number"),
+    ],
 )
 def test_bad_numbers_are_card_errors_that_do_not_repeat_the_number(number: str, code: str) -> None:
     error = card_number_error(number, "payment_method_data[card][number]")
@@ -61,24 +66,34 @@ def test_test_cards_keep_only_brand_and_last4() -> None:
 
 
 def test_payment_method_data_is_reduced_to_the_card() -> None:
-    params = parse_create(parse_form([
-        ("amount", "500"), ("currency", "USD"),
-        ("payment_method_data[type]", "card"),
-        ("payment_method_data[card][number]", "4242 4242 4242 4242"),
-        ("payment_method_data[card][exp_month]", "1"),
-        ("payment_method_data[card][exp_year]", "2031"),
-    ]), now=lambda: 1_700_000_000.0)
+    params = parse_create(
+        parse_form(
+            [
+                ("amount", "500"),
+                ("currency", "USD"),
+                ("payment_method_data[type]", "card"),
+                ("payment_method_data[card][number]", "4242 4242 4242 4242"),
+                ("payment_method_data[card][exp_month]", "1"),
+                ("payment_method_data[card][exp_year]", "2031"),
+            ]
+        ),
+        now=lambda: 1_700_000_000.0,
+    )
     assert params.currency == "usd"
     assert "4242424242424242" not in repr(params)
 
 
 def test_an_expired_card_names_the_field() -> None:
-    form = parse_form([
-        ("amount", "500"), ("currency", "usd"), ("payment_method_data[type]", "card"),
-        ("payment_method_data[card][number]", "4242424242424242"),
-        ("payment_method_data[card][exp_month]", "1"),
-        ("payment_method_data[card][exp_year]", "2023"),
-    ])
+    form = parse_form(
+        [
+            ("amount", "500"),
+            ("currency", "usd"),
+            ("payment_method_data[type]", "card"),
+            ("payment_method_data[card][number]", "4242424242424242"),
+            ("payment_method_data[card][exp_month]", "1"),
+            ("payment_method_data[card][exp_year]", "2023"),
+        ]
+    )
     with pytest.raises(StripeError) as expired:
         parse_create(form, now=lambda: 1_700_000_000.0)  # November 2023
     assert expired.value.param == "payment_method_data[card][exp_month]"

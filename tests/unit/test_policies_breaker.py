@@ -7,8 +7,13 @@ from integration.policies.models import BreakerPolicy
 from tests.unit._policy_fakes import ManualClock
 
 POLICY = BreakerPolicy(
-    window_s=10, min_calls=10, failure_rate=0.5, slow_call_ms=500, slow_call_rate=0.8,
-    open_s=5, half_open_probes=2,
+    window_s=10,
+    min_calls=10,
+    failure_rate=0.5,
+    slow_call_ms=500,
+    slow_call_rate=0.8,
+    open_s=5,
+    half_open_probes=2,
 )
 FAST = 0.05
 SLOW = 0.6

@@ -38,23 +38,25 @@ def test_executor_refuses_the_n_plus_first_call_at_once() -> None:
             return "done"
 
         running = [
-            asyncio.create_task(executor.call("op", blocked, deadline=Deadline(5, loop_clock),
-                                              idempotent=True))
+            asyncio.create_task(
+                executor.call("op", blocked, deadline=Deadline(5, loop_clock), idempotent=True)
+            )
             for _ in range(2)
         ]
         await asyncio.sleep(0)
         assert executor.snapshot()["in_flight"] == 2
         start = loop_clock()
         with pytest.raises(BulkheadFull):
-            await executor.call("op", blocked, deadline=Deadline(5, loop_clock),
-                                idempotent=True)
+            await executor.call("op", blocked, deadline=Deadline(5, loop_clock), idempotent=True)
         assert loop_clock() == start  # refused, not queued
         assert records[-1].outcome == "bulkhead_full"
         gate.set()
         assert await asyncio.gather(*running) == ["done", "done"]
         assert executor.snapshot()["in_flight"] == 0
-        assert await executor.call("op", blocked, deadline=Deadline(5, loop_clock),
-                                   idempotent=True) == "done"
+        assert (
+            await executor.call("op", blocked, deadline=Deadline(5, loop_clock), idempotent=True)
+            == "done"
+        )
 
     run_virtual(main)
 

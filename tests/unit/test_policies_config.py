@@ -11,8 +11,20 @@ from integration.policies.executor import SourceExecutor, build_executors
 from integration.policies.models import load_policy_book
 from tests.unit._policy_fakes import ManualClock, SleepLog
 
-SYSTEMS = ["crm", "database", "eligibility", "telephony", "loans", "erp", "payments",
-           "messaging", "email", "calendar", "slack", "analytics"]
+SYSTEMS = [
+    "crm",
+    "database",
+    "eligibility",
+    "telephony",
+    "loans",
+    "erp",
+    "payments",
+    "messaging",
+    "email",
+    "calendar",
+    "slack",
+    "analytics",
+]
 READ_SOURCES = ["crm", "database", "eligibility", "telephony", "loans", "erp"]
 
 
@@ -48,8 +60,14 @@ def test_build_executors_one_per_system_with_independent_seeded_jitter() -> None
     book = load_policy_book()
 
     def build(seed: int) -> dict[str, SourceExecutor]:
-        return build_executors(book, SYSTEMS, clock=ManualClock(), sleep=SleepLog(),
-                               rng=random.Random(seed), on_attempt=None)
+        return build_executors(
+            book,
+            SYSTEMS,
+            clock=ManualClock(),
+            sleep=SleepLog(),
+            rng=random.Random(seed),
+            on_attempt=None,
+        )
 
     first, again = build(1), build(1)
     assert list(first) == SYSTEMS
@@ -62,8 +80,9 @@ def test_build_executors_one_per_system_with_independent_seeded_jitter() -> None
 
 def test_unknown_system_falls_back_to_defaults() -> None:
     book = load_policy_book()
-    (executor,) = build_executors(book, ["fax"], clock=ManualClock(), sleep=SleepLog(),
-                                  rng=random.Random(0), on_attempt=None).values()
+    (executor,) = build_executors(
+        book, ["fax"], clock=ManualClock(), sleep=SleepLog(), rng=random.Random(0), on_attempt=None
+    ).values()
     assert executor.policy == book.defaults
 
 

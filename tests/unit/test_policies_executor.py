@@ -69,9 +69,12 @@ def test_success_after_retries_returns_the_value_and_feeds_budget_and_latency() 
 def test_schedule_never_passes_the_deadline(seed: int) -> None:
     async def main() -> None:
         executor, records, sleep = make_executor(
-            policy(timeout={"per_attempt_ms": 300},
-                   retry={"max_attempts": 10, "base_ms": 100, "cap_ms": 1000},
-                   retry_budget={"min_per_s": 100}, breaker=NO_BREAKER),
+            policy(
+                timeout={"per_attempt_ms": 300},
+                retry={"max_attempts": 10, "base_ms": 100, "cap_ms": 1000},
+                retry_budget={"min_per_s": 100},
+                breaker=NO_BREAKER,
+            ),
             seed=seed,
         )
         deadline = Deadline(1.0, loop_clock)
@@ -81,8 +84,9 @@ def test_schedule_never_passes_the_deadline(seed: int) -> None:
         assert loop_clock() <= deadline.expires_at + 1e-9
         for attempt, started in zip(fn.seen, fn.started, strict=True):
             assert started + attempt.timeout_s <= deadline.expires_at + 1e-9
-        assert all(r.started_at + r.latency_ms / 1000 <= deadline.expires_at + 1e-9
-                   for r in records)
+        assert all(
+            r.started_at + r.latency_ms / 1000 <= deadline.expires_at + 1e-9 for r in records
+        )
         assert raised.value.retry_suppressed == "deadline"
         assert sum(sleep.sleeps) < 1.0
 
@@ -112,14 +116,15 @@ def test_retry_after_is_honoured_and_capped() -> None:
             (0.0, lambda: SourceRateLimited("crm", "op", status=429, retry_after_s=0.75)),
             (0.0, "fine"),
         )
-        assert await executor.call("op", fn, deadline=Deadline(5, loop_clock),
-                                   idempotent=True) == "fine"
+        assert (
+            await executor.call("op", fn, deadline=Deadline(5, loop_clock), idempotent=True)
+            == "fine"
+        )
         assert sleep.sleeps == [0.75]
 
         too_long = Script((0.0, lambda: SourceRateLimited("crm", "op", retry_after_s=1.5)))
         with pytest.raises(SourceRateLimited) as raised:
-            await executor.call("op", too_long, deadline=Deadline(5, loop_clock),
-                                idempotent=True)
+            await executor.call("op", too_long, deadline=Deadline(5, loop_clock), idempotent=True)
         assert raised.value.retry_suppressed == "retry_after"
         assert len(too_long.seen) == 1 and sleep.sleeps == [0.75]
 
@@ -208,10 +213,12 @@ def test_failures_open_the_breaker_and_it_refuses_with_a_record() -> None:
 
 def test_slow_successes_open_the_breaker() -> None:
     async def main() -> None:
-        executor, _, _ = make_executor(policy(
-            timeout={"per_attempt_ms": 1000},
-            breaker={"min_calls": 5, "slow_call_ms": 300, "slow_call_rate": 0.8},
-        ))
+        executor, _, _ = make_executor(
+            policy(
+                timeout={"per_attempt_ms": 1000},
+                breaker={"min_calls": 5, "slow_call_ms": 300, "slow_call_rate": 0.8},
+            )
+        )
         fn = Script((0.4, "slow but fine"))
         for _ in range(5):
             await executor.call("op", fn, deadline=Deadline(5, loop_clock), idempotent=True)
@@ -222,26 +229,28 @@ def test_slow_successes_open_the_breaker() -> None:
 
 def test_a_retry_refused_by_a_breaker_that_opened_meanwhile() -> None:
     async def main() -> None:
-        executor, records, _ = make_executor(
-            policy(breaker={"min_calls": 1, "failure_rate": 1.0})
-        )
+        executor, records, _ = make_executor(policy(breaker={"min_calls": 1, "failure_rate": 1.0}))
         fn = Script((0.01, SourceUnavailable))
         with pytest.raises(SourceUnavailable) as raised:
             await executor.call("op", fn, deadline=Deadline(5, loop_clock), idempotent=True)
         assert raised.value.retry_suppressed == "breaker"
-        assert [(r.attempt, r.outcome) for r in records] == [(1, "unavailable"),
-                                                             (2, "breaker_open")]
+        assert [(r.attempt, r.outcome) for r in records] == [
+            (1, "unavailable"),
+            (2, "breaker_open"),
+        ]
 
     run_virtual(main)
 
 
 def test_retry_budget_caps_retries_in_a_storm() -> None:
     async def main() -> None:
-        executor, _, _ = make_executor(policy(
-            retry={"max_attempts": 3},
-            retry_budget={"ratio": 0.1, "min_per_s": 1.0, "window_s": 10},
-            breaker=NO_BREAKER,
-        ))
+        executor, _, _ = make_executor(
+            policy(
+                retry={"max_attempts": 3},
+                retry_budget={"ratio": 0.1, "min_per_s": 1.0, "window_s": 10},
+                breaker=NO_BREAKER,
+            )
+        )
         ok = Script((0.0, "ok"))
         for _ in range(1000):
             await executor.call("op", ok, deadline=Deadline(5, loop_clock), idempotent=True)
@@ -249,8 +258,7 @@ def test_retry_budget_caps_retries_in_a_storm() -> None:
         suppressed = []
         for _ in range(300):
             with pytest.raises(SourceUnavailable) as raised:
-                await executor.call("op", storm, deadline=Deadline(5, loop_clock),
-                                    idempotent=True)
+                await executor.call("op", storm, deadline=Deadline(5, loop_clock), idempotent=True)
             suppressed.append(raised.value.retry_suppressed)
         retries = len(storm.seen) - 300
         assert retries == 100 + 10  # 10% of 1000 successes + 1/s floor over 10 s
@@ -264,8 +272,9 @@ def test_success_is_cached_under_its_key_with_age() -> None:
     async def main() -> None:
         executor, _, _ = make_executor()
         fn = Script((0.0, [{"Id": "003A"}]))
-        await executor.call("find", fn, deadline=Deadline(5, loop_clock), idempotent=True,
-                            cache_key="+14155550123")
+        await executor.call(
+            "find", fn, deadline=Deadline(5, loop_clock), idempotent=True, cache_key="+14155550123"
+        )
         await executor.call("find", fn, deadline=Deadline(5, loop_clock), idempotent=True)
         await asyncio.sleep(30)
         cached = executor.last_good("find", "+14155550123")
@@ -280,16 +289,24 @@ def test_on_attempt_receives_every_attempt_and_refusal() -> None:
     async def main() -> None:
         executor, records, _ = make_executor(policy(bulkhead={"max_concurrent": 1}))
         fn = Script((0.0, SourceUnavailable), (0.0, SourceUnavailable), (0.0, "ok"))
-        await executor.call("op", fn, deadline=Deadline(5, loop_clock), idempotent=True,
-                            call_id="call-9")
+        await executor.call(
+            "op", fn, deadline=Deadline(5, loop_clock), idempotent=True, call_id="call-9"
+        )
         with pytest.raises(DeadlineExceeded):
             await executor.call("op", fn, deadline=Deadline(0, loop_clock), idempotent=True)
         assert [(r.attempt, r.outcome) for r in records] == [
-            (1, "unavailable"), (2, "unavailable"), (3, "ok"), (1, "deadline_exceeded"),
+            (1, "unavailable"),
+            (2, "unavailable"),
+            (3, "ok"),
+            (1, "deadline_exceeded"),
         ]
         first = records[0]
         assert (first.system, first.operation, first.call_id, first.hedge) == (
-            "crm", "op", "call-9", False)
+            "crm",
+            "op",
+            "call-9",
+            False,
+        )
         assert not any(r.cache_hit for r in records)
 
     run_virtual(main)
@@ -304,13 +321,12 @@ def test_status_and_injected_fault_come_from_the_error_or_the_attempt() -> None:
             return "ok"
 
         await executor.call("op", fn, deadline=Deadline(5, loop_clock), idempotent=True)
-        failing = Script((0.0, lambda: SourceUnavailable("crm", "op", status=503,
-                                                         injected_fault="503")))
+        failing = Script(
+            (0.0, lambda: SourceUnavailable("crm", "op", status=503, injected_fault="503"))
+        )
         with pytest.raises(SourceUnavailable):
-            await executor.call("op", failing, deadline=Deadline(5, loop_clock),
-                                idempotent=True)
-        assert [(r.status, r.injected_fault) for r in records] == [(200, "latency"),
-                                                                   (503, "503")]
+            await executor.call("op", failing, deadline=Deadline(5, loop_clock), idempotent=True)
+        assert [(r.status, r.injected_fault) for r in records] == [(200, "latency"), (503, "503")]
 
     run_virtual(main)
 
@@ -318,8 +334,11 @@ def test_status_and_injected_fault_come_from_the_error_or_the_attempt() -> None:
 def test_an_attempt_cut_short_by_the_deadline_gives_the_breaker_no_verdict() -> None:
     async def main() -> None:
         executor, records, _ = make_executor(
-            policy(timeout={"per_attempt_ms": 300}, retry={"max_attempts": 1},
-                   breaker={"min_calls": 5, "failure_rate": 0.5})
+            policy(
+                timeout={"per_attempt_ms": 300},
+                retry={"max_attempts": 1},
+                breaker={"min_calls": 5, "failure_rate": 0.5},
+            )
         )
         fn = Script((0.2, {"id": 1}))  # a healthy source: 200 ms, inside its 300 ms timeout
         for _ in range(10):  # but each caller has only 50 ms left of its own deadline
@@ -330,8 +349,9 @@ def test_an_attempt_cut_short_by_the_deadline_gives_the_breaker_no_verdict() -> 
         # the same timeouts at the source's own limit do count
         for _ in range(10):
             with pytest.raises((SourceTimeout, BreakerOpen)):
-                await executor.call("op", Script((1.0, "slow")), deadline=Deadline(5, loop_clock),
-                                    idempotent=True)
+                await executor.call(
+                    "op", Script((1.0, "slow")), deadline=Deadline(5, loop_clock), idempotent=True
+                )
         assert executor.snapshot()["breaker"]["state"] == "open"
 
     run_virtual(main)

@@ -78,8 +78,10 @@ def test_primary_that_beats_its_hedge_wins() -> None:
         records.clear()
         fn = Script((0.07, "primary"), (0.5, "hedge"))
         start = loop_clock()
-        assert await executor.call("op", fn, deadline=Deadline(5, loop_clock),
-                                   idempotent=True) == "primary"
+        assert (
+            await executor.call("op", fn, deadline=Deadline(5, loop_clock), idempotent=True)
+            == "primary"
+        )
         assert loop_clock() - start == pytest.approx(0.07)
         assert sorted((r.attempt, r.outcome) for r in records) == [(1, "ok"), (2, "cancelled")]
 
@@ -91,8 +93,10 @@ def test_a_fast_failure_does_not_end_the_race() -> None:
         executor, _, sleep = make_executor(HEDGED)
         await _warm(executor)
         fn = Script((0.06, SourceUnavailable), (0.04, "hedge"))
-        assert await executor.call("op", fn, deadline=Deadline(5, loop_clock),
-                                   idempotent=True) == "hedge"
+        assert (
+            await executor.call("op", fn, deadline=Deadline(5, loop_clock), idempotent=True)
+            == "hedge"
+        )
         assert sleep.sleeps == []  # no retry was needed
 
     run_virtual(main)
@@ -124,9 +128,12 @@ def test_no_hedge_before_min_samples() -> None:
 
 def test_no_hedge_when_the_budget_is_spent() -> None:
     async def main() -> None:
-        no_budget = SystemPolicy.model_validate({
-            **HEDGED.model_dump(), "retry_budget": {"ratio": 0, "min_per_s": 0},
-        })
+        no_budget = SystemPolicy.model_validate(
+            {
+                **HEDGED.model_dump(),
+                "retry_budget": {"ratio": 0, "min_per_s": 0},
+            }
+        )
         executor, _, _ = make_executor(no_budget)
         await _warm(executor)
         slow = Script((0.5, "slow"))
@@ -149,8 +156,10 @@ def test_caller_cancellation_cancels_both_attempts() -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert sorted((r.attempt, r.outcome) for r in records) == [(1, "cancelled"),
-                                                                   (2, "cancelled")]
+        assert sorted((r.attempt, r.outcome) for r in records) == [
+            (1, "cancelled"),
+            (2, "cancelled"),
+        ]
         snap = executor.snapshot()
         assert snap["in_flight"] == 0 and snap["breaker"]["calls"] == 20
 
@@ -159,9 +168,12 @@ def test_caller_cancellation_cancels_both_attempts() -> None:
 
 def test_no_hedge_without_free_quota() -> None:
     async def main() -> None:
-        quota = SystemPolicy.model_validate({
-            **HEDGED.model_dump(), "rate_limit": {"requests": 21, "per_s": 100},
-        })
+        quota = SystemPolicy.model_validate(
+            {
+                **HEDGED.model_dump(),
+                "rate_limit": {"requests": 21, "per_s": 100},
+            }
+        )
         executor, _, _ = make_executor(quota)
         await _warm(executor)  # 20 of the 21 units
         slow = Script((0.5, "slow"))

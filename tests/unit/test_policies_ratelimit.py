@@ -51,8 +51,9 @@ def test_refused_at_once_when_the_queue_ahead_already_passes_the_deadline() -> N
         limit = ClientRateLimit("crm", TWO_PER_SECOND)
         for _ in range(2):
             await limit.acquire(Deadline(5, loop_clock), "op")
-        queued = [asyncio.create_task(limit.acquire(Deadline(5, loop_clock), "op"))
-                  for _ in range(2)]
+        queued = [
+            asyncio.create_task(limit.acquire(Deadline(5, loop_clock), "op")) for _ in range(2)
+        ]
         await asyncio.sleep(0)
         start = loop_clock()
         # two waiters ahead need more than 2 * 0.5 s: a 0.9 s deadline cannot be met
@@ -115,16 +116,26 @@ def test_a_retry_that_cannot_get_quota_in_time_raises_the_last_error() -> None:
 
 def test_a_probe_cancelled_while_waiting_for_quota_frees_its_slot() -> None:
     async def main() -> None:
-        executor, _, _ = make_executor(policy(
-            rate_limit={"requests": 1, "per_s": 10}, retry={"max_attempts": 1},
-            breaker={"min_calls": 1, "failure_rate": 1.0, "open_s": 1, "half_open_probes": 1},
-        ))
+        executor, _, _ = make_executor(
+            policy(
+                rate_limit={"requests": 1, "per_s": 10},
+                retry={"max_attempts": 1},
+                breaker={"min_calls": 1, "failure_rate": 1.0, "open_s": 1, "half_open_probes": 1},
+            )
+        )
         with pytest.raises(SourceUnavailable):
-            await executor.call("op", Script((0.0, SourceUnavailable)),
-                                deadline=Deadline(30, loop_clock), idempotent=True)
+            await executor.call(
+                "op",
+                Script((0.0, SourceUnavailable)),
+                deadline=Deadline(30, loop_clock),
+                idempotent=True,
+            )
         await asyncio.sleep(1.0)
-        probe = asyncio.create_task(executor.call(
-            "op", Script((0.0, "ok")), deadline=Deadline(30, loop_clock), idempotent=True))
+        probe = asyncio.create_task(
+            executor.call(
+                "op", Script((0.0, "ok")), deadline=Deadline(30, loop_clock), idempotent=True
+            )
+        )
         await asyncio.sleep(0.1)
         assert executor.snapshot()["breaker"]["probes_in_flight"] == 1
         probe.cancel()

@@ -24,9 +24,15 @@ def test_full_jitter_schedule_is_exact_for_a_seed() -> None:
     delays = [schedule.delay_s(n) for n in range(1, 8)]
     # uniform(0, min(1 s, 25 ms * 2**(n-1))) drawn from Random(7), in order
     assert delays == pytest.approx(
-        [0.00809581912082906, 0.007542458696225097, 0.06509344730398538,
-         0.014487257333508552, 0.21435280172267568, 0.29255113353006845,
-         0.057998924774706806],
+        [
+            0.00809581912082906,
+            0.007542458696225097,
+            0.06509344730398538,
+            0.014487257333508552,
+            0.21435280172267568,
+            0.29255113353006845,
+            0.057998924774706806,
+        ],
         rel=1e-12,
     )
 
@@ -69,8 +75,13 @@ def test_retry_after_ignored_when_not_honoured() -> None:
 
 
 def _decide(
-    planner: RetryPlanner, error: SourceError, *, attempts: int = 1, idempotent: bool = True,
-    remaining: float = 10.0, budget: bool = True,
+    planner: RetryPlanner,
+    error: SourceError,
+    *,
+    attempts: int = 1,
+    idempotent: bool = True,
+    remaining: float = 10.0,
+    budget: bool = True,
 ) -> tuple[RetryDecision, list[bool]]:
     spent: list[bool] = []
 
@@ -78,8 +89,13 @@ def _decide(
         spent.append(budget)
         return budget
 
-    decision = planner.decide(error, attempts_made=attempts, idempotent=idempotent,
-                              remaining_s=remaining, spend_budget=spend)
+    decision = planner.decide(
+        error,
+        attempts_made=attempts,
+        idempotent=idempotent,
+        remaining_s=remaining,
+        spend_budget=spend,
+    )
     return decision, spent
 
 
@@ -102,8 +118,9 @@ def test_planner_orders_retry_after_then_deadline_then_budget() -> None:
     long_wait = SourceRateLimited("crm", "q", retry_after_s=3)
     assert _decide(planner, long_wait)[0].suppressed == "retry_after"
     # the sleep would end at or after the deadline: the budget is not touched
-    decision, spent = _decide(planner, SourceRateLimited("crm", "q", retry_after_s=1),
-                              remaining=1.0)
+    decision, spent = _decide(
+        planner, SourceRateLimited("crm", "q", retry_after_s=1), remaining=1.0
+    )
     assert (decision.suppressed, spent) == ("deadline", [])
     decision, spent = _decide(planner, SourceUnavailable("crm", "q"), budget=False)
     assert (decision.suppressed, spent) == ("budget", [False])

@@ -13,8 +13,21 @@ from integration.redaction import FreeText, luhn_ok, redact_cards
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 # Issuer prefixes and lengths as the networks hand them out.
-BRANDS = [("4", 16), ("4", 13), ("4", 19), ("51", 16), ("55", 16), ("2221", 16), ("34", 15),
-          ("37", 15), ("6011", 16), ("65", 16), ("3528", 16), ("36", 14), ("62", 19)]  # fmt: skip
+BRANDS = [
+    ("4", 16),
+    ("4", 13),
+    ("4", 19),
+    ("51", 16),
+    ("55", 16),
+    ("2221", 16),
+    ("34", 15),
+    ("37", 15),
+    ("6011", 16),
+    ("65", 16),
+    ("3528", 16),
+    ("36", 14),
+    ("62", 19),
+]
 SEPARATORS = [" ", "  ", "   ", ".", "-", " - ", ", ", ". ", " . ", "--", "\t", " ,  "]
 # Filler around the card: words without a digit, a digit word or a card-ish keyword.
 FILLER = st.lists(
@@ -51,8 +64,9 @@ def with_check_digit(body: str) -> str:
 @st.composite
 def card_numbers(draw: st.DrawFn) -> str:
     prefix, length = draw(st.sampled_from(BRANDS))
-    rest = draw(st.text("0123456789", min_size=length - len(prefix) - 1,
-                        max_size=length - len(prefix) - 1))  # fmt: skip
+    rest = draw(
+        st.text("0123456789", min_size=length - len(prefix) - 1, max_size=length - len(prefix) - 1)
+    )
     return with_check_digit(prefix + rest)
 
 
@@ -89,10 +103,19 @@ def utterances(draw: st.DrawFn) -> tuple[str, str, bool]:
     shown = draw(written(number) if form == "written" else spoken(number))
     code = draw(st.text("0123456789", min_size=3, max_size=4))
     expiry = f"{draw(st.integers(1, 12)):02d}/{draw(st.integers(26, 35))}"
-    extras = draw(st.sampled_from([
-        "", f" exp {expiry}", f", {expiry}, {code}", f" cvv {code}",
-        f" expires {expiry} cvc {code}", f" and the security code is {code}", f" {code}",
-    ]))  # fmt: skip
+    extras = draw(
+        st.sampled_from(
+            [
+                "",
+                f" exp {expiry}",
+                f", {expiry}, {code}",
+                f" cvv {code}",
+                f" expires {expiry} cvc {code}",
+                f" and the security code is {code}",
+                f" {code}",
+            ]
+        )
+    )
     text = f"{draw(FILLER)} {shown}{extras} {draw(FILLER)}".strip()
     return text, number, extras == f" {code}"
 

@@ -85,26 +85,55 @@ def test_find_scenario_names_the_known_ones_when_asked_for_another() -> None:
         ({"duration": "2x"}, "duration", "expected e.g. 60s"),
         ({"traffic": {"rate": "5/x"}}, "traffic.rate", "must be s, min or h"),
         ({"traffic": {"journeys": {"teleport": 1}}}, "traffic.journeys", "unknown journeys"),
-        ({"timeline": [{"at": "0:10", "system": "mainframe", "action": "clear"}]},
-         "timeline.0.system", "unknown system 'mainframe'"),
-        ({"timeline": [{"at": "0:10", "system": "crm", "action": "explode"}]},
-         "timeline.0.action", "Input should be"),
-        ({"timeline": [{"at": "0:10", "system": "payments", "action": "outage"}]},
-         "timeline.0", "needs 'seconds'"),
-        ({"timeline": [{"at": "0:10", "system": "payments", "action": "lock", "seconds": 5}]},
-         "timeline.0", "applies to database, not payments"),
-        ({"timeline": [{"at": "0:10", "system": "crm", "action": "faults",
-                        "profile": {"latency": {"kind": "lognormal", "p50_ms": 2000}}}]},
-         "timeline.0.profile.latency", "needs p99_ms"),
-        ({"timeline": [{"at": "2m", "system": "crm", "action": "clear"}]},
-         "(top level)", "after the scenario ends"),
+        (
+            {"timeline": [{"at": "0:10", "system": "mainframe", "action": "clear"}]},
+            "timeline.0.system",
+            "unknown system 'mainframe'",
+        ),
+        (
+            {"timeline": [{"at": "0:10", "system": "crm", "action": "explode"}]},
+            "timeline.0.action",
+            "Input should be",
+        ),
+        (
+            {"timeline": [{"at": "0:10", "system": "payments", "action": "outage"}]},
+            "timeline.0",
+            "needs 'seconds'",
+        ),
+        (
+            {"timeline": [{"at": "0:10", "system": "payments", "action": "lock", "seconds": 5}]},
+            "timeline.0",
+            "applies to database, not payments",
+        ),
+        (
+            {
+                "timeline": [
+                    {
+                        "at": "0:10",
+                        "system": "crm",
+                        "action": "faults",
+                        "profile": {"latency": {"kind": "lognormal", "p50_ms": 2000}},
+                    }
+                ]
+            },
+            "timeline.0.profile.latency",
+            "needs p99_ms",
+        ),
+        (
+            {"timeline": [{"at": "2m", "system": "crm", "action": "clear"}]},
+            "(top level)",
+            "after the scenario ends",
+        ),
         ({"expectations": ["writes_lost = 0"]}, "expectations.0", "metric op number"),
         ({"expectations": ["happiness >= 1"]}, "expectations.0.metric", "Input should be"),
-        ({"expectations": [{"metric": "failed", "op": "~", "value": 0}]},
-         "expectations.0.op", "Input should be"),
+        (
+            {"expectations": [{"metric": "failed", "op": "~", "value": 0}]},
+            "expectations.0.op",
+            "Input should be",
+        ),
         ({"surprise": True}, "surprise", "Extra inputs are not permitted"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_scenario_names_the_field(
     tmp_path: Path, changes: dict[str, object], field: str, says: str
 ) -> None:
@@ -144,16 +173,24 @@ def test_expectations_read_as_text_or_as_fields() -> None:
 
 
 def test_scaling_shortens_moments_and_windows_but_not_latencies() -> None:
-    scenario = Scenario.model_validate(minimal(
-        duration="3m",
-        timeline=[
-            {"at": "0:30", "system": "payments", "action": "outage", "seconds": "2m"},
-            {"at": "0:10", "system": "crm", "action": "faults", "profile": {
-                "latency": {"kind": "fixed", "ms": 2000},
-                "outages": [{"start_s": 20, "duration_s": 40}]}},
-            {"at": "0:40", "system": "crm", "action": "credentials_expire", "ttl": "20s"},
-        ],
-    ))  # fmt: skip
+    scenario = Scenario.model_validate(
+        minimal(
+            duration="3m",
+            timeline=[
+                {"at": "0:30", "system": "payments", "action": "outage", "seconds": "2m"},
+                {
+                    "at": "0:10",
+                    "system": "crm",
+                    "action": "faults",
+                    "profile": {
+                        "latency": {"kind": "fixed", "ms": 2000},
+                        "outages": [{"start_s": 20, "duration_s": 40}],
+                    },
+                },
+                {"at": "0:40", "system": "crm", "action": "credentials_expire", "ttl": "20s"},
+            ],
+        )
+    )
     fast = scenario.scaled(10)
     outage, brownout, expiry = fast.timeline
     assert (fast.duration, fast.speed) == (18, 10)
@@ -172,18 +209,31 @@ def test_scaling_shortens_moments_and_windows_but_not_latencies() -> None:
 
 @pytest.mark.parametrize(
     ("text", "per_s"),
-    [("5/s", 5), ("300/min", 5), ("2", 2), ("0.5/s", 0.5), ("3600/h", 1), ("10/seconds", 10),
-     (" 120 / min ", 2), (7, 7)],
-)  # fmt: skip
+    [
+        ("5/s", 5),
+        ("300/min", 5),
+        ("2", 2),
+        ("0.5/s", 0.5),
+        ("3600/h", 1),
+        ("10/seconds", 10),
+        (" 120 / min ", 2),
+        (7, 7),
+    ],
+)
 def test_rates(text: str, per_s: float) -> None:
     assert parse_rate(text) == pytest.approx(per_s)
 
 
 @pytest.mark.parametrize(
     ("text", "says"),
-    [("5/x", "must be s, min or h"), ("fast", "expected a number"), ("0/s", "above 0"),
-     ("5000/s", "at most 1000/s"), ("-1/s", "expected a number")],
-)  # fmt: skip
+    [
+        ("5/x", "must be s, min or h"),
+        ("fast", "expected a number"),
+        ("0/s", "above 0"),
+        ("5000/s", "at most 1000/s"),
+        ("-1/s", "expected a number"),
+    ],
+)
 def test_bad_rates_say_what_is_expected(text: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         parse_rate(text)
@@ -191,9 +241,19 @@ def test_bad_rates_say_what_is_expected(text: str, says: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("60s", 60), ("2m", 120), ("1m30s", 90), ("500ms", 0.5), ("0:30", 30), ("1:02:03", 3723),
-     ("90", 90), ("1h", 3600), (45, 45), ("2min", 120)],
-)  # fmt: skip
+    [
+        ("60s", 60),
+        ("2m", 120),
+        ("1m30s", 90),
+        ("500ms", 0.5),
+        ("0:30", 30),
+        ("1:02:03", 3723),
+        ("90", 90),
+        ("1h", 3600),
+        (45, 45),
+        ("2min", 120),
+    ],
+)
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
 
@@ -206,11 +266,13 @@ def test_bad_durations_say_what_is_expected(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("flags", "says"),
-    [(["--rate", "5/x"], "Invalid value for --rate: rate '5/x'"),
-     (["--duration", "soon"], "Invalid value for --duration: duration 'soon'"),
-     (["--duration", "0s"], "Invalid value for --duration: must be above 0"),
-     (["--mix", "teleport=1"], "unknown journeys ['teleport']")],
-)  # fmt: skip
+    [
+        (["--rate", "5/x"], "Invalid value for --rate: rate '5/x'"),
+        (["--duration", "soon"], "Invalid value for --duration: duration 'soon'"),
+        (["--duration", "0s"], "Invalid value for --duration: must be above 0"),
+        (["--mix", "teleport=1"], "unknown journeys ['teleport']"),
+    ],
+)
 def test_simulate_refuses_bad_flags_before_calling_anyone(flags: list[str], says: str) -> None:
     result = CliRunner().invoke(cli, ["simulate", *flags])
     assert result.exit_code == 2

@@ -12,15 +12,39 @@ import pytest
 from mocks.crm.soql import Condition, OrderItem, SoqlError, index_key, parse_soql
 
 CONTACTS: list[dict[str, Any]] = [
-    {"Id": "003A", "Name": "Ada Lovelace", "Phone": "(415) 555-0123", "Age": 36,
-     "Active__c": True, "Customer_Id__c": "C-1"},
-    {"Id": "003B", "Name": "brian O'Brien", "Phone": None, "Age": 52,
-     "Active__c": False, "Customer_Id__c": "C-2"},
-    {"Id": "003C", "Name": "Chen Wei", "Phone": "", "Age": 29.5,
-     "Active__c": True, "Customer_Id__c": "C_3"},
-    {"Id": "003D", "Name": "dana 50% Off", "Phone": "(212) 555-0199", "Age": None,
-     "Active__c": True, "Customer_Id__c": "C-4"},
-]  # fmt: skip
+    {
+        "Id": "003A",
+        "Name": "Ada Lovelace",
+        "Phone": "(415) 555-0123",
+        "Age": 36,
+        "Active__c": True,
+        "Customer_Id__c": "C-1",
+    },
+    {
+        "Id": "003B",
+        "Name": "brian O'Brien",
+        "Phone": None,
+        "Age": 52,
+        "Active__c": False,
+        "Customer_Id__c": "C-2",
+    },
+    {
+        "Id": "003C",
+        "Name": "Chen Wei",
+        "Phone": "",
+        "Age": 29.5,
+        "Active__c": True,
+        "Customer_Id__c": "C_3",
+    },
+    {
+        "Id": "003D",
+        "Name": "dana 50% Off",
+        "Phone": "(212) 555-0199",
+        "Age": None,
+        "Active__c": True,
+        "Customer_Id__c": "C-4",
+    },
+]
 
 
 def ids(query: str, records: list[dict[str, Any]] = CONTACTS) -> list[str]:
@@ -55,10 +79,22 @@ def test_keywords_are_case_insensitive_and_whitespace_free_form() -> None:
 
 @pytest.mark.parametrize(
     ("literal", "value"),
-    [("36", 36), ("-4", -4), ("29.5", 29.5), (".5", 0.5), ("true", True), ("FALSE", False),
-     ("null", None), ("'O\\'Brien'", "O'Brien"), ("'a\\\\b'", "a\\b"), ("'l1\\nl2'", "l1\nl2"),
-     ("'caf\\u00e9'", "café"), ("'say \\\"hi\\\"'", 'say "hi"'), ("'tab\\Tend'", "tab\tend")],
-)  # fmt: skip
+    [
+        ("36", 36),
+        ("-4", -4),
+        ("29.5", 29.5),
+        (".5", 0.5),
+        ("true", True),
+        ("FALSE", False),
+        ("null", None),
+        ("'O\\'Brien'", "O'Brien"),
+        ("'a\\\\b'", "a\\b"),
+        ("'l1\\nl2'", "l1\nl2"),
+        ("'caf\\u00e9'", "café"),
+        ("'say \\\"hi\\\"'", 'say "hi"'),
+        ("'tab\\Tend'", "tab\tend"),
+    ],
+)
 def test_literals_decode_like_soql(literal: str, value: Any) -> None:
     (cond,) = parse_soql(f"SELECT Id FROM Contact WHERE X = {literal}").conditions
     assert cond.values == (value,)
@@ -106,8 +142,10 @@ def test_null_matches_none_missing_and_empty_text() -> None:
 
 def test_not_equal_keeps_nulls_as_salesforce_does() -> None:
     assert ids("SELECT Id FROM Contact WHERE Phone != '(415) 555-0123'") == [
-        "003B", "003C", "003D",
-    ]  # fmt: skip
+        "003B",
+        "003C",
+        "003D",
+    ]
 
 
 def test_numbers_and_booleans_compare_by_type() -> None:
@@ -128,11 +166,20 @@ def test_in_mixes_text_numbers_and_null() -> None:
 
 @pytest.mark.parametrize(
     ("pattern", "expected"),
-    [("ada%", ["003A"]), ("%WEI", ["003C"]), ("%O\\'B%", ["003B"]),
-     ("%e%", ["003A", "003B", "003C"]), ("c_en wei", ["003C"]), ("d%50%off", ["003D"]),
-     ("%50\\%%", ["003D"]), ("%50\\%", []), ("ada lovelace", ["003A"]), ("%", ["003A", "003B",
-     "003C", "003D"]), ("ada.*", [])],
-)  # fmt: skip
+    [
+        ("ada%", ["003A"]),
+        ("%WEI", ["003C"]),
+        ("%O\\'B%", ["003B"]),
+        ("%e%", ["003A", "003B", "003C"]),
+        ("c_en wei", ["003C"]),
+        ("d%50%off", ["003D"]),
+        ("%50\\%%", ["003D"]),
+        ("%50\\%", []),
+        ("ada lovelace", ["003A"]),
+        ("%", ["003A", "003B", "003C", "003D"]),
+        ("ada.*", []),
+    ],
+)
 def test_like_wildcards_and_escapes(pattern: str, expected: list[str]) -> None:
     assert ids(f"SELECT Id FROM Contact WHERE Name LIKE '{pattern}'") == expected
 
@@ -156,8 +203,11 @@ def test_order_by_text_ignores_case_and_nulls_sort_first_by_default() -> None:
     assert ids("SELECT Id FROM Contact ORDER BY Age") == ["003D", "003C", "003A", "003B"]
     assert ids("SELECT Id FROM Contact ORDER BY Age DESC") == ["003D", "003B", "003A", "003C"]
     assert ids("SELECT Id FROM Contact ORDER BY Age ASC NULLS LAST") == [
-        "003C", "003A", "003B", "003D",
-    ]  # fmt: skip
+        "003C",
+        "003A",
+        "003B",
+        "003D",
+    ]
     assert ids("SELECT Id FROM Contact ORDER BY Age DESC NULLS LAST")[-1] == "003D"
 
 
@@ -203,10 +253,11 @@ def test_validate_fields_names_the_first_unknown_field_in_clause_order() -> None
         ("SELECT Id FROM Contact ORDER BY Zzz", "Zzz"),
     ]:
         with pytest.raises(SoqlError) as info:
-            parse_soql(query).validate_fields(known)
+            parse_soql(query).validate_fields(known, "Contact")
         assert info.value.error_code == "INVALID_FIELD"
-        assert f"No such column '{bad}' on entity 'Contact'" in info.value.message
+        assert "No such column on entity 'Contact'" in info.value.message
         assert f"Column:{query.index(bad) + 1}" in info.value.message
+        assert bad not in info.value.message  # the position names it; the text is not echoed
 
 
 def test_equality_lookups_for_an_index() -> None:
@@ -236,10 +287,9 @@ def test_equality_lookups_agree_with_matches() -> None:
 def test_misspelt_keyword_names_the_token_and_position() -> None:
     err = soql_error("SELECT Id FORM Contact")
     assert err.error_code == "MALFORMED_QUERY"
-    assert "unexpected token: 'FORM'" in err.message
-    assert "expected FROM" in err.message
+    assert "unexpected token: a name (expected FROM)" in err.message
     assert "ERROR at Row:1:Column:11" in err.message
-    assert "\nSELECT Id FORM Contact\n          ^\n" in err.message
+    assert "FORM" not in err.message  # the query's own text is never repeated
 
 
 def test_position_on_a_later_line() -> None:
@@ -275,11 +325,11 @@ def test_position_on_a_later_line() -> None:
         ("SELECT COUNT(), Id FROM Contact", ",", "COUNT() must be the only element"),
         ("SELECT Id, COUNT() FROM Contact", "COUNT", "COUNT() must be the only element"),
         ("SELECT COUNT() FROM Contact ORDER BY Id", "ORDER", "cannot be used with COUNT()"),
-        ("SELECT FORMAT(Name) FROM Contact", "FORMAT", "functions such as FORMAT()"),
+        ("SELECT FORMAT(Name) FROM Contact", "FORMAT", "only COUNT() is"),
         ("SELECT Id FROM Contact WHERE CreatedDate = 2024-01-31", "2024-01-31", "date literals"),
         ("SELECT Id FROM Contact WHERE Name = 'Ann", "'Ann", "unterminated string literal"),
-        ('SELECT Id FROM Contact WHERE Name = "Ann"', '"Ann', "unexpected character: '\"'"),
-        ("SELECT Id FROM Contact WHERE Name = 'a\\qb'", "\\q", "invalid escape sequence '\\q'"),
+        ('SELECT Id FROM Contact WHERE Name = "Ann"', '"Ann', "unexpected character"),
+        ("SELECT Id FROM Contact WHERE Name = 'a\\qb'", "\\q", "invalid escape sequence"),
         ("SELECT Id FROM Contact WHERE Name = '50\\%'", "\\%", "only valid in a LIKE pattern"),
     ],
 )
@@ -295,8 +345,8 @@ def test_malformed_queries_point_at_the_offending_token(query: str, token: str, 
 @pytest.mark.parametrize(
     ("query", "words"),
     [
-        ("SELECT Id, Name, name FROM Contact", "duplicate field selected: name"),
-        ("SELECT Account.Name FROM Contact", "Didn't understand relationship 'Account'"),
+        ("SELECT Id, Name, name FROM Contact", "duplicate field selected"),
+        ("SELECT Account.Name FROM Contact", "Didn't understand relationship"),
         ("SELECT Id FROM Contact WHERE Account.Name = 'x'", "relationship fields are not"),
     ],
 )
@@ -314,4 +364,4 @@ def test_order_and_group_are_valid_object_names() -> None:
 def test_error_survives_pickling_with_its_code() -> None:
     err = pickle.loads(pickle.dumps(soql_error("SELECT Account.Name FROM Contact")))
     assert err.error_code == "INVALID_FIELD"
-    assert "Account.Name" in err.message
+    assert "Didn't understand relationship" in err.message

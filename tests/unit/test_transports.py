@@ -59,9 +59,13 @@ async def test_a_request_goes_out_as_asked_and_headers_come_back_lower_case(
     echo: HttpxTransport,
 ) -> None:
     response = await echo.request(
-        "POST", "http://vendor.test/v1/things", timeout_s=1.0,
-        headers={"X-Api-Key": "k"}, params={"q": "a b"}, json={"n": 1},
-    )  # fmt: skip
+        "POST",
+        "http://vendor.test/v1/things",
+        timeout_s=1.0,
+        headers={"X-Api-Key": "k"},
+        params={"q": "a b"},
+        json={"n": 1},
+    )
     sent = response.json()
     assert response.status == 201
     assert sent["method"] == "POST" and sent["url"] == "http://vendor.test/v1/things?q=a+b"
@@ -256,15 +260,17 @@ def test_classify_leaves_2xx_alone() -> None:
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        (b'[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]',
-         "Session expired or invalid"),
+        (
+            b'[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]',
+            "Session expired or invalid",
+        ),
         (b'{"code": 20003, "message": "Authenticate", "status": 401}', "Authenticate"),
         (b'{"type": "about:blank", "title": "Not Found", "detail": "gone"}', "gone"),
         (b'{"error": {"code": "x", "message": "No customer"}}', "No customer"),
         (b'{"error": "invalid_client", "error_description": "bad secret"}', "bad secret"),
         (b"<html>gateway</html>", "<html>gateway</html>"),
     ],
-)  # fmt: skip
+)
 def test_vendor_message_finds_the_words_in_each_error_shape(body: bytes, words: str) -> None:
     assert vendor_message(body) == words
 
@@ -274,9 +280,14 @@ def test_vendor_message_finds_the_words_in_each_error_shape(body: bytes, words: 
 
 def test_phone_variants_spell_a_us_number_every_stored_way() -> None:
     assert phone_variants("+14155550123") == (
-        "+14155550123", "(415) 555-0123", "415-555-0123", "415.555.0123", "+1 415 555 0123",
-        "4155550123", "1-415-555-0123",
-    )  # fmt: skip
+        "+14155550123",
+        "(415) 555-0123",
+        "415-555-0123",
+        "415.555.0123",
+        "+1 415 555 0123",
+        "4155550123",
+        "1-415-555-0123",
+    )
     assert phone_variants("+442071234567") == ("+442071234567",)
     for bad in ("4155550123", "+1 415 555 0123", "+1415555012x", "", "' OR Id != '"):
         with pytest.raises(InvalidPhoneNumber):

@@ -246,8 +246,13 @@ def _scenarios() -> None:
     launcher = data.scenario_launcher()
     names = [s.name for s in load_catalog()]
     chosen = st.selectbox("Scenario", names, key="scenario_name")
-    speed = st.select_slider("Speed", [1, 2, 5, 10, 20], value=10, key="scenario_speed",
-                             help="How much faster than written the timeline runs")  # fmt: skip
+    speed = st.select_slider(
+        "Speed",
+        [1, 2, 5, 10, 20],
+        value=10,
+        key="scenario_speed",
+        help="How much faster than written the timeline runs",
+    )
     a, b = st.columns(2)
     if chosen and a.button("Start", key="scenario_start", icon=":material/play_arrow:"):
         try:

@@ -92,8 +92,14 @@ class AutomationEngine:
         trigger = Trigger(sobject, event, record_id, _changed_fields(sobject, before, after))
         for rule in matched:
             run = self._new_run(rule, trigger)
-            scope = RunScope(run.id, rule.name, sobject, dict(after), trigger.changed_fields,
-                             self.ctx.now().date())  # fmt: skip
+            scope = RunScope(
+                run.id,
+                rule.name,
+                sobject,
+                dict(after),
+                trigger.changed_fields,
+                self.ctx.now().date(),
+            )
             task = loop.create_task(self._execute(rule, run, scope, depth + 1), name=run.id)
             self._tasks.add(task)
             task.add_done_callback(self._settled(run))
@@ -138,10 +144,12 @@ class AutomationEngine:
         record_id: str | None = None,
     ) -> list[Run]:
         return [
-            run for run in self.runs.values()
-            if (rule is None or run.rule == rule) and (status is None or run.status == status)
+            run
+            for run in self.runs.values()
+            if (rule is None or run.rule == rule)
+            and (status is None or run.status == status)
             and (record_id is None or run.trigger.record_id == record_id)
-        ]  # fmt: skip
+        ]
 
     async def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no run is under way (runs their steps start included); True if so."""
@@ -160,9 +168,11 @@ def _matches(
 ) -> bool:
     trigger = rule.trigger
     return (
-        rule.enabled and trigger.object == sobject and trigger.event == event
+        rule.enabled
+        and trigger.object == sobject
+        and trigger.event == event
         and all(condition.holds(before, after) for condition in trigger.when)
-    )  # fmt: skip
+    )
 
 
 def _changed_fields(

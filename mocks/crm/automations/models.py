@@ -15,6 +15,8 @@ pydantic so that a mistake is reported with the rule's name and the field's path
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mocks.crm.automations.templates import no_field, placeholder_problem
 from mocks.crm.schema import SOBJECTS
+from mocks.platform.field_errors import names_in_schema, safe_errors
 
 __all__ = [
     "AssignOwner",
@@ -183,10 +186,14 @@ class RuleSet(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> RuleSet:
-        names = [rule.name for rule in self.rules]
-        twice = sorted({name for name in names if names.count(name) > 1})
-        if twice:
-            raise ValueError(f"rule names must be unique; repeated: {', '.join(twice)}")
+        first: dict[str, int] = {}
+        for index, rule in enumerate(self.rules):
+            if rule.name in first:
+                raise ValueError(
+                    f"rule names must be unique: rules[{index}] repeats the name of "
+                    f"rules[{first[rule.name]}]"
+                )
+            first[rule.name] = index
         return self
 
 
@@ -202,21 +209,33 @@ def load_rules_file(path: Path) -> RuleSet:
     try:
         return RuleSet.model_validate(data if data is not None else {})
     except ValidationError as error:
-        lines = [f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in validation_problems(
-            error, data)]  # fmt: skip
+        lines = [
+            f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in validation_problems(error, data)
+        ]
         raise RulesFileError(f"{path}: invalid rules:\n  " + "\n  ".join(lines)) from None
 
 
-def validation_problems(error: ValidationError, data: Any) -> list[dict[str, Any]]:
-    """pydantic's errors with the rule's name put in front of each message."""
+def validation_problems(
+    error: ValidationError, data: Any, *, answered: bool = False
+) -> list[dict[str, Any]]:
+    """pydantic's errors with the rule put in front of each message: by its name for a rules
+    file (its author reads it), by its place for an ``answered`` request, whose errors are
+    made safe (``mocks.platform.field_errors``: nothing that was sent is repeated)."""
+    items: list[Mapping[str, Any]] = list(error.errors(include_url=False))
     problems = []
-    for item in error.errors(include_url=False):
+    for item in safe_errors(items, _rule_names()) if answered else items:
         loc = list(item["loc"])
         message = item["msg"]
         if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-            message = f"rule {_rule_name(data, loc[1])}: {message}"
+            rule = f"rules[{loc[1]}]" if answered else _rule_name(data, loc[1])
+            message = f"rule {rule}: {message}"
         problems.append({"type": item["type"], "loc": loc, "msg": message})
     return problems
+
+
+@functools.cache
+def _rule_names() -> frozenset[str]:
+    return names_in_schema(RuleSet.model_json_schema())
 
 
 def _rule_name(data: Any, index: int) -> str:

@@ -47,9 +47,14 @@ class CrmWriter(Protocol):
     ) -> tuple[StoredResponse, bool]: ...
 
     async def update_record(
-        self, sobject: SObjectType, record_id: str, body: Any, key: str | None,
-        *, origin: str = ...,
-    ) -> tuple[StoredResponse, bool]: ...  # fmt: skip
+        self,
+        sobject: SObjectType,
+        record_id: str,
+        body: Any,
+        key: str | None,
+        *,
+        origin: str = ...,
+    ) -> tuple[StoredResponse, bool]: ...
 
 
 def step_key(run_id: str, index: int) -> str:
@@ -71,8 +76,13 @@ class RunScope:
     values: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.values = {"record": self.record, "owner": None, "run": {"id": self.run_id},
-                       "rule": {"name": self.rule}, "today": self.today.isoformat()}  # fmt: skip
+        self.values = {
+            "record": self.record,
+            "owner": None,
+            "run": {"id": self.run_id},
+            "rule": {"name": self.rule},
+            "today": self.today.isoformat(),
+        }
 
     def text(self, template: str) -> str:
         return render(template, {**self.values, "owner": self.owner and self.owner.model_dump()})
@@ -100,9 +110,12 @@ class StepRunner:
     async def run(self, step: Step, result: StepResult, scope: RunScope) -> None:
         """Run one step, writing its outcome into ``result``; never raises but cancellation."""
         kinds: dict[type, Callable[[Any, StepResult, RunScope], Awaitable[None]]] = {
-            AssignOwner: self._assign_owner, CreateTask: self._create_task,
-            SendEmail: self._send_email, SlackPost: self._slack_post, TrackEvent: self._track,
-        }  # fmt: skip
+            AssignOwner: self._assign_owner,
+            CreateTask: self._create_task,
+            SendEmail: self._send_email,
+            SlackPost: self._slack_post,
+            TrackEvent: self._track,
+        }
         started = self.ctx.clock()
         try:
             await kinds[type(step)](step, result, scope)
@@ -120,9 +133,12 @@ class StepRunner:
         position = self._turns.get(turn, 0)
         rep = step.reps[position % len(step.reps)]
         stored, _ = await self.crm.update_record(
-            SOBJECTS[scope.sobject], scope.record["Id"], {"OwnerId": rep.id},
-            result.idempotency_key, origin="automation",
-        )  # fmt: skip
+            SOBJECTS[scope.sobject],
+            scope.record["Id"],
+            {"OwnerId": rep.id},
+            result.idempotency_key,
+            origin="automation",
+        )
         if _crm_outcome(result, stored, {"owner_id": rep.id}):
             self._turns[turn] = position + 1  # the next run gets the next rep
             scope.owner = rep
@@ -131,10 +147,11 @@ class StepRunner:
     async def _create_task(self, step: CreateTask, result: StepResult, scope: RunScope) -> None:
         due = scope.today + timedelta(days=step.due_in_days)
         task: dict[str, Any] = {
-            "Subject": scope.text(step.subject), "Priority": step.priority,
+            "Subject": scope.text(step.subject),
+            "Priority": step.priority,
             "ActivityDate": due.isoformat(),
             "OwnerId": scope.owner.id if scope.owner else scope.record.get("OwnerId"),
-        }  # fmt: skip
+        }
         if scope.sobject in _WHO:
             task["WhoId"] = scope.record["Id"]
         elif scope.sobject in _WHAT:
@@ -183,12 +200,14 @@ class StepRunner:
     async def _track(self, step: TrackEvent, result: StepResult, scope: RunScope) -> None:
         properties = {name: scope.text(text) for name, text in step.properties.items()}
         event = {
-            "userId": scope.text(step.user_id), "event": step.event,
+            "userId": scope.text(step.user_id),
+            "event": step.event,
             "properties": {**properties, "changed_fields": list(scope.changed_fields)},
             # Segment applies a messageId once: the step's key makes a retry harmless.
-            "messageId": result.idempotency_key, "timestamp": self.ctx.now().isoformat(),
+            "messageId": result.idempotency_key,
+            "timestamp": self.ctx.now().isoformat(),
             "context": {"library": {"name": "switchboard-crm-automations"}},
-        }  # fmt: skip
+        }
         key = self.ctx.settings.credentials.segment_write_key
         auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
         response = await self._post("/analytics/v1/track", event, auth, result)
@@ -203,6 +222,8 @@ def _crm_outcome(result: StepResult, stored: StoredResponse, output: dict[str, A
         result.status, result.output = "succeeded", output
         return True
     problems = stored.body if isinstance(stored.body, list) else []
-    result.fail("; ".join(f"{p.get('errorCode')}: {p.get('message')}" for p in problems)
-                or f"HTTP {stored.status}")  # fmt: skip
+    result.fail(
+        "; ".join(f"{p.get('errorCode')}: {p.get('message')}" for p in problems)
+        or f"HTTP {stored.status}"
+    )
     return False

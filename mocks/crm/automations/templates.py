@@ -14,9 +14,14 @@ from typing import Any
 from mocks.crm.schema import SOBJECTS
 
 __all__ = [
-    "OWNER_FIELDS", "ROOTS", "MissingOwner", "no_field", "placeholder_problem", "placeholders",
+    "OWNER_FIELDS",
+    "ROOTS",
+    "MissingOwner",
+    "no_field",
+    "placeholder_problem",
+    "placeholders",
     "render",
-]  # fmt: skip
+]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.([A-Za-z0-9_]+))?\}")
 OWNER_FIELDS = ("id", "name", "email")
@@ -53,21 +58,28 @@ def placeholder_problem(text: str, sobject: str, has_owner: bool) -> str | None:
     """What is wrong with the placeholders of one rule text, or None (checked at load)."""
     for root, attribute in placeholders(text):
         if root not in ROOTS:
-            return f"unknown placeholder {{{root}}}; known: {', '.join(ROOTS)}"
+            return f"unknown placeholder; the known ones start with {', '.join(ROOTS)}"
         if ROOTS[root] != (attribute is not None):
-            return f"placeholder {{{root}}} " + ("needs" if ROOTS[root] else "takes no") + \
-                " '.name' part"  # fmt: skip
+            return (
+                f"placeholder {{{root}}} "
+                + ("needs" if ROOTS[root] else "takes no")
+                + " '.name' part"
+            )
         if root == "record" and attribute not in SOBJECTS[sobject].field_names:
             return no_field(sobject, attribute or "")
         if root == "owner" and (attribute not in OWNER_FIELDS or not has_owner):
-            return (f"{{owner.{attribute}}} needs an earlier assign_owner step and one of "
-                    f"{', '.join(OWNER_FIELDS)}")  # fmt: skip
+            return (
+                "an {owner.*} placeholder needs an earlier assign_owner step and one of "
+                f"{', '.join(OWNER_FIELDS)}"
+            )
         if root in ("run", "rule") and (root, attribute) not in (("run", "id"), ("rule", "name")):
-            return f"unknown placeholder {{{root}.{attribute}}}; use {{run.id}} or {{rule.name}}"
+            return f"unknown {{{root}.*}} placeholder; use {{run.id}} or {{rule.name}}"
     return None
 
 
 def no_field(sobject: str, name: str) -> str:
+    """Says that ``sobject`` has no field ``name`` without repeating the name (it is what the
+    rule's author wrote), offering the field's own spelling when only the case differs."""
     spelled = next((f for f in SOBJECTS[sobject].field_names if f.lower() == name.lower()), None)
     hint = f" (did you mean '{spelled}'?)" if spelled else ""
-    return f"{sobject} has no field '{name}'{hint}"
+    return f"{sobject} has no field by that name{hint}"
