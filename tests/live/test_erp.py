@@ -125,7 +125,7 @@ def test_one_order_carries_a_strong_etag_and_honours_if_none_match(client: httpx
 
 def test_unknown_order_and_sku_are_404_problems(client: httpx.Client) -> None:
     body = assert_problem(client.get(f"{API}/orders/SO00000000", headers=KEY), 404, "order_id")
-    assert body["instance"] == f"{API}/orders/SO00000000"
+    assert body["instance"] == f"{API}/orders/{{order_id}}"  # the route, not what was sent
     assert_problem(client.get(f"{API}/inventory/SKU-9999", headers=KEY), 404, "sku")
 
 
@@ -192,7 +192,7 @@ def test_unknown_customer_or_sku_is_a_422_naming_the_field(client: httpx.Client)
             "lines[0].quantity",
         ),
         ({"customer_id": "C0000001"}, "lines"),
-        ({"customer_id": "C0000001", "lines": [], "note": "x"}, "note"),
+        ({"customer_id": "C0000001", "lines": [], "note": "x"}, "*"),  # never echoed
     ],
 )
 def test_malformed_order_bodies_are_422_naming_the_field(
