@@ -214,8 +214,14 @@ def build(
     )
     crm_token = SharedCredential(store, "crm_oauth", worker, wall_clock=wall_clock)
     database_bulkhead = policies.for_system("database").bulkhead.max_concurrent
+    gateways = system_map.gateways()  # the systems reached through middleware
     clients = build_clients(
-        settings, transport, clock=clock, database_threads=database_bulkhead, crm_token=crm_token
+        settings,
+        transport,
+        clock=clock,
+        database_threads=database_bulkhead,
+        crm_token=crm_token,
+        gateways=gateways,
     )
     lookup = CallerLookup(
         clients,
@@ -223,6 +229,7 @@ def build(
         default_deadline_ms=settings.lookup_deadline_ms,
         clock=clock,
         on_cache_hit=sink.record_cache_hit,
+        gateways=gateways,
     )
     write_executors = build_executors(
         policies,
@@ -232,7 +239,7 @@ def build(
         rng=random.Random(settings.seed + 1),
         on_attempt=sink.record_attempt,
     )
-    write_clients = build_write_clients(settings, transport, clients.crm)
+    write_clients = build_write_clients(settings, transport, clients.crm, gateways)
     vault = CardVault.load(
         settings.card_key.get_secret_value() if settings.card_key else None,
         settings.state_dir / "card.key",

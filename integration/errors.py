@@ -8,7 +8,9 @@
         │   ├── SourceTimeout           no answer in time (includes hangs)
         │   ├── SourceUnavailable       5xx, outage, connection refused or dropped
         │   ├── SourceRateLimited       429; carries retry_after_s when the vendor said it
+        │   │   └── SourceClosed        closed for a while (a batch window) until retry_after_s
         │   └── MalformedResponse       a 2xx whose body we cannot read
+        │       └── InvalidField        ... or whose record has a field missing or wrong
         └── PermanentSourceError        another attempt would get the same answer
             ├── CredentialsRejected     401 after one refresh (a first 401 triggers a refresh)
             ├── NotFound                the source has no such record
@@ -31,6 +33,7 @@ __all__ = [
     "CredentialsRejected",
     "DeadlineExceeded",
     "IntegrationError",
+    "InvalidField",
     "InvalidInput",
     "InvalidPhoneNumber",
     "MalformedResponse",
@@ -39,6 +42,7 @@ __all__ = [
     "Rejected",
     "RetryBudgetExhausted",
     "RetryableSourceError",
+    "SourceClosed",
     "SourceError",
     "SourceRateLimited",
     "SourceTimeout",
@@ -105,8 +109,27 @@ class SourceRateLimited(RetryableSourceError):
         self.retry_after_s = retry_after_s
 
 
+class SourceClosed(SourceRateLimited):
+    """The source said it serves nobody until a time (a nightly batch window): like a 429
+    whose Retry-After is that long, so the executor does not retry past its cap."""
+
+    reason = "batch_window"
+
+
 class MalformedResponse(RetryableSourceError):
     reason = "malformed_response"
+
+
+class InvalidField(MalformedResponse):
+    """A record arrived with a field missing or of the wrong shape (a middleware mapping
+    that dropped or mangled it); ``field`` names where (``items[0].status``), never the
+    value. Retryable: a mapping fault may be intermittent."""
+
+    reason = "invalid_field"
+
+    def __init__(self, *args: object, field: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.field = field
 
 
 class PermanentSourceError(SourceError):

@@ -35,6 +35,12 @@ class VendorCredentials(BaseSettings):
     google_access_token: str = "ya29.switchboard"
     erp_api_key: str = "switchboard-erp-key"
     loans_api_key: str = "switchboard-loans-key"
+    core_user_id: str = "SWBVOICE"
+    core_password: str = "switchboard-core-pass"
+    middleware_client_id: str = "switchboard-gateway"
+    middleware_client_secret: str = "switchboard-gateway-secret"
+    jira_user: str = "svc-voice-agent"
+    jira_api_token: str = "switchboard-jira-token"
 
 
 class IntegrationSettings(BaseSettings):

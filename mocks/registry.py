@@ -100,6 +100,28 @@ SYSTEMS: dict[str, SystemEntry] = {
     ),
     "erp": SystemEntry("mocks.erp.service:ErpService", "mocks.erp.routes:router"),
     "loans": SystemEntry("mocks.loans.service:LoansService", "mocks.loans.routes:router"),
+    "core": SystemEntry(
+        "mocks.core.service:CoreService",
+        "mocks.core.routes:router",
+        chaos="mocks.core.control:router",
+    ),
+    "middleware": SystemEntry(
+        "mocks.middleware.service:MiddlewareService",
+        "mocks.middleware.routes:router",
+        inspection="mocks.middleware.inspection:router",
+        chaos="mocks.middleware.control:router",
+    ),
+    "sheets": SystemEntry(
+        "mocks.sheets.service:SheetsService",
+        "mocks.sheets.routes:router",
+        inspection="mocks.sheets.inspection:router",
+    ),
+    "docstore": SystemEntry(
+        "mocks.docstore.service:DocstoreService",
+        "mocks.docstore.routes:router",
+        inspection="mocks.docstore.inspection:router",
+    ),
+    "tracker": SystemEntry("mocks.tracker.service:TrackerService", "mocks.tracker.routes:router"),
 }
 
 

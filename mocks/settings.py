@@ -30,6 +30,12 @@ class MockCredentials(BaseSettings):
     google_access_token: str = "ya29.switchboard"
     erp_api_key: str = "switchboard-erp-key"
     loans_api_key: str = "switchboard-loans-key"
+    core_user_id: str = "SWBVOICE"
+    core_password: str = "switchboard-core-pass"
+    middleware_client_id: str = "switchboard-gateway"
+    middleware_client_secret: str = "switchboard-gateway-secret"
+    jira_user: str = "svc-voice-agent"
+    jira_api_token: str = "switchboard-jira-token"
 
 
 class MockSettings(BaseSettings):
@@ -47,6 +53,11 @@ class MockSettings(BaseSettings):
     faults_file: Path | None = None
     crm_automations_file: Path | None = None  # default: the rules shipped in mocks/crm
     crm_token_ttl_s: float = Field(3600.0, gt=0, le=366 * 86_400, allow_inf_nan=False)
+    # The legacy core's nightly batch window, "HH:MM-HH:MM" in UTC ("" for none: tests and
+    # demos force one through /_chaos/core/batch-window instead of waiting for the night).
+    core_batch_window: str = Field(
+        "", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+    )
     # The longest any request is held: a hang, and the cap on injected latency.
     max_hang_s: float = Field(300.0, gt=0, le=3600, allow_inf_nan=False)
     slow_body_s: float = Field(3.0, gt=0, le=600, allow_inf_nan=False)

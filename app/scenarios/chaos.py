@@ -59,6 +59,14 @@ class ChaosControl:
             body = {"seconds": event.seconds, "hold_ms": event.hold_ms, "every_ms": event.every_ms}
             await self._send("POST", "/_chaos/database/slow", body)
             return f"database: slow for {event.seconds:g}s"
+        if action == "transform":
+            assert event.transform is not None
+            body = event.transform.model_dump(mode="json")
+            await self._send("PUT", "/_chaos/middleware/transform", body)
+            return f"middleware: {len(event.transform.faults)} field faults set"
+        if action == "batch_window":
+            await self._send("POST", "/_chaos/core/batch-window", {"seconds": event.seconds})
+            return f"core: batch window open for {event.seconds:g}s"
         if action == "callbacks":
             assert event.callbacks is not None
             if self._saved_callbacks is None:
@@ -82,12 +90,16 @@ class ChaosControl:
         await self._send("DELETE", f"/_chaos/systems/{system}")
         if system == "database":
             await self._send("DELETE", "/_chaos/database")
+        if system == "core":
+            await self._send("DELETE", "/_chaos/core/batch-window")
         if system == "messaging" and self._saved_callbacks is not None:
             await self._send("PUT", "/_mock/messaging/callbacks", self._saved_callbacks)
             self._saved_callbacks = None
         if system == "crm" and self._saved_ttl is not None:
             await self._send("PUT", "/_mock/crm/config/token-ttl", {"seconds": self._saved_ttl})
             self._saved_ttl = None
+        if system == "middleware":
+            await self._send("DELETE", "/_chaos/middleware/transform")
 
     async def restore(self) -> list[str]:
         """Undo everything the scenario touched; answers the problems met (if any)."""

@@ -27,9 +27,18 @@ from app.simulator.journeys import DEFAULT_MIX, JOURNEYS
 from app.simulator.units import parse_duration, parse_rate
 from mocks.chaos.models import FaultProfile
 from mocks.messaging.callbacks import CallbackSettings
+from mocks.middleware.faults import FieldFaults
 from mocks.registry import SYSTEMS
 
-__all__ = ["ACTIONS", "METRICS", "Expectation", "Scenario", "TimelineEvent", "Traffic"]
+__all__ = [
+    "ACTIONS",
+    "CALL_METRICS",
+    "METRICS",
+    "Expectation",
+    "Scenario",
+    "TimelineEvent",
+    "Traffic",
+]
 
 
 def _seconds(value: Any) -> float:
@@ -56,16 +65,20 @@ ACTIONS: dict[str, str] = {
     "lock": "hold the database's write lock for `seconds`",
     "slow": "make database queries queue behind a lock taken in a duty cycle",
     "callbacks": "bend the messaging status callbacks (delay, duplicates, reorder, drops)",
+    "batch_window": "open the legacy core's batch window now for `seconds` (it refuses all)",
+    "transform": "make the middleware gateway drop or mangle fields of its answers",
 }
 _ONLY_FOR = {
     "credentials_expire": "crm",
     "lock": "database",
     "slow": "database",
     "callbacks": "messaging",
+    "batch_window": "core",
+    "transform": "middleware",
 }
 
-# Scorecard numbers an expectation may test.
-METRICS: tuple[str, ...] = (
+# Scorecard numbers an expectation may test: first those the calls' own results give...
+CALL_METRICS: tuple[str, ...] = (
     "calls_total",
     "ok",
     "degraded",
@@ -81,6 +94,11 @@ METRICS: tuple[str, ...] = (
     "lookup_p99_ms",
     "tool_p95_ms",
     "filler_needed",
+    "invalid_fields_caught",
+)
+# ...then what the ledgers, the outbox and the mocks counted.
+METRICS: tuple[str, ...] = (
+    *CALL_METRICS,
     "writes_acknowledged",
     "writes_applied",
     "writes_dead",
@@ -90,6 +108,8 @@ METRICS: tuple[str, ...] = (
     "drain_s",
     "automation_runs_failed",
     "callbacks_duplicated",
+    "batch_window_refusals",
+    "fields_mangled",
     "shed",
 )
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -128,11 +148,12 @@ class TimelineEvent(_Strict):
     system: str
     action: Literal[tuple(ACTIONS)]  # type: ignore[valid-type]
     profile: FaultProfile | None = Field(None, description="faults: the profile to apply")
-    seconds: Seconds | None = Field(None, description="outage, lock, slow: how long")
+    seconds: Seconds | None = Field(None, description="outage, lock, slow, batch_window: how long")
     ttl: Seconds | None = Field(None, description="credentials_expire: new sessions' lifetime")
     hold_ms: float = Field(40, gt=0, le=60_000, description="slow: the lock is held this long")
     every_ms: float = Field(50, gt=0, le=60_000, description="slow: ... out of every this many")
     callbacks: CallbackSettings | None = Field(None, description="callbacks: the settings")
+    transform: FieldFaults | None = Field(None, description="transform: the field faults")
     note: str | None = Field(None, max_length=200, description="what this stands for")
 
     @field_validator("system")
@@ -152,6 +173,8 @@ class TimelineEvent(_Strict):
             "outage": "seconds",
             "lock": "seconds",
             "slow": "seconds",
+            "batch_window": "seconds",
+            "transform": "transform",
             "callbacks": "callbacks",
         }.get(self.action)
         if needs is not None and getattr(self, needs) is None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.scenarios.model import Scenario, TimelineEvent
+from app.scenarios.model import CALL_METRICS, Scenario, TimelineEvent
 from app.scenarios.writes import DrainResult, WriteCount
 from app.simulator.engine import SimulationReport
 from app.simulator.report import call_stats
@@ -112,26 +112,7 @@ def build_scorecard(
     results = report.results
     stats = call_stats(results)
     numbers: dict[str, Any] = {
-        **{
-            k: stats[k]
-            for k in (
-                "calls_total",
-                "ok",
-                "degraded",
-                "escalated",
-                "failed",
-                "ok_ratio",
-                "degraded_ratio",
-                "escalated_ratio",
-                "failed_ratio",
-                "unplanned_escalations",
-                "lookup_p50_ms",
-                "lookup_p95_ms",
-                "lookup_p99_ms",
-                "tool_p95_ms",
-                "filler_needed",
-            )
-        },
+        **{k: stats[k] for k in CALL_METRICS},
         "writes_acknowledged": writes.acknowledged,
         "writes_applied": writes.applied,
         "writes_dead": writes.dead,
@@ -141,6 +122,15 @@ def build_scorecard(
         "drain_s": round(drain.waited_s, 1),
         "automation_runs_failed": automation_runs_failed,
         "callbacks_duplicated": callbacks_duplicated,
+        # Requests the legacy core refused in its batch window: a layer that stops calling
+        # a closed system keeps this near one per worker.
+        "batch_window_refusals": (faults_injected or {}).get("core", {}).get("batch_window", 0),
+        # Answers the middleware gateway sent with a field dropped or mangled.
+        "fields_mangled": sum(
+            n
+            for kind, n in (faults_injected or {}).get("middleware", {}).items()
+            if kind.startswith("field_")
+        ),
         "shed": report.shed,
     }
     checks = []

@@ -89,6 +89,7 @@ class Conversation:
         self.view = response.json().get("view") or {}
         action = (self.view.get("recommendation") or {}).get("action")
         self.result.lookup_action = action
+        self.result.lookup_not_live = _not_live(self.view)
         if action == "use_cached_and_say_so":
             self.result.mark("degraded")
         return self.view
@@ -144,11 +145,19 @@ class Conversation:
         A tool that asks for a person makes the agent hand the call over (``Escalated``).
         """
         call = await self._run_tool(name, arguments)
-        if call.status != "ok":
+        if call.status != "ok" and not self._expected(call):
             self.result.mark("degraded")
         if call.escalate_reason and name != "escalate_to_human":
             await self.escalate(call.escalate_reason, planned=False)
         return call
+
+    def _expected(self, call: ToolCall) -> bool:
+        """A tool answer that is not ``ok`` yet says nothing went wrong: a question the
+        caller answers next (``data.needs``: no address on file), or a caller whose number
+        no system knows being told there is no account to act on."""
+        if call.data.get("needs"):
+            return True
+        return self.persona.kind == "newcomer" and call.status == "failed"
 
     async def escalate(self, reason: str, *, planned: bool, summary: str | None = None) -> None:
         """Hand the call to a person (``escalate_to_human``), then stop the script."""
@@ -222,3 +231,13 @@ def _detail(response: httpx.Response) -> str:
         loc = ".".join(str(part) for part in first.get("loc", ()))
         return f" ({loc}: {first.get('msg')})"
     return f" ({detail})" if isinstance(detail, str) else ""
+
+
+def _not_live(view: dict[str, Any]) -> dict[str, str]:
+    """Each sourced field of a caller view that is not live -> its provenance's reason."""
+    found = {}
+    for name, value in view.items():
+        provenance = value.get("provenance") if isinstance(value, dict) else None
+        if isinstance(provenance, dict) and provenance.get("status") not in (None, "live"):
+            found[name] = str(provenance.get("reason") or provenance.get("status"))
+    return found

@@ -46,6 +46,11 @@ def call_stats(results: Sequence[CallResult]) -> dict[str, Any]:
         "unplanned_escalations": sum(
             1 for r in results if r.status == "escalated" and not r.escalation_planned
         ),
+        # Lookups in which the layer refused a field a source (or its middleware) sent
+        # wrong or without, instead of handing it to the agent.
+        "invalid_fields_caught": sum(
+            1 for r in results if "invalid_field" in r.lookup_not_live.values()
+        ),
         "lookup_p50_ms": percentile(lookups, 50),
         "lookup_p95_ms": percentile(lookups, 95),
         "lookup_p99_ms": percentile(lookups, 99),

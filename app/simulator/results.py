@@ -72,6 +72,8 @@ class CallResult:
     duration_ms: float = 0.0
     lookup_ms: float | None = None  # as the client waited for it
     lookup_action: str | None = None
+    # Each field of the caller view that was not live, and why (its provenance's reason).
+    lookup_not_live: dict[str, str] = field(default_factory=dict)
     tools: list[ToolCall] = field(default_factory=list)
     filler_count: int = 0
     effects: list[EffectAck] = field(default_factory=list)

@@ -31,6 +31,20 @@ async def the_map(request: Request) -> dict[str, Any]:
             "calls_per_hour_limit": cap.calls_per_hour_limit,
             "bottleneck": cap.bottleneck,
         }
+    # Each middleware gateway, the systems behind it and the steps that cross it (a step's
+    # own `path` and `gateway` say the same per step; this is the view from the gateway).
+    body["gateways"] = {
+        gateway: {
+            "fronts": system_map.fronted_by(gateway),
+            "steps": [
+                {"flow": flow_name, "step": step.name, "system": step.system, "mode": step.mode}
+                for flow_name, flow in system_map.flows.items()
+                for step in flow.steps
+                if step.gateway == gateway
+            ],
+        }
+        for gateway in sorted(set(system_map.gateways().values()))
+    }
     return body
 
 

@@ -48,6 +48,7 @@ _VIEW_STEPS = {
     "call_history": "telephony",
     "loans": "loans",
     "orders": "erp",
+    "holdings": "core",
 }
 _TOO_MANY = "I can only do a few things at once. Could we take them one at a time?"
 

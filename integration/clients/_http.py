@@ -160,6 +160,7 @@ class VendorHttp:
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         json: Any = None,
+        content: bytes | None = None,
     ) -> HttpResponse:
         """One request; a 2xx comes back, anything else is raised (module doc).
 
@@ -176,6 +177,7 @@ class VendorHttp:
                 params=params,
                 data=data,
                 json=json,
+                content=content,
             )
         except (TransportTimeout, TransportFailure) as exc:
             attempt.status, attempt.injected_fault = exc.status, exc.injected_fault

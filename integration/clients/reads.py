@@ -4,16 +4,18 @@ them by (``LookupClients`` in ``integration.lookup.caller_lookup``)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from integration.clients._http import AttemptState
+from integration.clients.core import CoreSoapClient
 from integration.clients.crm import SalesforceClient
 from integration.clients.database import CoreBankingDatabase
 from integration.clients.eligibility import EligibilityClient
 from integration.clients.erp import ErpClient
 from integration.clients.loans import LoansClient
+from integration.clients.middleware import GatewayErpClient, GatewayLoansClient
 from integration.clients.telephony import TwilioCallsClient
 from integration.clients.tokens import OAuthTokenManager, SharedToken
 from integration.settings import IntegrationSettings
@@ -28,8 +30,9 @@ class LayerClients:
     database: CoreBankingDatabase
     eligibility_api: EligibilityClient
     telephony: TwilioCallsClient
-    loans_api: LoansClient
-    erp: ErpClient
+    loans_api: LoansClient | GatewayLoansClient
+    erp: ErpClient | GatewayErpClient
+    core: CoreSoapClient
 
     @property
     def crm_tokens(self) -> OAuthTokenManager:
@@ -55,11 +58,15 @@ class LayerClients:
     async def orders(self, attempt: AttemptState, customer_id: str) -> list[dict[str, Any]]:
         return await self.erp.orders_for_customer(attempt, customer_id)
 
+    async def holdings(self, attempt: AttemptState, customer_id: str) -> dict[str, Any]:
+        return await self.core.customer_holdings(attempt, customer_id)
+
     async def aclose(self) -> None:
         """Stops a token refresh in flight and lets go of the database engine; the shared
         transport is closed by whoever made it."""
         await self.crm.aclose()
         await self.database.aclose()
+        await self.core.aclose()
 
 
 def build_clients(
@@ -69,9 +76,11 @@ def build_clients(
     clock: Callable[[], float] = time.monotonic,
     database_threads: int = 20,
     crm_token: SharedToken | None = None,
+    gateways: Mapping[str, str] | None = None,
 ) -> LayerClients:
     """Each vendor's base URL is its prefix on the mock enterprise; against real vendors
-    these are the instance URL, Twilio's API root and so on."""
+    these are the instance URL, Twilio's API root and so on. ``gateways`` (the system
+    map's ``SystemMap.gateways()``) names the systems reached through a gateway."""
     base = settings.mocks_url.rstrip("/")
     creds = settings.credentials
     crm = SalesforceClient(
@@ -88,6 +97,29 @@ def build_clients(
         database=CoreBankingDatabase(settings.database_url, max_workers=database_threads),
         eligibility_api=EligibilityClient(transport, f"{base}/eligibility", creds),
         telephony=TwilioCallsClient(transport, f"{base}/telephony", creds),
-        loans_api=LoansClient(transport, f"{base}/loans", creds),
-        erp=ErpClient(transport, f"{base}/erp", creds),
+        loans_api=loans_client(settings, transport, gateways),
+        erp=(
+            GatewayErpClient(transport, gateway_url(settings, gateways, "erp"), creds)
+            if gateways and "erp" in gateways
+            else ErpClient(transport, f"{base}/erp", creds)
+        ),
+        core=CoreSoapClient(transport, f"{base}/core", creds, clock=clock),
     )
+
+
+def gateway_url(settings: IntegrationSettings, gateways: Mapping[str, str], system: str) -> str:
+    """Where the gateway that fronts ``system`` answers; only the middleware mock exists."""
+    gateway = gateways[system]
+    if gateway != "middleware":
+        raise ValueError(f"{system}: no client speaks to a gateway named {gateway!r}")
+    return f"{settings.mocks_url.rstrip('/')}/{gateway}"
+
+
+def loans_client(
+    settings: IntegrationSettings, transport: Transport, gateways: Mapping[str, str] | None
+) -> LoansClient | GatewayLoansClient:
+    """The loans system's client, direct or through its gateway (reads and writes alike)."""
+    if gateways and "loans" in gateways:
+        url = gateway_url(settings, gateways, "loans")
+        return GatewayLoansClient(transport, url, settings.credentials)
+    return LoansClient(transport, f"{settings.mocks_url.rstrip('/')}/loans", settings.credentials)

@@ -4,6 +4,7 @@ settings. The CRM client is the read path's own instance, passed in, so one OAut
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from integration.clients.analytics import SegmentClient
@@ -12,7 +13,9 @@ from integration.clients.crm import SalesforceClient
 from integration.clients.email import SendGridClient
 from integration.clients.loans import LoansClient
 from integration.clients.messaging import TwilioMessagesClient
+from integration.clients.middleware import GatewayLoansClient
 from integration.clients.payments import StripeClient
+from integration.clients.reads import loans_client
 from integration.clients.slack import SlackClient
 from integration.settings import IntegrationSettings
 from integration.transports.base import Transport
@@ -29,15 +32,18 @@ class WriteClients:
     slack: SlackClient
     analytics: SegmentClient
     payments: StripeClient
-    loans: LoansClient
+    loans: LoansClient | GatewayLoansClient
 
 
 def build_write_clients(
-    settings: IntegrationSettings, transport: Transport, crm: SalesforceClient
+    settings: IntegrationSettings,
+    transport: Transport,
+    crm: SalesforceClient,
+    gateways: Mapping[str, str] | None = None,
 ) -> WriteClients:
-    """Base URLs are each system's prefix on the mock enterprise, as in ``build_clients``.
-    Nothing here holds a connection or a task: closing the transport (and the CRM client,
-    which its owner does) is all the cleanup there is."""
+    """Base URLs are each system's prefix on the mock enterprise, as in ``build_clients``
+    (``gateways`` too). Nothing here holds a connection or a task: closing the transport
+    (and the CRM client, which its owner does) is all the cleanup there is."""
     base = settings.mocks_url.rstrip("/")
     creds = settings.credentials
     return WriteClients(
@@ -50,5 +56,5 @@ def build_write_clients(
         slack=SlackClient(transport, f"{base}/slack", creds),
         analytics=SegmentClient(transport, f"{base}/analytics", creds),
         payments=StripeClient(transport, f"{base}/payments", creds),
-        loans=LoansClient(transport, f"{base}/loans", creds),
+        loans=loans_client(settings, transport, gateways),
     )

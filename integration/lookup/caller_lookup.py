@@ -4,7 +4,8 @@
            └─▶ crm: contacts by phone ─▶ customer id ─┬─▶ database: accounts
                                                      ├─▶ eligibility: a product check
                                                      ├─▶ loans: applications
-                                                     └─▶ erp: orders
+                                                     ├─▶ erp: orders
+                                                     └─▶ core (SOAP): holdings
 
 Every step goes through its system's ``SourceExecutor`` (timeouts, retries, breaker,
 bulkhead, hedging, last-known-good cache) with the lookup's one ``Deadline``. When the
@@ -23,7 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from integration.errors import NotFound, Rejected, SourceError
+from integration.errors import InvalidField, NotFound, Rejected, SourceError
 from integration.lookup.duplicates import choose_contact
 from integration.lookup.recommend import recommend
 from integration.lookup.view import (
@@ -49,8 +50,9 @@ STEPS: dict[str, tuple[str, str]] = {
     "eligibility": ("eligibility", "check"),
     "loans": ("loans", "applications_for_customer"),
     "orders": ("erp", "orders_for_customer"),
+    "holdings": ("core", "customer_holdings"),
 }
-CUSTOMER_STEPS = ("accounts", "eligibility", "loans", "orders")
+CUSTOMER_STEPS = ("accounts", "eligibility", "loans", "orders", "holdings")
 
 
 class LookupClients(Protocol):
@@ -64,6 +66,7 @@ class LookupClients(Protocol):
     ) -> dict[str, Any]: ...
     async def loans(self, attempt: Attempt, customer_id: str) -> list[dict[str, Any]]: ...
     async def orders(self, attempt: Attempt, customer_id: str) -> list[dict[str, Any]]: ...
+    async def holdings(self, attempt: Attempt, customer_id: str) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -75,6 +78,7 @@ class _Run:
     attempts: dict[str, list[Attempt]] = field(default_factory=dict)
     began: dict[str, float] = field(default_factory=dict)
     cache_keys: dict[str, str] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)  # step -> the field that was wrong
 
 
 class CallerLookup:
@@ -87,8 +91,12 @@ class CallerLookup:
         clock: Callable[[], float] = time.monotonic,
         default_product: str = "LOAN-PERSONAL",
         on_cache_hit: Callable[..., object] | None = None,
+        gateways: Mapping[str, str] | None = None,
     ) -> None:
+        """``gateways``: system -> the middleware it is reached through (the system map's
+        ``path: middleware`` steps), so each value's provenance says which way it came."""
         self.on_cache_hit = on_cache_hit
+        self.gateways = dict(gateways or {})
         self.clients = clients
         self.executors = executors
         self.default_deadline_ms = default_deadline_ms
@@ -142,6 +150,7 @@ class CallerLookup:
             call_history=results["call_history"],
             loans=results["loans"],
             orders=results["orders"],
+            holdings=results["holdings"],
             recommendation=recommend(provenance, duplicates),
             deadline_ms=budget_ms,
             queued_ms=round(queued_ms, 2),
@@ -162,6 +171,7 @@ class CallerLookup:
             ),
             "loans": lambda a: self.clients.loans(a, customer_id),
             "orders": lambda a: self.clients.orders(a, customer_id),
+            "holdings": lambda a: self.clients.holdings(a, customer_id),
         }
         # A decision is about one product: its cached copy must not answer for another.
         keys = {name: customer_id for name in calls} | {"eligibility": f"{customer_id}:{product}"}
@@ -196,6 +206,9 @@ class CallerLookup:
         except (NotFound, Rejected) as exc:
             # The source answered: no cached copy should contradict what it said.
             return self._finish(run, name, None, "missing", exc.reason, exc.injected_fault)
+        except InvalidField as exc:  # the answer came, but one of its fields was wrong
+            run.invalid[name] = exc.field
+            return await self._fall_back(run, name, key, exc.reason, exc.injected_fault)
         except SourceError as exc:
             return await self._fall_back(run, name, key, exc.reason, exc.injected_fault)
         return self._finish(run, name, value, "live", None, _last_fault(tried))
@@ -270,6 +283,8 @@ class CallerLookup:
             injected_fault=fault,
             age_s=None if age_s is None else round(age_s, 3),
             latency_ms=duration_ms,
+            gateway=self.gateways.get(system),
+            field=run.invalid.get(name) if reason == "invalid_field" else None,
         )
         return Sourced(value=value, provenance=provenance)
 

@@ -30,6 +30,12 @@ class Provenance(BaseModel):
     )
     injected_fault: str | None = Field(None, description="the fault the mock said it injected")
     latency_ms: float | None = None
+    gateway: str | None = Field(
+        None, description="the middleware the value came through (the system map's path)"
+    )
+    field: str | None = Field(
+        None, description="invalid_field: where the answer was wrong (items[0].status)"
+    )
 
 
 class Sourced(BaseModel, Generic[T]):
@@ -65,7 +71,7 @@ class StepTiming(BaseModel):
 
 
 # The view's sourced fields, in the order a person reads them.
-FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders")
+FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders", "holdings")
 
 
 class CallerView(BaseModel):
@@ -78,6 +84,8 @@ class CallerView(BaseModel):
     call_history: Sourced[list[dict[str, Any]]]
     loans: Sourced[list[dict[str, Any]]]
     orders: Sourced[list[dict[str, Any]]]
+    # The legacy core's customer record and holdings (SOAP): KYC flag, available balances.
+    holdings: Sourced[dict[str, Any]]
     recommendation: Recommendation
     deadline_ms: float  # as the caller asked for it
     queued_ms: float = 0.0  # the wait before the lookup began, spent out of the deadline

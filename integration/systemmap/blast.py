@@ -14,6 +14,10 @@ that is hit):
 - a write by a CRM automation: the automation's step fails and is recorded, not retried.
 - a step waiting for a hit write is delayed with it.
 
+A step whose ``path`` is ``middleware`` is hit by its gateway too: the gateway down (or
+slow) is its source down (or slow) for every step that goes through it, under the source's
+own policy (the layer's client for that source is the gateway's client).
+
 The flow's verdict is its worst step: fails > degrades > delayed > unaffected.
 """
 
@@ -93,7 +97,16 @@ def blast_radius(
             contact = _pager(system_map, impact.owner)
             if contact not in paged:
                 paged.append(contact)
-    return BlastRadius(system, condition, impacts, paged, round(horizon, 1))
+    fronted = system_map.fronted_by(system)
+    notes = (
+        [
+            f"{system} is the gateway in front of {', '.join(fronted)}: every step that goes "
+            f"through it is hit as if {' and '.join(fronted)} were {condition}"
+        ]
+        if fronted
+        else []
+    )
+    return BlastRadius(system, condition, impacts, paged, round(horizon, 1), notes)
 
 
 def _pager(system_map: SystemMap, team_key: str) -> str:
@@ -135,24 +148,27 @@ def _flow_impact(
 def _step_impact(
     step: Step, system: str, condition: Condition, policies: PolicyBook, horizon_s: float
 ) -> StepImpact | None:
-    if step.system != system:
+    if system not in (step.system, step.gateway):
         return None
-    policy = policies.for_system(system)
+    # Through a gateway, the step runs under its source's policy whichever of the two fails.
+    policy = policies.for_system(step.system)
+    hop = f"through the {step.gateway} gateway: " if step.gateway == system else ""
     if step.mode == "write":
         if step.via == "crm_automation":
             return StepImpact(
                 step.name,
-                system,
+                step.system,
                 "degrades",
                 "the CRM automation's step fails; the run is recorded, not retried",
             )
         if condition == "slow":
-            return StepImpact(step.name, system, "delayed", "delivered late by the outbox")
+            late = f"{hop}delivered late by the outbox"
+            return StepImpact(step.name, step.system, "delayed", late)
         return StepImpact(
             step.name,
-            system,
+            step.system,
             "delayed",
-            f"queued in the outbox; a dead letter after ~{horizon_s / 60:.0f} min",
+            f"{hop}queued in the outbox; a dead letter after ~{horizon_s / 60:.0f} min",
         )
     timeout = policy.timeout.per_attempt_ms
     if step.fallback == "cache" and policy.cache.enabled:
@@ -160,25 +176,28 @@ def _step_impact(
         if step.required and condition == "down":
             return StepImpact(
                 step.name,
-                system,
+                step.system,
                 "fails",
-                f"last-known-good for callers seen in the last {age:.0f} s; "
+                f"{hop}last-known-good for callers seen in the last {age:.0f} s; "
                 "anyone else cannot be served",
             )
         return StepImpact(
             step.name,
-            system,
+            step.system,
             "degrades",
-            f"last-known-good value (up to {age:.0f} s old) after "
+            f"{hop}last-known-good value (up to {age:.0f} s old) after "
             f"{'a ' + str(int(timeout)) + ' ms timeout' if condition == 'slow' else 'the failure'}",
         )
     if step.fallback == "omit" or condition == "slow":
         return StepImpact(
             step.name,
-            system,
+            step.system,
             "degrades",
-            "the field is missing"
-            if condition == "down"
-            else f"answers past its {timeout:.0f} ms timeout are dropped",
+            hop
+            + (
+                "the field is missing"
+                if condition == "down"
+                else f"answers past its {timeout:.0f} ms timeout are dropped"
+            ),
         )
-    return StepImpact(step.name, system, "fails", "no fallback for this step")
+    return StepImpact(step.name, step.system, "fails", f"{hop}no fallback for this step")

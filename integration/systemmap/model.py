@@ -72,7 +72,10 @@ class Step(_Strict):
     fallback: Literal["cache", "omit", "none"] = "none"
     after: list[str] = Field(default_factory=list)
     via: Literal["direct", "outbox", "crm_automation"] = "direct"
-    path: str = "direct"
+    # How the request travels to its system: straight to its API (direct), or through a
+    # middleware gateway (an iPaaS) named by `gateway`, which maps its fields on the way.
+    path: Literal["direct", "middleware"] = "direct"
+    gateway: str | None = Field(None, description="path middleware: the gateway system")
     transform: str | None = None
 
     @model_validator(mode="after")
@@ -81,6 +84,8 @@ class Step(_Strict):
             raise ValueError("a write step goes via outbox or crm_automation")
         if self.mode == "read" and self.via != "direct":
             raise ValueError("a read step is direct (reads run on the caller's turn)")
+        if (self.path == "middleware") != (self.gateway is not None):
+            raise ValueError("gateway: names the gateway exactly when path is middleware")
         return self
 
 
@@ -135,12 +140,46 @@ class SystemMap(_Strict):
                     problems.append(
                         f"flows.{name}.steps[{index}].system: no system {step.system!r}"
                     )
+                if step.gateway is not None and step.gateway not in self.systems:
+                    problems.append(
+                        f"flows.{name}.steps[{index}].gateway: no system {step.gateway!r}"
+                    )
+        problems += self._one_path_per_system()
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
+    def _one_path_per_system(self) -> list[str]:
+        """The layer has one client per system, so a system is reached one way everywhere."""
+        seen: dict[str, str | None] = {}
+        problems = []
+        for name, flow in self.flows.items():
+            for index, step in enumerate(flow.steps):
+                if step.via == "crm_automation":  # the CRM calls it, not the layer
+                    continue
+                earlier = seen.setdefault(step.system, step.gateway)
+                if earlier != step.gateway:
+                    problems.append(
+                        f"flows.{name}.steps[{index}].path: {step.system} is reached "
+                        "another way in an earlier step"
+                    )
+        return problems
+
     def team_of(self, system: str) -> Team:
         return self.teams[self.systems[system].owner]
+
+    def gateways(self) -> dict[str, str]:
+        """Each system the layer reaches through a gateway -> that gateway."""
+        return {
+            step.system: step.gateway
+            for flow in self.flows.values()
+            for step in flow.steps
+            if step.gateway is not None
+        }
+
+    def fronted_by(self, gateway: str) -> list[str]:
+        """The systems whose steps go through ``gateway``, sorted."""
+        return sorted(s for s, g in self.gateways().items() if g == gateway)
 
 
 def check_caller_lookup(

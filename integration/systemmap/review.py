@@ -11,7 +11,30 @@ from integration.policies.models import PolicyBook
 from integration.systemmap.blast import blast_radius, retry_horizon_s
 from integration.systemmap.model import Flow, SystemMap
 
-__all__ = ["Capacity", "capacity", "design_review"]
+__all__ = ["QUESTIONS", "Capacity", "capacity", "design_review"]
+
+# The eight questions, as the review's headings ask them.
+QUESTIONS: tuple[str, ...] = (
+    "Sources: where does the data come from?",
+    "Destinations: what must be updated?",
+    "Path: how does each step travel, and what is transformed on the way?",
+    "Order: what must happen first?",
+    "Failure modes: what can go wrong?",
+    "Recovery: how does the flow recover?",
+    "Capacity: can it take the expected volume?",
+    "Ownership: who owns each part, and whom do we call?",
+)
+# A flow's verdict as the end of "the flow ...".
+_VERDICT_WORDS = {
+    "fails": "fails",
+    "degrades": "degrades",
+    "delayed": "is delayed",
+    "unaffected": "is unaffected",
+}
+
+
+def _heading(number: int) -> list[str]:
+    return [f"## {number}. {QUESTIONS[number - 1]}", ""]
 
 
 @dataclass(frozen=True)
@@ -39,6 +62,26 @@ def capacity(flow: Flow, policies: PolicyBook) -> Capacity:
     return Capacity(per_system[bottleneck], bottleneck, per_system)
 
 
+def _systems_of(flow: Flow) -> list[str]:
+    """Every system the flow's steps reach, gateways included."""
+    return sorted({s.system for s in flow.steps} | {s.gateway for s in flow.steps if s.gateway})
+
+
+def _middleware_summary(flow: Flow) -> str:
+    hops = [s for s in flow.steps if s.gateway is not None]
+    if not hops:
+        return "\nThrough middleware: no; every step calls its system's own API."
+    by_gateway: dict[str, list[str]] = {}
+    for s in hops:
+        by_gateway.setdefault(s.gateway or "", []).append(f"{s.name} ({s.system})")
+    said = "; ".join(f"`{g}` carries {', '.join(steps)}" for g, steps in by_gateway.items())
+    return (
+        f"\nThrough middleware: yes; {said}. The gateway's mapping is a transformation of "
+        "its own: the layer checks each field it maps back, and the gateway down takes "
+        "every source behind it down."
+    )
+
+
 def design_review(system_map: SystemMap, policies: PolicyBook, flow_name: str) -> str:
     if flow_name not in system_map.flows:
         known = ", ".join(sorted(system_map.flows))
@@ -49,17 +92,17 @@ def design_review(system_map: SystemMap, policies: PolicyBook, flow_name: str) -
     writes = [s for s in flow.steps if s.mode == "write"]
     out = [f"# Design review: {flow_name}", "", f"{flow.description} Trigger: {flow.trigger}.", ""]
 
-    out += ["## 1. Sources: where the data comes from", ""]
+    out += _heading(1)
     out += [
         f"- **{s.name}** from `{s.system}` ({systems[s.system].vendor}; owns "
         f"{', '.join(systems[s.system].owns)})"
         for s in reads
     ] or ["- none: this flow only writes"]
-    out += ["", "## 2. Destinations: what must be updated", ""]
+    out += ["", *_heading(2)]
     out += [f"- **{s.name}** to `{s.system}` ({systems[s.system].vendor})" for s in writes] or [
         "- none: this flow only reads"
     ]
-    out += ["", "## 3. Path: direct, middleware, transformations", ""]
+    out += ["", *_heading(3)]
     for s in flow.steps:
         route = {
             "direct": "direct API call",
@@ -67,27 +110,35 @@ def design_review(system_map: SystemMap, policies: PolicyBook, flow_name: str) -
             "crm_automation": "by a CRM automation (the CRM calls it)",
         }[s.via]
         extra = f"; transforms: {s.transform}" if s.transform else ""
-        out.append(f"- {s.name}: {route}, auth `{systems[s.system].auth}`{extra}")
-    out += ["", "## 4. Order: what must happen first", ""]
+        auth = f"auth `{systems[s.system].auth}`"
+        if s.gateway is not None:
+            gateway = systems[s.gateway]
+            route = route.removeprefix("direct ").replace("API call", "an API call") + (
+                f", through the `{s.gateway}` gateway ({gateway.vendor}), which maps fields "
+                "and wraps the source's errors"
+            )
+            auth = f"auth `{gateway.auth}` to the gateway, which uses `{systems[s.system].auth}`"
+        out.append(f"- {s.name}: {route}, {auth}{extra}")
+    out.append(_middleware_summary(flow))
+    out += ["", *_heading(4)]
     for n, s in enumerate(flow.steps, 1):
         waits = (
-            f" after {', '.join(s.after)}"
-            if s.after
-            else " first (in parallel with other first steps)"
+            f"after {', '.join(s.after)}" if s.after else "first, alongside any other first step"
         )
-        out.append(f"{n}. {s.name} ({s.system}){waits}")
+        out.append(f"{n}. {s.name} ({s.system}): {waits}")
     if flow.deadline_ms:
         out.append(f"\nThe reads share one deadline of {flow.deadline_ms:.0f} ms.")
-    out += ["", "## 5. Failure modes", ""]
+    out += ["", *_heading(5)]
     out += [f"- {mode}" for mode in flow.failure_modes]
     out += ["", "If one system is down:", ""]
-    for system in sorted({s.system for s in flow.steps}):
+    for system in _systems_of(flow):
         impact = next(
             i for i in blast_radius(system_map, policies, system).flows if i.flow == flow_name
         )
         why = "; ".join(f"{s.step}: {s.why}" for s in impact.steps)
-        out.append(f"- `{system}` down: the flow **{impact.verdict}** ({why})")
-    out += ["", "## 6. Recovery paths", ""]
+        verdict = _VERDICT_WORDS[impact.verdict]
+        out.append(f"- `{system}` down: the flow **{verdict}** ({why})")
+    out += ["", *_heading(6)]
     out += [f"- {r}" for r in flow.recovery]
     out.append(
         f"- outbox retry horizon ≈ {retry_horizon_s(policies.outbox) / 60:.0f} min "
@@ -101,7 +152,7 @@ def design_review(system_map: SystemMap, policies: PolicyBook, flow_name: str) -
             f"{p.retry.max_attempts} attempts, breaker at {p.breaker.failure_rate:.0%} "
             f"failures, {cache}"
         )
-    out += ["", "## 7. Capacity", ""]
+    out += ["", *_heading(7)]
     cap = capacity(flow, policies)
     out.append(f"Expected volume: {flow.calls_per_hour:,.0f} calls an hour.")
     if cap.calls_per_hour_limit is None:
@@ -121,10 +172,10 @@ def design_review(system_map: SystemMap, policies: PolicyBook, flow_name: str) -
             f"- `{system}` at the expected volume: ~{concurrent:.2f} requests in flight "
             f"(bulkhead {p.bulkhead.max_concurrent})"
         )
-    out += ["", "## 8. Ownership: who to call", ""]
+    out += ["", *_heading(8)]
     owner = system_map.teams[flow.owner]
     out.append(f"Flow owner: {owner.name} ({owner.contact}, pager `{owner.pager}`).")
-    for system in sorted({s.system for s in flow.steps}):
+    for system in _systems_of(flow):
         team = system_map.team_of(system)
         sla = systems[system].sla
         out.append(

@@ -51,6 +51,7 @@ class AiohttpTransport:
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         json: Any = None,
+        content: bytes | None = None,  # a body as is (a SOAP envelope); headers name its type
     ) -> HttpResponse:
         check_time_left(timeout_s)
         session = self._session_now()
@@ -62,7 +63,7 @@ class AiohttpTransport:
                 url,
                 headers=dict(headers) if headers else None,
                 params=dict(params) if params else None,
-                data=dict(data) if data is not None else None,
+                data=content if content is not None else dict(data) if data is not None else None,
                 json=json,
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
                 allow_redirects=False,  # as httpx: a vendor API that redirects is a surprise

@@ -61,6 +61,7 @@ class Transport(Protocol):
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         json: Any = None,
+        content: bytes | None = None,  # a body as is (a SOAP envelope); headers name its type
     ) -> HttpResponse: ...
 
     async def aclose(self) -> None: ...

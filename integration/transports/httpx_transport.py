@@ -52,6 +52,7 @@ class HttpxTransport:
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         json: Any = None,
+        content: bytes | None = None,  # a body as is (a SOAP envelope); headers name its type
     ) -> HttpResponse:
         check_time_left(timeout_s)
         client = self._client_now()
@@ -67,6 +68,7 @@ class HttpxTransport:
                     params=params,
                     data=data,
                     json=json,
+                    content=content,
                     timeout=httpx.Timeout(timeout_s),
                 ) as response:
                     status = response.status_code

@@ -35,8 +35,9 @@ SOURCES: dict[str, str] = {
     "eligibility": "eligibility",
     "loans": "loans",
     "orders": "erp",
+    "holdings": "core",
 }
-CUSTOMER_SOURCES = ("accounts", "eligibility", "loans", "orders")
+CUSTOMER_SOURCES = ("accounts", "eligibility", "loans", "orders", "holdings")
 
 Lookup = Callable[[Caller, str], Awaitable[Counter[str]]]
 SourceCall = Callable[[str], Awaitable[Any]]
@@ -56,6 +57,7 @@ def _calls(clients: LayerClients, caller: Caller, key: str) -> dict[str, SourceC
         "eligibility": lambda c: clients.eligibility(attempt(), c, PRODUCT, key),
         "loans": lambda c: clients.loans(attempt(), c),
         "orders": lambda c: clients.orders(attempt(), c),
+        "holdings": lambda c: clients.holdings(attempt(), c),
     }
 
 

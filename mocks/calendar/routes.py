@@ -2,6 +2,8 @@
 
 Mounted under ``/calendar``, so the API root is ``/calendar/calendar/v3`` and a Google client
 configured with root URL ``<mocks>/calendar/`` and service path ``calendar/v3/`` just works.
+google-api-python-client takes both at once: ``build("calendar", "v3", credentials=...,
+client_options={"api_endpoint": "<mocks>/calendar/calendar/v3/"})`` (docs/sdk-recipes.md).
 Bodies are read by hand (not by pydantic) so every refusal is in Google's shape.
 """
 

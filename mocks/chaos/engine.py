@@ -38,6 +38,8 @@ class Decision:
             return 503
         if self.fault == "rate_limit":
             return 429
+        if self.fault == "revoked":  # the vendor may say so otherwise (Slack: a 200)
+            return 401
         if self.fault is not None and self.fault.isdigit():
             return int(self.fault)
         return None

@@ -51,6 +51,9 @@ class ErrorKind(StrEnum):
     HTTP_504 = "504"
     RATE_LIMITED = "429"
     EXPIRED_CREDENTIALS = "401"
+    # Revoked at the vendor's end: no refresh brings it back, only someone renewing it.
+    # Each vendor refuses it in its own words (``MockService.revoked_credentials``).
+    REVOKED_CREDENTIALS = "revoked"
     HANG = "hang"
     DROP = "drop"
     MALFORMED = "malformed"

@@ -28,7 +28,7 @@ def versions() -> list[dict[str, str]]:
 
 def version_resources(version: str) -> dict[str, str]:
     base = f"/services/data/{version}"
-    return {name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll")}
+    return {name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "limits")}
 
 
 def _urls(sobject: SObjectType, version: str) -> dict[str, str]:
@@ -46,7 +46,7 @@ def sobject_summary(sobject: SObjectType, version: str) -> dict[str, Any]:
         "queryable": True,
         "createable": True,
         "updateable": True,
-        "deletable": False,
+        "deletable": True,
         "retrieveable": True,
         "searchable": False,
         "urls": _urls(sobject, version),
@@ -70,6 +70,10 @@ def _field(field: Field) -> dict[str, Any]:
         "createable": field.writable,
         "updateable": field.writable,
         "nillable": not field.required and field.type not in ("id", "boolean"),
+        "externalId": field.external_id,
+        "idLookup": field.external_id or field.type == "id",
+        "unique": field.type == "id",
+        "caseSensitive": False,
         "defaultedOnCreate": field.default is not None or not field.writable,
         "restrictedPicklist": bool(field.picklist),
         "picklistValues": [

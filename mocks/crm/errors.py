@@ -14,11 +14,15 @@ from pydantic import BaseModel, RootModel
 
 __all__ = [
     "GATEWAY_ERROR_CODES",
+    "MultipleChoices",
+    "MultipleChoicesBody",
     "OAuthErrorBody",
     "SalesforceError",
     "SalesforceErrorItem",
     "SalesforceErrors",
+    "entity_is_deleted",
     "error_list",
+    "no_external_id_field",
     "not_found",
 ]
 
@@ -67,6 +71,33 @@ def not_found() -> SalesforceError:
     return SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
 
 
+def entity_is_deleted() -> SalesforceError:
+    """A write to (or a second delete of) a record that was deleted."""
+    return SalesforceError(404, "ENTITY_IS_DELETED", "entity is deleted")
+
+
+def no_external_id_field() -> SalesforceError:
+    """Salesforce names the field; the field named in the URL is not repeated here."""
+    return SalesforceError(
+        404,
+        "NOT_FOUND",
+        "Provided external ID field does not exist or is not accessible: the field named in "
+        "the URL is not an External ID field of this object",
+    )
+
+
+class MultipleChoices(SalesforceError):
+    """An External ID value that matches several records: 300 and the list of their URLs
+    (the records are neither read nor written)."""
+
+    def __init__(self, urls: Sequence[str]) -> None:
+        super().__init__(300, "MULTIPLE_CHOICES", "more than one record matches")
+        self.urls = list(urls)
+
+    def body(self) -> list[Any]:
+        return list(self.urls)
+
+
 # -- the shapes above, for the OpenAPI document ------------------------------------------
 
 
@@ -78,6 +109,10 @@ class SalesforceErrorItem(BaseModel):
 
 class SalesforceErrors(RootModel[list[SalesforceErrorItem]]):
     """Salesforce's error body: a JSON list of errors (usually one)."""
+
+
+class MultipleChoicesBody(RootModel[list[str]]):
+    """A 300's body: the URL of every record the External ID value matches."""
 
 
 class OAuthErrorBody(BaseModel):

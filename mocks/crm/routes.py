@@ -1,9 +1,12 @@
-"""The Salesforce REST surface: OAuth token, versions, query (+ paging), sObject CRUD.
+"""The Salesforce REST surface: OAuth token, versions, limits, query (+ paging), sObject
+CRUD, and read/upsert by External ID.
 
 Paths are those of a real org below ``instance_url`` (``<base>/crm``), for any API
-version ``vNN.N``. Every refusal uses Salesforce's error list (see ``errors.py``);
-handlers raise ``SalesforceError`` and the route class renders it. Each endpoint parses,
-asks the ``CrmService`` (found on the app's state), and answers.
+version ``vNN.N``, with or without a trailing slash, as Salesforce takes them. Every
+refusal uses Salesforce's error list (see ``errors.py``); handlers raise
+``SalesforceError`` and the route class renders it, and adds ``Sforce-Limit-Info`` to
+every versioned answer. Each endpoint parses, asks the ``CrmService`` (found on the
+app's state), and answers.
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from mocks.crm import describe
-from mocks.crm.errors import OAuthErrorBody, SalesforceError, SalesforceErrors, not_found
+from mocks.crm.errors import (
+    MultipleChoicesBody,
+    OAuthErrorBody,
+    SalesforceError,
+    SalesforceErrors,
+    not_found,
+)
+from mocks.crm.external_ids import read_by_external_id, upsert_by_external_id
+from mocks.crm.limits import LIMIT_INFO_HEADER, limit_info
 from mocks.crm.oauth import OAuthRefusal
 from mocks.crm.paging import batch_size_from
 from mocks.crm.schema import SObjectType, sobject_named
@@ -44,22 +55,29 @@ _DATA = "/services/data/{version}"
 
 
 class _SalesforceRoute(APIRoute):
-    """Renders SalesforceError (and FastAPI's own validation errors) as Salesforce does."""
+    """Renders SalesforceError (and FastAPI's own validation errors) as Salesforce does,
+    and counts each versioned request against the org's daily allocation."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        counted = "{version}" in self.path  # an API request against the daily allocation
 
         async def handle(request: Request) -> Response:
+            # Counted first, so GET /limits includes itself, as Salesforce's does.
+            used = service_in(request, CrmService).count_api_request() if counted else 0
             try:
-                return await handler(request)
+                response = await handler(request)
             except SalesforceError as error:
-                return error.response()
+                response = error.response()
             except RequestValidationError as error:
                 safe = safe_errors(error.errors(), defined_names(request.app))
                 problems = "; ".join(
                     f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in safe
                 )
-                return SalesforceError(400, "INVALID_INPUT", problems).response()
+                response = SalesforceError(400, "INVALID_INPUT", problems).response()
+            if counted:
+                response.headers[LIMIT_INFO_HEADER] = limit_info(used)
+            return response
 
         return handle
 
@@ -104,13 +122,6 @@ async def current_crm(request: Request) -> CrmService:
 
 
 Crm = Annotated[CrmService, Depends(current_crm)]
-
-
-def _with_and_without_slash(path: str, endpoint: Callable[..., Any], **options: Any) -> None:
-    """SDKs differ on trailing slashes (simple-salesforce sends ``query/?q=``) and Salesforce
-    takes both; the catch-all 404 below would otherwise swallow the slashed spelling."""
-    router.add_api_route(path, endpoint, **options)
-    router.add_api_route(f"{path}/", endpoint, include_in_schema=False, **options)
 
 
 @router.post(
@@ -162,10 +173,10 @@ async def describe_global(version: str) -> dict[str, Any]:
     return describe.describe_global(_checked(version))
 
 
-_with_and_without_slash(
+router.add_api_route(
     "/services/data", versions, methods=["GET"], tags=["metadata"], summary="API versions"
 )
-_with_and_without_slash(
+router.add_api_route(
     _DATA,
     resources,
     methods=["GET"],
@@ -173,7 +184,7 @@ _with_and_without_slash(
     summary="Resources of one API version",
     responses=_errors(404),
 )
-_with_and_without_slash(
+router.add_api_route(
     f"{_DATA}/sobjects",
     describe_global,
     methods=["GET"],
@@ -181,6 +192,17 @@ _with_and_without_slash(
     summary="describeGlobal",
     responses=_errors(404),
 )
+
+
+@router.get(
+    f"{_DATA}/limits",
+    tags=["metadata"],
+    summary="The org's limits: each as Max and Remaining",
+    responses=_errors(404),
+)
+async def limits(version: str, crm: Crm) -> dict[str, Any]:
+    _checked(version)
+    return crm.limits()
 
 
 @router.get(
@@ -217,8 +239,9 @@ async def query_more(version: str, cursor: str, crm: Crm) -> JSONResponse:
     return JSONResponse(crm.cursors.next_page(cursor, _checked(version)))
 
 
-for _resource in ("query", "queryAll"):  # nothing is ever deleted, so they agree
-    _with_and_without_slash(
+# queryAll would add deleted records; the mock keeps no recycle bin, so the two agree.
+for _resource in ("query", "queryAll"):
+    router.add_api_route(
         f"{_DATA}/{_resource}",
         run_query,
         methods=["GET"],
@@ -245,7 +268,7 @@ async def create(request: Request, version: str, sobject: str, crm: Crm) -> Resp
     return _render(stored, replayed)
 
 
-_with_and_without_slash(
+router.add_api_route(
     f"{_DATA}/sobjects/{{sobject}}",
     create,
     methods=["POST"],
@@ -291,9 +314,86 @@ async def update_record(
     return _render(stored, replayed)
 
 
-@router.api_route("/{rest:path}", methods=ANY_METHOD, include_in_schema=False)
+@router.delete(
+    f"{_DATA}/sobjects/{{sobject}}/{{record_id}}",
+    tags=["sobjects"],
+    status_code=204,
+    summary="Delete a record (a second delete: 404 ENTITY_IS_DELETED)",
+    responses=_errors(404, 409),
+)
+async def delete_record(
+    request: Request, version: str, sobject: str, record_id: str, crm: Crm
+) -> Response:
+    _checked(version)
+    key = request.headers.get("idempotency-key")
+    stored, replayed = await crm.delete_record(_sobject(sobject), record_id, key)
+    return _render(stored, replayed)
+
+
+_MATCHES: dict[int | str, dict[str, Any]] = {
+    300: {"model": MultipleChoicesBody, "description": "Several records match"}
+}
+
+
+@router.get(
+    f"{_DATA}/sobjects/{{sobject}}/{{field}}/{{value}}",
+    tags=["sobjects"],
+    summary="Get a record by an External ID field (Customer_Id__c)",
+    responses={**_MATCHES, **_errors(404)},
+)
+async def get_by_external_id(
+    version: str, sobject: str, field: str, value: str, crm: Crm
+) -> dict[str, Any]:
+    return read_by_external_id(crm, _sobject(sobject), field, value, _checked(version))
+
+
+@router.patch(
+    f"{_DATA}/sobjects/{{sobject}}/{{field}}/{{value}}",
+    tags=["sobjects"],
+    summary="Upsert by an External ID field: 201 created, 200 updated, 300 several match",
+    responses={
+        201: {"description": "Created: id, success, errors, created=true"},
+        **_MATCHES,
+        **_errors(*BODY_STATUSES, 404, 409),
+    },
+    openapi_extra=_RECORD,
+)
+async def upsert(
+    request: Request, version: str, sobject: str, field: str, value: str, crm: Crm
+) -> Response:
+    spec = _sobject(sobject)
+    body = await _json_body(request)
+    key = request.headers.get("idempotency-key")
+    stored, replayed = await upsert_by_external_id(
+        crm, spec, field, value, body, key, _checked(version)
+    )
+    return _render(stored, replayed)
+
+
 async def unknown_resource(rest: str) -> Response:
     raise not_found()
+
+
+def _add_slashed_twins() -> None:
+    """Salesforce answers every resource with or without a trailing slash (simple-salesforce
+    asks for ``sobjects/Contact/``, ``limits/`` and ``query/?q=``), so each route gets a
+    twin ending in ``/``, outside the document; the catch-all 404 goes after them all."""
+    for route in list(router.routes):
+        if isinstance(route, APIRoute) and not route.path.endswith("/"):
+            router.add_api_route(
+                f"{route.path}/",
+                route.endpoint,
+                methods=sorted(route.methods or ()),
+                status_code=route.status_code,
+                name=f"{route.name}_slashed",
+                include_in_schema=False,
+            )
+    router.add_api_route(
+        "/{rest:path}", unknown_resource, methods=ANY_METHOD, include_in_schema=False
+    )
+
+
+_add_slashed_twins()
 
 
 def _checked(version: str) -> str:

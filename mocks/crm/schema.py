@@ -44,6 +44,9 @@ class Field:
     picklist: tuple[str, ...] = ()  # restricted values; empty means free text
     references: tuple[str, ...] = ()  # sObjects a reference may point at
     default: Any = None  # filled in on create when the body leaves it out
+    # An External ID field: records can be read and upserted by its value
+    # (``sobjects/<Object>/<Field>/<value>``). Not unique, as Salesforce allows.
+    external_id: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,11 @@ class SObjectType:
         by_lower: dict[str, Field] = self._by_lower  # type: ignore[attr-defined]
         return by_lower.get(name.lower())
 
+    def external_id(self, name: str) -> Field | None:
+        """The External ID field of that name, if this object has one."""
+        field = self.field(name)
+        return field if field is not None and field.external_id else None
+
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.required)
@@ -86,6 +94,8 @@ def _system_fields() -> tuple[Field, ...]:
 
 
 _ID = Field("Id", "id", writable=False)
+# The customer number the enterprise's other systems key on, as an External ID.
+_CUSTOMER_ID = Field("Customer_Id__c", "string", external_id=True)
 
 CONTACT = SObjectType(
     "Contact",
@@ -108,7 +118,7 @@ CONTACT = SObjectType(
         Field("Title", "string"),
         Field("Description", "textarea"),
         Field("LeadSource", "picklist"),
-        Field("Customer_Id__c", "string"),
+        _CUSTOMER_ID,
         *_system_fields(),
     ),
 )
@@ -144,7 +154,7 @@ LEAD = SObjectType(
         Field("Rating", "picklist", picklist=("Hot", "Warm", "Cold")),
         Field("Description", "textarea"),
         Field("IsConverted", "boolean", writable=False, default=False),
-        Field("Customer_Id__c", "string"),
+        _CUSTOMER_ID,
         *_system_fields(),
     ),
 )
@@ -164,7 +174,7 @@ ACCOUNT = SObjectType(
         Field("BillingState", "string"),
         Field("BillingPostalCode", "string"),
         Field("Description", "textarea"),
-        Field("Customer_Id__c", "string"),
+        _CUSTOMER_ID,
         *_system_fields(),
     ),
 )

@@ -11,7 +11,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from mocks.crm.automations import SHIPPED_RULES, AutomationEngine, load_rules_file
-from mocks.crm.errors import GATEWAY_ERROR_CODES, SalesforceError, error_list, not_found
+from mocks.crm.errors import (
+    GATEWAY_ERROR_CODES,
+    SalesforceError,
+    entity_is_deleted,
+    error_list,
+    not_found,
+)
+from mocks.crm.limits import org_limits
 from mocks.crm.oauth import TokenStore, grant_token
 from mocks.crm.paging import QueryCursors
 from mocks.crm.schema import SObjectType, sobject_named
@@ -27,7 +34,7 @@ from mocks.platform.idempotency import (
 )
 from mocks.platform.service import AuthFailure, MockService, SystemContext
 
-__all__ = ["AUTOMATIONS_HEADER", "CrmService"]
+__all__ = ["AUTOMATIONS_HEADER", "CrmService", "record_json", "record_url"]
 
 AUTOMATIONS_HEADER = "X-Switchboard-Automations"
 
@@ -39,7 +46,8 @@ class CrmService(MockService):
     summary = (
         "Contacts, Leads, Accounts, Tasks and Opportunities over Salesforce's REST API: "
         "OAuth 2.0 client-credentials/password tokens, SOQL queries with paging, sObject "
-        "create/read/update. Phones are stored exactly as the dataset typed them."
+        "create/read/update/delete, read and upsert by External ID (Customer_Id__c), org "
+        "limits. Phones are stored exactly as the dataset typed them."
     )
     public_paths: ClassVar[tuple[str, ...]] = (
         "/services/oauth2/token",
@@ -53,6 +61,7 @@ class CrmService(MockService):
         self.tokens = TokenStore(ctx.clock, ctx.settings.crm_token_ttl_s)
         self.cursors = QueryCursors()
         self.store = CrmStore(ctx.dataset)
+        self.api_requests = 0  # REST requests since the last reset (see limits.py)
         rules_file = ctx.settings.crm_automations_file or SHIPPED_RULES
         self.automations = AutomationEngine(ctx, self, load_rules_file(rules_file))
 
@@ -79,6 +88,7 @@ class CrmService(MockService):
         self.store = self.store.reseeded()
         self.cursors.clear()
         self.tokens.ttl_s = self.ctx.settings.crm_token_ttl_s
+        self.api_requests = 0
         super().reset()
 
     def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:
@@ -114,6 +124,14 @@ class CrmService(MockService):
         return grant_token(form, authorization, credentials, self.tokens, self.instance_url)
 
     # -- reads -----------------------------------------------------------------------
+
+    def count_api_request(self) -> int:
+        """One more REST request against the daily allocation; returns the count so far."""
+        self.api_requests += 1
+        return self.api_requests
+
+    def limits(self) -> dict[str, Any]:
+        return org_limits(self.api_requests)
 
     def query(self, text: str, batch: int, version: str) -> dict[str, Any]:
         query, sobject = self._parse(text)
@@ -159,10 +177,7 @@ class CrmService(MockService):
                     "names a field this object does not have; see its describe for valid names",
                 )
             names = tuple(sobject.field(f).name for f in fields)  # type: ignore[union-attr]
-        return {
-            "attributes": _attributes(sobject.name, record["Id"], version),
-            **{name: record.get(name) for name in names},
-        }
+        return record_json(sobject, record, version, names)
 
     # -- writes ----------------------------------------------------------------------
 
@@ -182,7 +197,7 @@ class CrmService(MockService):
             created = {"id": record["Id"], "success": True, "errors": []}
             return StoredResponse(201, created, _automation_headers(triggered))
 
-        return await self._once(key, fingerprint("POST", sobject.name, body), apply)
+        return await self.once(key, fingerprint("POST", sobject.name, body), apply)
 
     async def update_record(
         self,
@@ -198,7 +213,8 @@ class CrmService(MockService):
             try:
                 before, after = self.store.update(sobject.name, record_id, changes)
             except KeyError:
-                raise not_found() from None
+                deleted = self.store.is_deleted(sobject.name, record_id)
+                raise (entity_is_deleted() if deleted else not_found()) from None
             triggered = self.on_record_changed(sobject.name, after["Id"], before, after)
             self.ledger.record(
                 f"{origin}.update", after["Id"], key, type=sobject.name, fields=changes
@@ -206,9 +222,30 @@ class CrmService(MockService):
             return StoredResponse(204, None, _automation_headers(triggered))
 
         request = fingerprint("PATCH", sobject.name, record_id, body)
-        return await self._once(key, request, apply)
+        return await self.once(key, request, apply)
 
-    async def _once(self, key: str | None, request: str, apply: Any) -> tuple[StoredResponse, bool]:
+    async def delete_record(
+        self, sobject: SObjectType, record_id: str, key: str | None
+    ) -> tuple[StoredResponse, bool]:
+        """204 once; then 404 ENTITY_IS_DELETED for a second delete, NOT_FOUND on GET."""
+
+        async def apply() -> StoredResponse:
+            if self.store.is_deleted(sobject.name, record_id):
+                raise entity_is_deleted()
+            try:
+                record = self.store.delete(sobject.name, record_id)
+            except KeyError:
+                raise not_found() from None
+            self.ledger.record("sobject.delete", record["Id"], key, type=sobject.name)
+            return StoredResponse(204, None)
+
+        return await self.once(key, fingerprint("DELETE", sobject.name, record_id), apply)
+
+    @staticmethod
+    def automation_headers(triggered: list[str]) -> tuple[tuple[str, str], ...]:
+        return _automation_headers(triggered)
+
+    async def once(self, key: str | None, request: str, apply: Any) -> tuple[StoredResponse, bool]:
         """Run ``apply`` under the idempotency key; refusals are stored like successes."""
 
         async def applying() -> StoredResponse:
@@ -234,8 +271,22 @@ class CrmService(MockService):
             ) from None
 
 
+def record_url(sobject: str, record_id: str, version: str) -> str:
+    return f"/services/data/{version}/sobjects/{sobject}/{record_id}"
+
+
 def _attributes(sobject: str, record_id: str, version: str) -> dict[str, str]:
-    return {"type": sobject, "url": f"/services/data/{version}/sobjects/{sobject}/{record_id}"}
+    return {"type": sobject, "url": record_url(sobject, record_id, version)}
+
+
+def record_json(
+    sobject: SObjectType, record: Record, version: str, names: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """A record as a GET answers it: its attributes, then the fields asked for (or all)."""
+    return {
+        "attributes": _attributes(sobject.name, record["Id"], version),
+        **{name: record.get(name) for name in (sobject.field_names if names is None else names)},
+    }
 
 
 def _automation_headers(triggered: list[str]) -> tuple[tuple[str, str], ...]:

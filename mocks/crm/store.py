@@ -66,6 +66,8 @@ class SObjectTable:
         self.sobject = sobject
         self.rows: dict[str, Record] = {r["Id"]: r for r in records}
         self._position: dict[str, int] = {rid: n for n, rid in enumerate(self.rows)}
+        self._next_position = len(self._position)
+        self.deleted: set[str] = set()  # ids deleted here: Salesforce tells them apart
         present = {name.lower(): name for name in sobject.field_names}
         # Which fields may be indexed (lower-cased -> stored spelling); each index is
         # built the first time a query can use it, so unused ones cost nothing.
@@ -82,10 +84,33 @@ class SObjectTable:
     def insert(self, record: Record) -> None:
         record_id = record["Id"]
         self.rows[record_id] = record
-        self._position[record_id] = len(self._position)
+        self._position[record_id] = self._next_position
+        self._next_position += 1
         for lower, buckets in self._indexes.items():
             key = index_key(record.get(self._indexable[lower]))
             buckets.setdefault(key, []).append(record_id)
+
+    def delete(self, record_id: str) -> Record:
+        """Remove a record (and its index entries); raises KeyError when there is none."""
+        record = self.rows.pop(record_id)
+        del self._position[record_id]
+        for lower, buckets in self._indexes.items():
+            key = index_key(record.get(self._indexable[lower]))
+            bucket = buckets.get(key, [])
+            if record_id in bucket:
+                bucket.remove(record_id)
+                if not bucket:
+                    del buckets[key]
+        self.deleted.add(record_id)
+        return record
+
+    def find(self, field: str, value: Any) -> list[Record]:
+        """Records whose ``field`` equals ``value`` as SOQL ``=`` compares (case-insensitive)."""
+        key = index_key(value)
+        index = self._index(field.lower())
+        if index is not None:
+            return [self.rows[rid] for rid in index.get(key, ())]
+        return [r for r in self.rows.values() if index_key(r.get(field)) == key]
 
     def update(self, record_id: str, changes: Record) -> Record:
         """Apply ``changes`` (canonical field names) in place, keeping the indexes true."""
@@ -210,6 +235,18 @@ class CrmStore:
         self._written.add(sobject)
         self.table(sobject).insert(record)
         return record
+
+    def is_deleted(self, sobject: str, record_id: str) -> bool:
+        return to_18(record_id) in self.table(sobject).deleted
+
+    def delete(self, sobject: str, record_id: str) -> Record:
+        """Delete a record; raises KeyError when there is no such (live) record."""
+        table = self.table(sobject)
+        record = table.get(record_id)
+        if record is None:
+            raise KeyError(record_id)
+        self._written.add(sobject)
+        return table.delete(record["Id"])
 
     def update(self, sobject: str, record_id: str, changes: Record) -> tuple[Record, Record]:
         """Apply checked ``changes``; returns copies of the record (before, after).

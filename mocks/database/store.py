@@ -221,9 +221,17 @@ class DatabaseStore:
             "dialect": self.dialect,
             "tables": tables,
             "journal_mode": journal_mode,
-            "dataset": None if meta is None else _meta_json(meta),
+            "dataset": None if meta is None else self._dataset_json(meta),
             "seeded_on_start": self.seeded_on_start,
         }
+
+    def _dataset_json(self, meta: Any) -> dict[str, Any]:
+        """The seeded dataset: its fingerprint is the one `switchboard dataset` prints (the
+        stored signature, which says cheaply whether the file holds it, is beside it)."""
+        stored = _meta_json(meta)
+        if stored["signature"] == self.signature:
+            stored["fingerprint"] = self.dataset.fingerprint()  # computed once, then cached
+        return stored
 
     def ping(self) -> None:
         with self.probe_engine.connect() as conn:
@@ -238,7 +246,8 @@ def _meta_json(meta: Any) -> dict[str, Any]:
     return {
         "seed": meta["seed"],
         "customers": meta["customers"],
-        "fingerprint": meta["fingerprint"],
+        "fingerprint": None,  # known only for the dataset this process holds
+        "signature": meta["fingerprint"],
         "seeded_at": meta["seeded_at"].isoformat(),
     }
 

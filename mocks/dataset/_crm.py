@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import mess
+from . import cast, mess
 from ._clock import between
 from ._draw import pick
 from ._ids import salesforce_ids
@@ -103,6 +103,9 @@ def make_crm(
     counts = [
         3 if r < triple else 2 if r < double else 1 for r in (rng.random() for _ in customers)
     ]
+    # The example callers (cast.py): the clean one has one contact, the messy one two.
+    for index in range(min(2, len(counts))):
+        counts[index] = 1 if cast.is_clean(index) else 2
     account_ids = salesforce_ids(rng, "001", len(customers))
     contact_ids = iter(salesforce_ids(rng, "003", sum(counts)))
     account_formats = picker.many(len(customers))
@@ -111,15 +114,21 @@ def make_crm(
     contacts: list[CrmContact] = []
     duplicates: dict[str, tuple[str, ...]] = {}
     format_of: dict[str, str] = {}
-    for c, count, account_id, account_fmt in zip(
-        customers, counts, account_ids, account_formats, strict=True
+    for index, (c, count, account_id, account_fmt) in enumerate(
+        zip(customers, counts, account_ids, account_formats, strict=True)
     ):
         account = _account(rng, pools, c, account_id, account_fmt, now)
         accounts.append(account)
         stale = c.created_at < old_enough and rng.random() < rates.stale_if_eligible
+        stale = stale and not cast.is_clean(index)
         primary, fmt = _primary(
             rng, pools, picker, rates, next(contact_ids), account, c, stale, cutoff, now
         )
+        if cast.is_clean(index):
+            primary, fmt = cast.clean_contact(primary, c), "e164"
+        elif cast.is_messy(index):
+            fmt = cast.MESSY_PRIMARY_FORMAT
+            primary = cast.messy_contact(primary, fmt)
         contacts.append(primary)
         format_of[primary.id] = fmt
         ids = [primary.id]
@@ -127,6 +136,9 @@ def make_crm(
             dup = _duplicate(
                 rng, pools, picker, next(contact_ids), account, c, primary, fmt, cutoff
             )
+            if cast.is_messy(index):
+                fmt_dup = cast.MESSY_DUPLICATE_FORMAT
+                dup = (cast.messy_contact(dup[0], fmt_dup), fmt_dup)
             contacts.append(dup[0])
             format_of[dup[0].id] = dup[1]
             ids.append(dup[0].id)

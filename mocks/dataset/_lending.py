@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from ._clock import between
 from ._draw import Weighted
 from ._ids import serials
+from .cast import is_borrower, waiting_documents
 from .catalog import LOAN_DOCUMENTS, LOAN_PRODUCTS
 from .model import Customer, DocumentItem, DocumentStatus, Loan, LoanStage, Product
 
@@ -59,14 +60,18 @@ def _amount(rng: random.Random, product: Product) -> int:
 def make_loans(rng: random.Random, customers: list[Customer], now: datetime) -> list[Loan]:
     drafts = []
     for c in customers:
-        if rng.random() >= HAS_LOAN_RATE:
+        borrower = is_borrower(c.customer_id)  # the example borrower (cast.py) always has one
+        if rng.random() >= HAS_LOAN_RATE and not borrower:
             continue
-        for _ in range(2 if rng.random() < SECOND_LOAN_RATE else 1):
+        applications = 2 if rng.random() < SECOND_LOAN_RATE else 1
+        for _ in range(1 if borrower else applications):
             product = _product(rng, c)
             eligible = (
                 c.credit_score >= product.min_credit_score and c.annual_income >= product.min_income
             )
             stage = (_ELIGIBLE_STAGE if eligible else _INELIGIBLE_STAGE).draw(rng)
+            if borrower:
+                stage = "underwriting"
             low, high = _AGE_DAYS[stage]
             submitted = max(c.created_at, now - timedelta(days=rng.uniform(low, high)))
             submitted = submitted.replace(microsecond=0)
@@ -74,6 +79,8 @@ def make_loans(rng: random.Random, customers: list[Customer], now: datetime) -> 
                 DocumentItem(name, _DOC_STATUS[stage].draw(rng))
                 for name in LOAN_DOCUMENTS[product.code]
             )
+            if borrower:
+                docs = waiting_documents(docs)
             updated = between(rng, submitted, now)
             drafts.append(
                 (

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from ._clock import DAY_S, EARLIEST_CUSTOMER
 from ._draw import Weighted, pick, randint
+from .cast import is_clean
 from .mess import ENGLISH_LOCALE, MESS_RATES, NON_ENGLISH_LOCALES
 from .model import Channel, Customer, Segment
 from .phones import STATES, state_of
@@ -122,6 +123,9 @@ def make_customers(
         segment = _segment(rng, income)
         has_email = rng.random() >= MESS_RATES["customer_missing_email"]
         score = min(max(round(rng.gauss(705, 75)), 300), 850)
+        missing_postal_code = rng.random() < MESS_RATES["customer_missing_postal_code"]
+        if is_clean(i):  # the clean example caller: nothing missing (cast.py)
+            has_email, missing_postal_code = True, False
         customers.append(
             Customer(
                 customer_id=f"C{i + 1:07d}",
@@ -133,11 +137,7 @@ def make_customers(
                 street=address.street,
                 city=address.city,
                 state=address.state,
-                postal_code=(
-                    None
-                    if rng.random() < MESS_RATES["customer_missing_postal_code"]
-                    else address.postal_code
-                ),
+                postal_code=None if missing_postal_code else address.postal_code,
                 credit_score=score,
                 annual_income=income,
                 segment=segment,

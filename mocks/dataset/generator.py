@@ -19,6 +19,7 @@ from ._lending import make_loans
 from ._orders import make_inventory, make_orders
 from ._people import EmailMaker, make_customers, make_prospects
 from ._telephony import make_calls
+from .cast import cast_phones
 from .catalog import PRODUCTS
 from .model import Dataset, DatasetTruth
 from .phones import allocate_numbers
@@ -54,6 +55,7 @@ def _generate(customers: int, seed: int) -> Dataset:
     prospect_count = round(customers * PROSPECT_SHARE)
     # One allocation for everybody keeps prospects' numbers disjoint from customers'.
     numbers = allocate_numbers(_rng(seed, "phones"), customers + prospect_count)
+    numbers[:customers] = cast_phones(numbers[:customers])  # the example callers' numbers
     people_rng = _rng(seed, "people")
     emails = EmailMaker(people_rng)  # shared so prospects never reuse a customer's email
     people, locales = make_customers(people_rng, pools, numbers[:customers], emails, now)

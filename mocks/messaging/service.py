@@ -1,4 +1,8 @@
-"""The messaging system: Twilio Programmable Messaging (SMS and WhatsApp), with callbacks."""
+"""The messaging system: Twilio Programmable Messaging (SMS and WhatsApp), with callbacks.
+
+The twilio SDK reaches it with one line: ``client.api.base_url = "<mocks>/messaging"``; list
+pages link on with relative ``next_page_uri``s, which the SDK joins with that base too.
+"""
 
 from __future__ import annotations
 

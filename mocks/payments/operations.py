@@ -18,7 +18,14 @@ from mocks.payments.records import PaymentIntent
 if TYPE_CHECKING:
     from mocks.payments.service import PaymentsService
 
-__all__ = ["Effect", "prepare_cancel", "prepare_confirm", "prepare_create", "prepare_update"]
+__all__ = [
+    "Effect",
+    "prepare_cancel",
+    "prepare_capture",
+    "prepare_confirm",
+    "prepare_create",
+    "prepare_update",
+]
 
 Result = tuple[int, dict[str, Any]]
 Effect = Callable[[str | None], Awaitable[Result]]  # takes the idempotency key
@@ -112,16 +119,39 @@ def prepare_cancel(service: PaymentsService, intent_id: str, form: dict[str, Any
     params = p.parse_cancel(form)
 
     async def cancel(key: str | None) -> Result:
+        released = intent.amount_capturable
         service.store.cancel(intent, params.cancellation_reason)
         service.ledger.record(
             "payment_intent.cancel",
             intent.id,
             key,
             reason=params.cancellation_reason,
+            released=released,
         )
         return 200, intent.as_json()
 
     return cancel
+
+
+def prepare_capture(service: PaymentsService, intent_id: str, form: dict[str, Any]) -> Effect:
+    intent = service.store.intent(intent_id)
+    params = p.parse_capture(form)
+
+    async def capture(key: str | None) -> Result:
+        charge = service.store.capture(intent, params)
+        service.ledger.record(
+            "payment_intent.capture",
+            intent.id,
+            key,
+            status=intent.status,
+            amount=charge.amount_captured,
+            currency=intent.currency,
+            released=charge.amount_refunded,
+            charge=charge.id,
+        )
+        return 200, intent.as_json()
+
+    return capture
 
 
 async def _confirm(
@@ -142,8 +172,9 @@ async def _confirm(
             intent.status, intent.payment_method = before
         raise
     method, decline = charge.payment_method, charge.decline
+    held = decline is None and not charge.captured  # capture_method=manual: authorised only
     outcome = {
-        "outcome": "declined" if decline else "succeeded",
+        "outcome": "declined" if decline else "authorized" if held else "succeeded",
         "decline_code": decline.decline_code if decline else None,
         "charge": charge.id,
         "payment_method": method.id,

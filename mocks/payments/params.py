@@ -29,12 +29,14 @@ from mocks.payments.currencies import check_amount, read_currency
 __all__ = [
     "CANCELLATION_REASONS",
     "CancelParams",
+    "CaptureParams",
     "CardInput",
     "ConfirmParams",
     "CreateParams",
     "PaymentMethodRef",
     "UpdateParams",
     "parse_cancel",
+    "parse_capture",
     "parse_confirm",
     "parse_create",
     "parse_update",
@@ -108,6 +110,17 @@ _UPDATE_KEYS = frozenset(
         "expand",
     }
 )
+_CAPTURE_KEYS = frozenset(
+    {
+        "amount_to_capture",
+        "metadata",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "expand",
+        "application_fee_amount",
+        "transfer_data",
+    }
+)
 _CARD_KEYS = frozenset({"number", "exp_month", "exp_year", "cvc", "networks"})
 _PM_DATA_KEYS = frozenset({"type", "card", "billing_details", "metadata", "allow_redisplay"})
 
@@ -155,6 +168,13 @@ class CancelParams:
     cancellation_reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class CaptureParams:
+    amount_to_capture: int | None  # None: all of amount_capturable
+    metadata: MetadataPatch | None
+    fields: dict[str, Any]
+
+
 def parse_create(params: dict[str, Any], now: Callable[[], float] = time.time) -> CreateParams:
     reject_unknown(params, _CREATE_KEYS)
     amount = read_int(params, "amount", minimum=1, required=True)
@@ -198,19 +218,28 @@ def parse_cancel(params: dict[str, Any]) -> CancelParams:
     return CancelParams(read_choice(params, "cancellation_reason", CANCELLATION_REASONS))
 
 
+def parse_capture(params: dict[str, Any]) -> CaptureParams:
+    reject_unknown(params, _CAPTURE_KEYS)
+    fields: dict[str, Any] = {}
+    for name in ("statement_descriptor", "statement_descriptor_suffix"):
+        value = read_text(params, name)
+        if value is not None:
+            fields[name] = value or None
+    return CaptureParams(
+        amount_to_capture=read_int(params, "amount_to_capture", minimum=1),
+        metadata=read_metadata(params),
+        fields=fields,
+    )
+
+
 def _fields(params: dict[str, Any], creating: bool = False) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name in _ECHOED:
         value = read_text(params, name)
         if value is not None:
             fields[name] = value or None  # "" unsets, as in Stripe's updates
+    # manual: confirm authorises the card and the intent waits in requires_capture.
     capture = read_choice(params, "capture_method", ("automatic", "automatic_async", "manual"))
-    if capture == "manual":
-        raise errors.invalid_value(
-            "capture_method",
-            "This mock captures automatically: capture_method=manual "
-            "(authorize now, capture later) is not supported; use automatic.",
-        )
     if capture:
         fields["capture_method"] = capture
     usage = read_choice(params, "setup_future_usage", ("on_session", "off_session"))

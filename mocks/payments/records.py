@@ -66,10 +66,20 @@ class Charge:
     created: int
     payment_method: PaymentMethod
     decline: Decline | None
+    # An authorisation (capture_method=manual) is a paid charge not captured yet; a partial
+    # capture or a cancel releases the rest, which Stripe shows as amount_refunded.
+    captured: bool = False
+    amount_captured: int = 0
+    amount_refunded: int = 0
 
     @property
     def status(self) -> str:
         return "failed" if self.decline else "succeeded"
+
+    @property
+    def authorized(self) -> bool:
+        """Held on the card, neither captured nor released yet."""
+        return self.decline is None and not self.captured and self.amount_refunded == 0
 
     def as_json(self) -> dict[str, Any]:
         paid = self.decline is None
@@ -77,9 +87,9 @@ class Charge:
             "id": self.id,
             "object": "charge",
             "amount": self.amount,
-            "amount_captured": self.amount if paid else 0,
-            "amount_refunded": 0,
-            "captured": paid,
+            "amount_captured": self.amount_captured,
+            "amount_refunded": self.amount_refunded,
+            "captured": self.captured,
             "created": self.created,
             "currency": self.currency,
             "failure_code": self.decline.code if self.decline else None,
@@ -99,7 +109,7 @@ class Charge:
             "payment_intent": self.payment_intent,
             "payment_method": self.payment_method.id,
             "payment_method_details": {"type": "card", "card": self.payment_method.card_json()},
-            "refunded": False,
+            "refunded": paid and self.amount_refunded >= self.amount,
             "status": self.status,
         }
 
@@ -121,6 +131,7 @@ class PaymentIntent:
     cancellation_reason: str | None = None
     canceled_at: int | None = None
     amount_received: int = 0
+    amount_capturable: int = 0  # authorised and not captured yet (capture_method=manual)
 
     def as_json(self) -> dict[str, Any]:
         get = self.fields.get
@@ -128,7 +139,7 @@ class PaymentIntent:
             "id": self.id,
             "object": "payment_intent",
             "amount": self.amount,
-            "amount_capturable": 0,
+            "amount_capturable": self.amount_capturable,
             "amount_details": {"tip": {}},
             "amount_received": self.amount_received,
             "application": None,

@@ -19,6 +19,7 @@ from mocks.payments.errors import StripeErrorBody
 from mocks.payments.listing import list_page, parse_list
 from mocks.payments.operations import (
     prepare_cancel,
+    prepare_capture,
     prepare_confirm,
     prepare_create,
     prepare_update,
@@ -64,6 +65,7 @@ _CREATE_FORM = form_body(
         "amount": "in the currency's smallest unit",
         "currency": "three-letter ISO code, lower case",
         "confirm": "true to confirm at once",
+        "capture_method": "automatic (default) or manual: confirm only authorises, capture follows",
         **_CARD,
         **_EDITABLE,
     },
@@ -73,6 +75,14 @@ _UPDATE_FORM = form_body(
     {"amount": "before confirmation", "currency": "before confirmation", **_CARD, **_EDITABLE}
 )
 _CONFIRM_FORM = form_body(_CARD)
+_CAPTURE_FORM = form_body(
+    {
+        "amount_to_capture": "at most amount_capturable (default: all of it); the rest is released",
+        "metadata[key]": "a value (an empty value unsets the key)",
+        "statement_descriptor": "free text",
+        "statement_descriptor_suffix": "free text",
+    }
+)
 _CANCEL_FORM = form_body(
     {"cancellation_reason": "duplicate, fraudulent, requested_by_customer or abandoned"}
 )
@@ -145,10 +155,25 @@ async def confirm(intent_id: str, request: Request, payments: Payments) -> JSONR
 
 
 @router.post(
+    "/v1/payment_intents/{intent_id}/capture",
+    summary="Capture an authorised PaymentIntent",
+    description=f"{_FORM} For an intent confirmed with capture_method=manual (status "
+    "requires_capture): optional amount_to_capture (at most amount_capturable; the rest is "
+    "released), metadata[...], statement_descriptor. Any other status answers 400 "
+    "payment_intent_unexpected_state; too large an amount 400 amount_too_large.",
+    responses=_WRITE_ERRORS,
+    openapi_extra=_CAPTURE_FORM,
+)
+async def capture(intent_id: str, request: Request, payments: Payments) -> JSONResponse:
+    return await idempotent_write(payments, request, partial(prepare_capture, payments, intent_id))
+
+
+@router.post(
     "/v1/payment_intents/{intent_id}/cancel",
     summary="Cancel a PaymentIntent",
     description=f"{_FORM} optional cancellation_reason: duplicate, fraudulent, "
-    "requested_by_customer or abandoned.",
+    "requested_by_customer or abandoned. Cancelling one in requires_capture releases the "
+    "authorisation.",
     responses=_WRITE_ERRORS,
     openapi_extra=_CANCEL_FORM,
 )

@@ -1,7 +1,7 @@
 """The payments system: Stripe's PaymentIntents API, enough for the ``stripe`` SDK to work.
 
 Point the SDK at it with ``stripe.StripeClient("sk_test_switchboard",
-base_addresses={"api": "http://127.0.0.1:8100/payments"})``.
+base_addresses={"api": "http://127.0.0.1:8100/payments"})`` (docs/sdk-recipes.md).
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ class PaymentsService(MockService):
     vendor: ClassVar[str] = "Stripe API v1 (PaymentIntents)"
     summary: ClassVar[str] = (
         "Stripe PaymentIntents: create, confirm (test cards and pm_card_* methods), update, "
-        "cancel, list; Idempotency-Key with Stripe's replay semantics; card declines as 402."
+        "capture (capture_method=manual), cancel, list; Idempotency-Key with Stripe's replay "
+        "semantics; card declines as 402."
     )
 
     def __init__(self, ctx: SystemContext) -> None:

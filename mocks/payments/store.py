@@ -4,7 +4,14 @@
             ▲                                            │ confirm
             │ declined                                   ▼
             └──────────────────────────────────── processing ──▶ succeeded
+                                   capture_method=manual │           ▲ capture
+                                                         ▼           │
+                                                  requires_capture ──┘
     any state but processing / succeeded / canceled ──cancel──▶ canceled
+
+With ``capture_method=manual`` a confirm only authorises the card: the charge is paid but
+not captured, and ``capture`` (all of it or less) or ``cancel`` (releasing it) follows,
+typically after the call.
 
 ``processing`` lasts as long as the simulated card network round trip (the service's
 ``processing_delay_s``), so a concurrent confirm sees the intent busy, as at Stripe.
@@ -22,10 +29,10 @@ from typing import Any
 from mocks.payments import errors
 from mocks.payments.cards import card_for_token
 from mocks.payments.currencies import check_amount
-from mocks.payments.params import CreateParams, PaymentMethodRef, UpdateParams
+from mocks.payments.params import CaptureParams, CreateParams, PaymentMethodRef, UpdateParams
 from mocks.payments.records import Charge, PaymentIntent, PaymentMethod
 
-__all__ = ["CANCELABLE", "CONFIRMABLE", "PaymentsStore"]
+__all__ = ["CANCELABLE", "CAPTURABLE", "CONFIRMABLE", "PaymentsStore"]
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 CANCELABLE = (
@@ -34,6 +41,7 @@ CANCELABLE = (
     "requires_confirmation",
     "requires_action",
 )
+CAPTURABLE = ("requires_capture",)
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -178,9 +186,14 @@ class PaymentsStore:
         )
         self.charges[charge.id] = charge
         intent.latest_charge = charge.id
-        if decline is None:
+        if decline is None and intent.fields.get("capture_method") == "manual":
+            intent.status = "requires_capture"  # authorised: the money waits for capture
+            intent.amount_capturable = intent.amount
+            intent.last_payment_error = None
+        elif decline is None:
             intent.status = "succeeded"
-            intent.amount_received = intent.amount
+            intent.amount_received = charge.amount_captured = intent.amount
+            charge.captured = True
             intent.last_payment_error = None
         else:
             intent.status = "requires_payment_method"
@@ -208,13 +221,57 @@ class PaymentsStore:
         intent.status = "canceled"
         intent.cancellation_reason = reason
         intent.canceled_at = self._stamp()
+        held = self.charges.get(intent.latest_charge or "")
+        if intent.amount_capturable and held is not None:  # the authorisation is released
+            held.amount_refunded = held.amount
+            intent.amount_capturable = 0
+
+    def capture(self, intent: PaymentIntent, params: CaptureParams) -> Charge:
+        """Captures an authorised intent (all of it, or ``amount_to_capture``); the rest of
+        the authorisation is released, as at Stripe."""
+        if intent.status not in CAPTURABLE:
+            raise errors.unexpected_state(
+                f"This PaymentIntent could not be captured because it has a status of "
+                f"{intent.status}. Only a PaymentIntent with one of the following statuses may "
+                f"be captured: {', '.join(CAPTURABLE)}.",
+                intent.as_json(),
+            )
+        amount = params.amount_to_capture
+        if amount is None:
+            amount = intent.amount_capturable
+        if amount > intent.amount_capturable:
+            raise errors.invalid_value(
+                "amount_to_capture",
+                "The amount_to_capture must be less than or equal to the PaymentIntent's "
+                "amount_capturable.",
+                code="amount_too_large",
+            )
+        charge = self.charges[intent.latest_charge or ""]
+        charge.captured = True
+        charge.amount_captured = amount
+        charge.amount_refunded = charge.amount - amount
+        intent.status = "succeeded"
+        intent.amount_received = amount
+        intent.amount_capturable = 0
+        if params.metadata is not None:
+            intent.metadata = params.metadata.applied_to(intent.metadata)
+        for name, value in params.fields.items():
+            if value is None:
+                intent.fields.pop(name, None)
+            else:
+                intent.fields[name] = value
+        return charge
 
     def charge_summary(self) -> dict[str, Any]:
-        succeeded = [c for c in self.charges.values() if c.decline is None]
+        """Money taken (captured amounts only), authorisations still held, and declines."""
+        succeeded = [c for c in self.charges.values() if c.captured]
+        held = [c for c in self.charges.values() if c.authorized]
         failed = [c for c in self.charges.values() if c.decline is not None]
         by_currency: dict[str, int] = {}
         for charge in succeeded:
-            by_currency[charge.currency] = by_currency.get(charge.currency, 0) + charge.amount
+            by_currency[charge.currency] = (
+                by_currency.get(charge.currency, 0) + charge.amount_captured
+            )
         declines: dict[str, int] = {}
         for charge in failed:
             assert charge.decline is not None
@@ -226,9 +283,10 @@ class PaymentsStore:
         return {
             "succeeded": {
                 "count": len(succeeded),
-                "amount": sum(c.amount for c in succeeded),
+                "amount": sum(c.amount_captured for c in succeeded),
                 "amount_by_currency": by_currency,
             },
+            "authorized": {"count": len(held), "amount": sum(c.amount for c in held)},
             "failed": {"count": len(failed), "by_decline_code": declines},
             "payment_intents_by_status": statuses,
         }

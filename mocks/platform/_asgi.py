@@ -44,7 +44,8 @@ async def send_json(
     headers: list[tuple[bytes, bytes]],
     media_type: str = "application/json",
 ) -> None:
-    payload = json.dumps(body).encode()
+    # A system whose vendor does not speak JSON (SOAP) hands its error body over as bytes.
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",

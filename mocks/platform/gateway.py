@@ -196,6 +196,9 @@ class Gateway:
     ) -> None:
         status = decision.status or 500
         reason, message = _REASONS.get(status, ("server_error", "Error"))
+        if decision.fault == "revoked":  # as the vendor refuses a revoked credential
+            failure = service.revoked_credentials()
+            status, reason, message = failure.status, failure.reason, failure.message
         if decision.fault == "outage":
             message = "Service is down for maintenance"
         if decision.retry_after_s is not None:

@@ -74,6 +74,12 @@ class MockService(ABC):
         """Check the vendor's credentials (``headers`` keys are lower case)."""
         return None
 
+    def revoked_credentials(self) -> AuthFailure:
+        """How the vendor refuses a credential revoked at its end (the chaos fault
+        ``revoked``): like an expired one, but no refresh or retry ends it, only someone
+        renewing it. ``error_body`` renders it, so the reason must be one it knows."""
+        return AuthFailure(401, "unauthorized", "Credentials revoked")
+
     def error_body(
         self, status: int, reason: str, message: str, *, field: str | None = None
     ) -> Any:

@@ -66,9 +66,10 @@ class SystemApp(FastAPI):
             phrase = HTTPStatus(status).phrase
             reason, message = phrase.lower().replace(" ", "_"), str(exc.detail or phrase)
         body = self.service.error_body(status, reason, message)
-        return JSONResponse(
-            body, status_code=status, headers=headers, media_type=self.service.error_media_type
-        )
+        media_type = self.service.error_media_type
+        if isinstance(body, bytes):  # a vendor that does not speak JSON (SOAP faults)
+            return Response(body, status_code=status, headers=headers, media_type=media_type)
+        return JSONResponse(body, status_code=status, headers=headers, media_type=media_type)
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is not None:

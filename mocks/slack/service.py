@@ -77,6 +77,11 @@ class SlackService(MockService):
             return None
         return AuthFailure(200, "invalid_auth", "invalid_auth")  # Slack says so with a 200
 
+    def revoked_credentials(self) -> AuthFailure:
+        # As Slack answers a bot token revoked by an admin or an uninstall: a 200 whose
+        # ok=false names it; only a new token (a reinstall) posts again.
+        return AuthFailure(200, "token_revoked", "token_revoked")
+
     def error_body(
         self, status: int, reason: str, message: str, *, field: str | None = None
     ) -> Any:

@@ -4,13 +4,15 @@ The SDK takes its base URL per client: ``base_addresses={"api": <mocks>/payments
 http on loopback is fine; the SDK appends ``/v1/...`` itself). The module-level equivalent
 is ``stripe.api_base = <mocks>/payments``. Idempotency keys go in the per-request options,
 ``{"idempotency_key": ...}``, exactly as against Stripe; without one the SDK sends a random
-key of its own on every POST.
+key of its own on every POST. ``capture_method=manual`` authorises at confirm and
+``payment_intents.capture`` / ``cancel`` settle it later, each idempotent like any write.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 import stripe
 
@@ -119,3 +121,63 @@ def test_cancel_and_auto_paging(intents: stripe.PaymentIntentService, ledger: Le
 def test_a_wrong_key_raises_the_sdks_authentication_error(mocks_url: str) -> None:
     with pytest.raises(stripe.AuthenticationError):
         stripe_client(mocks_url, "sk_test_nope").v1.payment_intents.list()
+
+
+def test_authorise_during_the_call_capture_after_it(
+    intents: stripe.PaymentIntentService, ledger: LedgerReader, control: httpx.Client
+) -> None:
+    order: Any = {
+        "amount": 4200,
+        "currency": "usd",
+        "capture_method": "manual",
+        "confirm": True,
+        "payment_method": "pm_card_visa",
+    }
+    held = intents.create(order, {"idempotency_key": "auth-1"})
+    assert (held.status, held.amount_capturable, held.amount_received) == (
+        "requires_capture",
+        4200,
+        0,
+    )
+    # Only the captured part is money taken; the rest of the authorisation is released.
+    for _ in range(2):  # the retry replays the capture rather than capturing twice
+        paid = intents.capture(held.id, {"amount_to_capture": 4000}, {"idempotency_key": "cap-1"})
+        assert (paid.status, paid.amount_received, paid.amount_capturable) == ("succeeded", 4000, 0)
+    assert was_replayed(paid)
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        intents.capture(held.id)
+    assert again.value.code == "payment_intent_unexpected_state"
+    summary = control.get("/_mock/payments/charges").json()
+    assert summary["succeeded"] == {"count": 1, "amount": 4000, "amount_by_currency": {"usd": 4000}}
+    assert summary["authorized"] == {"count": 0, "amount": 0}
+    assert effects(ledger) == [
+        ("payment_intent.create", held.id, "auth-1"),
+        ("payment_intent.capture", held.id, "cap-1"),
+    ]
+
+
+def test_an_authorisation_is_cancelled_or_refused_a_larger_capture(
+    mocks_url: str, ledger: LedgerReader, control: httpx.Client
+) -> None:
+    sdk = stripe_client(mocks_url)
+    intents = sdk.v1.payment_intents
+    held = intents.create({"amount": 900, "currency": "eur", "capture_method": "manual"})
+    held = intents.confirm(held.id, {"payment_method": "pm_card_visa"})
+    assert control.get("/_mock/payments/charges").json()["authorized"] == {
+        "count": 1,
+        "amount": 900,
+    }
+    with pytest.raises(stripe.InvalidRequestError) as too_much:
+        intents.capture(held.id, {"amount_to_capture": 901})
+    assert (too_much.value.code, too_much.value.param) == ("amount_too_large", "amount_to_capture")
+    released = intents.cancel(held.id, {}, {"idempotency_key": "release-1"})
+    assert (released.status, released.amount_capturable) == ("canceled", 0)
+    charge = sdk.v1.charges.retrieve(str(released.latest_charge))
+    assert (charge.captured, charge.amount_refunded, charge.refunded) == (False, 900, True)
+    summary = control.get("/_mock/payments/charges").json()
+    assert summary["succeeded"]["count"] == summary["authorized"]["count"] == 0
+    assert [op for op, _, _ in effects(ledger)] == [
+        "payment_intent.create",
+        "payment_intent.confirm",
+        "payment_intent.cancel",
+    ]

@@ -1,8 +1,10 @@
 """The official ``twilio`` SDK against the messaging and telephony mocks.
 
-``Client(account_sid, auth_token, http_client=MockTwilioHttpClient(<mocks>))`` is the whole
-setup: the SDK keeps building ``https://api.twilio.com/2010-04-01/...`` URLs, and the client
-sends Messages to ``<mocks>/messaging`` and Calls to ``<mocks>/telephony``.
+Each Twilio product is a domain of the client with its own ``base_url``, and the SDK joins
+it with every resource path and with the relative ``next_page_uri`` it pages by. So one
+line points a client at a mock: ``client.api.base_url = "<mocks>/messaging"``. The mocks
+split Twilio's REST API in two systems, so Messages and Calls take a client each
+(``<mocks>/messaging`` and ``<mocks>/telephony``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from twilio.rest import Client
 from mocks.dataset import Dataset
 from mocks.registry import MockEnterprise
 from mocks.settings import MockCredentials
-from tests.contract._adapters import MockTwilioHttpClient
 from tests.contract.conftest import LedgerReader
 
 pytestmark = pytest.mark.contract
@@ -25,12 +26,24 @@ COMPANY = "+18005550100"
 CUSTOMER = "+14155550123"
 
 
+def twilio_client(base_url: str) -> Client:
+    client = Client(CREDS.twilio_account_sid, CREDS.twilio_auth_token)
+    client.api.base_url = base_url  # the Api domain: Messages, Calls, Recordings...
+    return client
+
+
 @pytest.fixture
 def sdk(mocks_url: str) -> Iterator[Client]:
-    http = MockTwilioHttpClient(mocks_url)
-    yield Client(CREDS.twilio_account_sid, CREDS.twilio_auth_token, http_client=http)
-    if http.session is not None:
-        http.session.close()
+    client = twilio_client(f"{mocks_url}/messaging")
+    yield client
+    client.http_client.session.close()
+
+
+@pytest.fixture
+def calls_sdk(mocks_url: str) -> Iterator[Client]:
+    client = twilio_client(f"{mocks_url}/telephony")
+    yield client
+    client.http_client.session.close()
 
 
 def test_sms_and_whatsapp_sends_apply_once_each(sdk: Client, ledger: LedgerReader) -> None:
@@ -50,7 +63,7 @@ def test_sms_and_whatsapp_sends_apply_once_each(sdk: Client, ledger: LedgerReade
 
 def test_the_sdk_pages_through_messages_newest_first(sdk: Client, ledger: LedgerReader) -> None:
     sent = [sdk.messages.create(to=CUSTOMER, from_=COMPANY, body=f"n{i}").sid for i in range(3)]
-    # page_size=2 makes the SDK follow next_page_uri, an absolute api.twilio.com URL.
+    # page_size=2 makes the SDK follow next_page_uri, joined with the same base_url.
     assert [m.sid for m in sdk.messages.stream(page_size=2)] == sent[::-1]
     assert ledger("messaging")["count"] == 3
 
@@ -65,19 +78,20 @@ def test_a_refused_send_raises_the_sdks_error_and_applies_nothing(
 
 
 def test_calls_list_reads_the_telephony_history(
-    sdk: Client, ledger: LedgerReader, enterprise: MockEnterprise
+    calls_sdk: Client, ledger: LedgerReader, enterprise: MockEnterprise
 ) -> None:
     dataset: Dataset = enterprise.context.dataset
     record = dataset.calls[len(dataset.calls) // 2]
-    listed = sdk.calls.list(from_=record.from_number, page_size=2)
+    listed = calls_sdk.calls.list(from_=record.from_number, page_size=2)
     assert record.sid in {c.sid for c in listed}
     assert len(listed) == sum(c.from_number == record.from_number for c in dataset.calls)
-    fetched = sdk.calls(record.sid).fetch()
+    fetched = calls_sdk.calls(record.sid).fetch()
     assert fetched.start_time == record.start_time and fetched.to == record.to_number
     # Reading history is not an effect: neither system's ledger moved.
     assert ledger("telephony")["count"] == ledger("messaging")["count"] == 0
 
 
-def test_resources_no_mock_serves_fail_before_leaving_loopback(sdk: Client) -> None:
-    with pytest.raises(ValueError, match="no mock serves"):
-        sdk.recordings.list(limit=1)
+def test_a_resource_no_mock_serves_answers_twilios_404_from_loopback(sdk: Client) -> None:
+    with pytest.raises(TwilioRestException) as missing:
+        sdk.recordings("RE" + "0" * 32).fetch()
+    assert (missing.value.status, missing.value.code) == (404, 20404)

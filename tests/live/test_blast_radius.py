@@ -15,7 +15,15 @@ from mocks.registry import MockEnterprise
 from mocks.settings import MockSettings
 from tests.live.lookup_support import serve_layer
 
-LOOKUP_FIELDS = ("contact", "call_history", "accounts", "eligibility", "loans", "orders")
+LOOKUP_FIELDS = (
+    "contact",
+    "call_history",
+    "accounts",
+    "eligibility",
+    "loans",
+    "orders",
+    "holdings",
+)
 
 
 @pytest.fixture
@@ -28,7 +36,14 @@ def served(
 
 @pytest.mark.parametrize(
     ("system", "verdict"),
-    [("erp", "degrades"), ("crm", "fails"), ("telephony", "degrades"), ("database", "fails")],
+    [
+        ("erp", "degrades"),
+        ("crm", "fails"),
+        ("telephony", "degrades"),
+        ("database", "fails"),
+        ("core", "degrades"),
+        ("middleware", "degrades"),  # the gateway: both its sources at once
+    ],
 )
 def test_a_down_source_hurts_exactly_the_predicted_lookup_steps(
     served: tuple[Integration, httpx.Client],

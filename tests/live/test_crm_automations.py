@@ -264,7 +264,7 @@ def new_lead_with_header(sf: httpx.Client, expected: str) -> str:
         (
             {"kind": "slack_post", "channel": "#x", "text": "{record.Statuss}"},
             [],
-            "steps[0].text: Lead has no field 'Statuss'",
+            "steps[0].text: Lead has no field by that name",
         ),
         (
             {"kind": "send_email", "to": "{owner.email}", "subject": "s", "text": "t"},
@@ -282,7 +282,8 @@ def test_bad_rules_are_refused_naming_the_rule_and_the_field(
     assert refused.status_code == 422, refused.text
     (problem,) = refused.json()["detail"]
     assert problem["loc"] == ["body", "rules", 0, *where]
-    assert problem["msg"].startswith("rule 'broken': ") and words in problem["msg"]
+    # The rule is named by its place in the list: its name is what was sent, not repeated.
+    assert problem["msg"].startswith("rule rules[0]: ") and words in problem["msg"]
     assert len(control.get(RULES).json()["rules"]) == 3  # the active rules stay
 
 

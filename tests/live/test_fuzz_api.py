@@ -23,6 +23,7 @@ from mocks.registry import SYSTEMS
 from mocks.settings import MockCredentials, MockSettings
 from tests.conftest import API_TOKEN, VAPI_SECRET
 from tests.live.lookup_support import serve_layer
+from tests.live.test_mock_no_server_errors import SIGV4
 
 CHECKS = [
     not_a_server_error,
@@ -120,6 +121,7 @@ def credentials(mocks_url: str, system: str) -> dict[str, str]:
         "slack": c.slack_bot_token,
         "email": c.sendgrid_api_key,
         "calendar": c.google_access_token,
+        "sheets": c.google_access_token,
     }
     keys = {"eligibility": c.eligibility_api_key, "erp": c.erp_api_key, "loans": c.loans_api_key}
     if system in bearer:
@@ -130,6 +132,12 @@ def credentials(mocks_url: str, system: str) -> dict[str, str]:
         return basic(c.twilio_account_sid, c.twilio_auth_token)
     if system == "analytics":
         return basic(c.segment_write_key)
+    if system == "tracker":
+        return basic(c.jira_user, c.jira_api_token)
+    if system == "docstore":
+        return dict(SIGV4)
+    if system == "middleware":
+        return {"client_id": c.middleware_client_id, "client_secret": c.middleware_client_secret}
     return {}
 
 

@@ -83,7 +83,8 @@ def test_a_healthy_lookup_assembles_every_source_live(api: httpx.Client, dataset
     view, _ = start_call(api, national)
     assert view["phone"] == customer.phone_e164
     assert view["customer_id"] == customer.customer_id
-    for field in ("contact", "accounts", "eligibility", "call_history", "loans", "orders"):
+    fields = ("contact", "accounts", "eligibility", "call_history", "loans", "orders", "holdings")
+    for field in fields:
         assert view[field]["provenance"]["status"] == "live", field
     accounts = {a["account_number"] for a in view["accounts"]["value"]}
     assert accounts == {
@@ -97,6 +98,7 @@ def test_a_healthy_lookup_assembles_every_source_live(api: httpx.Client, dataset
         "eligibility",
         "loans",
         "orders",
+        "holdings",
     }
 
 
@@ -231,6 +233,7 @@ def test_a_crm_outage_with_nothing_cached_escalates(
         "eligibility",
         "loans",
         "orders",
+        "holdings",
     ]
 
 

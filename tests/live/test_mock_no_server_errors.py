@@ -60,6 +60,12 @@ HOSTILE_FORMS = (
     b"grant_type=password&username=u&password=%C3%A9&client_id=%C3%A9",
 )
 HOSTILE_AUTH = (b"Bearer \xe9\xe9", b"Basic \xe9\xe9", b"Basic " + base64.b64encode(b"\xe9:\xe9"))
+# DynamoDB's SigV4 headers: present, as botocore sends them (the mock checks no signature).
+SIGV4 = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=switchboard/20261101/us-east-1/dynamodb/"
+    "aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=" + "0" * 64,
+    "X-Amz-Date": "20261101T000000Z",
+}
 SAMPLES = {"account_sid": CRED.twilio_account_sid, "version": "v59.0", "sobject": "Lead"}
 
 
@@ -73,6 +79,12 @@ def credentials(system: str, sf_token: str) -> dict[str, str]:
         "payments": {"Authorization": f"Bearer {CRED.stripe_secret_key}"},
         "email": {"Authorization": f"Bearer {CRED.sendgrid_api_key}"},
         "calendar": {"Authorization": f"Bearer {CRED.google_access_token}"},
+        "sheets": {"Authorization": f"Bearer {CRED.google_access_token}"},
+        "docstore": SIGV4 | {"X-Amz-Target": "DynamoDB_20120810.PutItem"},
+        "tracker": {
+            "Authorization": "Basic "
+            + base64.b64encode(f"{CRED.jira_user}:{CRED.jira_api_token}".encode()).decode()
+        },
         "slack": {"Authorization": f"Bearer {CRED.slack_bot_token}"},
         "analytics": {
             "Authorization": "Basic "
@@ -80,6 +92,10 @@ def credentials(system: str, sf_token: str) -> dict[str, str]:
         },
         "erp": {"X-Api-Key": CRED.erp_api_key},
         "loans": {"X-Api-Key": CRED.loans_api_key},
+        "middleware": {
+            "client_id": CRED.middleware_client_id,
+            "client_secret": CRED.middleware_client_secret,
+        },
     }.get(system, {})
 
 

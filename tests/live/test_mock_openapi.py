@@ -28,6 +28,11 @@ ERROR_SCHEMAS = {
     "analytics": "SegmentErrorBody",
     "erp": "ProblemDetails",
     "loans": "ProblemDetails",
+    "core": "SoapFaultEnvelope",
+    "middleware": "GatewayErrorBody",
+    "sheets": "SheetsErrorBody",
+    "docstore": "DynamoErrorBody",
+    "tracker": "JiraErrorBody",
 }
 
 

@@ -10,12 +10,14 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
+from lxml import etree
 
 from mocks.registry import SYSTEMS, MockEnterprise
 from tests.live.test_mock_no_server_errors import credentials, filled
 from tests.live.test_mock_openapi import ERROR_SCHEMAS
 
 # Decoded, %0A is a newline: Starlette's {path:path} (".*", no DOTALL) never matched it.
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 STRAY_PATHS = ("/no-such-resource", "/no%0Asuch", "/v1/A%0A%C2%86%16/b%0D%09", "/nothing/")
 OTHER_METHODS = ("DELETE", "PUT", "PATCH", "POST", "GET")
 
@@ -43,6 +45,11 @@ class System:
         where = f"{self.name}: {response.request.method} {response.request.url.raw_path!r}"
         assert response.status_code in statuses, f"{where} -> {response.status_code}"
         assert response.headers["content-type"] == self.media_type, where
+        if "xml" in self.media_type:  # a SOAP system: a SOAP 1.1 envelope holding a Fault
+            root = etree.fromstring(response.content, etree.XMLParser(resolve_entities=False))
+            fault = root.find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+            assert fault is not None, f"{where}: {response.text[:200]} is not a SOAP fault"
+            return
         errors = [error.message for error in self.validator.iter_errors(response.json())]
         assert not errors, f"{where}: {response.text[:200]} is not the documented shape: {errors}"
 

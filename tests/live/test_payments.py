@@ -332,12 +332,13 @@ def test_bad_parameters_are_named(
 def test_unknown_objects_and_urls_answer_stripes_404(stripe_http: httpx.Client) -> None:
     missing = stripe_http.get(f"{INTENTS}/pi_nothing").json()["error"]
     assert (missing["code"], missing["param"]) == ("resource_missing", "intent")
-    assert missing["message"] == "No such payment_intent: 'pi_nothing'"
+    assert missing["message"].startswith("No such payment_intent: ")
+    assert "pi_nothing" not in missing["message"]  # named by its param, never repeated
     assert stripe_http.post(f"{INTENTS}/pi_nothing/cancel").status_code == 404
     stray = stripe_http.get("/v1/refunds")
     assert stray.status_code == 404
     message = stray.json()["error"]["message"]
-    assert message.startswith("Unrecognized request URL (GET: /v1/refunds)")
+    assert message.startswith("Unrecognized request URL (GET)") and "/v1/refunds" not in message
 
 
 def test_list_pages_newest_first(stripe_http: httpx.Client) -> None:

@@ -28,7 +28,8 @@ def write(tmp_path: Path, raw: dict) -> Path:
 
 def test_the_shipped_map_validates_and_is_the_policy_file() -> None:
     system_map, policies = load_system_map()
-    assert len(system_map.systems) == 12 and "caller_lookup" in system_map.flows
+    assert len(system_map.systems) >= 13 and "caller_lookup" in system_map.flows
+    assert system_map.systems["core"].owner == "core-banking"  # the legacy SOAP core
     # One copy: the policy reader and the map read the same rate limit from the same place.
     assert load_policy_book().for_system("erp").rate_limit == policies.for_system("erp").rate_limit
     assert shipped()["systems"]["erp"]["policy"]["rate_limit"] == {"requests": 50, "per_s": 1}
@@ -84,6 +85,18 @@ def test_blast_radius_of_the_crm_fails_the_lookup_and_delays_its_writes() -> Non
     assert verdicts["caller_lookup"] == "fails"
     assert verdicts["booking"] == "delayed" and verdicts["post_call_sync"] == "delayed"
     assert verdicts["payment"] == "unaffected"
+
+
+def test_the_legacy_core_down_degrades_the_lookup_to_cached_holdings() -> None:
+    radius = blast_radius(*load_system_map(), "core")
+    assert radius.verdicts()["caller_lookup"] == "degrades"
+    assert {v for f, v in radius.verdicts().items() if f != "caller_lookup"} == {"unaffected"}
+    assert "Core Banking Platform" in radius.paged[0]
+    lookup = next(f for f in radius.flows if f.flow == "caller_lookup")
+    assert [(s.step, s.system) for s in lookup.steps] == [("holdings", "core")]
+    review = design_review(*load_system_map(), "caller_lookup")
+    assert "core" in review and "Core Banking Platform" in review
+    assert "batch window" in review
 
 
 def test_a_slow_system_degrades_instead_of_failing() -> None:

@@ -1,0 +1,5 @@
+"""Document store: caller preferences in Amazon DynamoDB's wire format."""
+
+from mocks.docstore.service import DocstoreService
+
+__all__ = ["DocstoreService"]
