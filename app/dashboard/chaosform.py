@@ -21,11 +21,24 @@ __all__ = [
     "describe_profile",
 ]
 
-ERROR_KINDS = ("500", "502", "503", "504", "429", "401", "hang", "drop", "malformed", "slow_body")
+ERROR_KINDS = (
+    "500",
+    "502",
+    "503",
+    "504",
+    "429",
+    "401",
+    "revoked",
+    "hang",
+    "drop",
+    "malformed",
+    "slow_body",
+)
 LATENCY_KINDS = ("none", "fixed", "uniform", "lognormal")
 ERROR_WORDS = {
     "429": "429 rate limited",
     "401": "401 expired credentials",
+    "revoked": "revoked credentials",
     "hang": "hang (no answer)",
     "drop": "drop (connection cut)",
     "malformed": "malformed JSON",

@@ -14,6 +14,7 @@ import httpx
 import streamlit as st
 
 from app.dashboard.api import Fetched, ServiceClient
+from app.dashboard.health import HealthModel, build_model
 from app.dashboard.scenario_runs import ScenarioLauncher
 from app.dashboard.settings import DashboardSettings
 
@@ -23,6 +24,7 @@ __all__ = [
     "chaos_profile",
     "chaos_stats",
     "clear_chaos",
+    "health_model",
     "integration",
     "locust",
     "mocks",
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 CACHE_TTL_S = 1.5  # under the refresh period: every redraw sees fresh data, shared
+WINDOW_S = 10.0  # the health model's rolling window (stated on every page that shows it)
+HEALTH_TTL_S = 1.0  # the banner redraws every second: a fault shows within about two
 
 
 def settings() -> DashboardSettings:
@@ -109,7 +113,29 @@ def write(kind: str, method: str, path: str, **options: Any) -> Fetched:
     """A request that changes something: never cached, and it drops the cache."""
     result = _client(kind).send(method, path, **options)
     _cached.clear()
+    _health.clear()
     return result
+
+
+# -- the one health model, shared by every page and every viewer -----------------------------
+
+
+@st.cache_data(ttl=HEALTH_TTL_S, show_spinner=False, max_entries=8)
+def _health(integration_url: str, mocks_url: str, window_s: float) -> HealthModel:
+    layer = integration().get("/systems/health", {"window_s": window_s})
+    chaos_plane = mocks().get("/_chaos")
+    return build_model(
+        layer.data if layer.ok else None,
+        chaos_plane.data if chaos_plane.ok else None,
+        layer_error=layer.error,
+        mocks_error=chaos_plane.error,
+    )
+
+
+def health_model() -> HealthModel:
+    """Every system's state now (``app.dashboard.health``): what every page shows."""
+    s = settings()
+    return _health(s.integration_url, s.mocks_url, WINDOW_S)
 
 
 # -- the chaos plane, used by more than one page -------------------------------------------

@@ -33,6 +33,7 @@ PAGES = [
         icon=":material/fact_check:",
         url_path="scorecards",
     ),
+    st.Page("pages_/demo.py", title="Guided demo", icon=":material/slideshow:", url_path="demo"),
 ]
 
 settings = data.settings()
@@ -53,4 +54,5 @@ ui.sidebar(
     {"integration": settings.integration_url, "mocks": settings.mocks_url},
     settings.refresh_s,
 )
+ui.health_banner()  # the one health model, the same line above every page
 page.run()

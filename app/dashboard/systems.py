@@ -15,7 +15,7 @@ __all__ = [
 ]
 
 # The caller lookup's sources, in the order the lookup reaches them.
-READ_SYSTEMS = ("crm", "telephony", "database", "eligibility", "loans", "erp")
+READ_SYSTEMS = ("crm", "telephony", "database", "eligibility", "loans", "erp", "core")
 # The outbox's targets (issue 5's contract).
 WRITE_SYSTEMS = (
     "calendar",
@@ -42,6 +42,8 @@ _NAMES = {
     "calendar": ("Calendar", "Google"),
     "slack": ("Slack", "chat.postMessage"),
     "analytics": ("Analytics", "Segment"),
+    "core": ("Core (SOAP)", "CoreLink 7"),
+    "middleware": ("Middleware", "integration bus"),
 }
 _READS = {
     "crm": "contact",
@@ -50,6 +52,7 @@ _READS = {
     "eligibility": "eligibility",
     "loans": "loans",
     "erp": "orders",
+    "core": "holdings",
 }
 _WRITES = {
     "calendar": "bookings",

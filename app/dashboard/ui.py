@@ -8,19 +8,25 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.dashboard import data
 from app.dashboard.api import Fetched
-from app.dashboard.health import COLOURS, Level
+from app.dashboard.health import COLOURS, STATE_LEVEL, STATES, HealthModel, Level, State
 from app.dashboard.rates import RateWindow
+from app.dashboard.systems import display_name
 
 __all__ = [
     "HEALTH_WORDS",
     "LEGEND",
+    "banner_text",
     "explain",
     "header",
+    "health_banner",
     "health_dot",
     "live_every",
     "rate_window",
     "sidebar",
+    "state_dot",
+    "state_rows_style",
     "styled_health",
     "table_height",
 ]
@@ -50,6 +56,51 @@ def health_dot(level: Level | str, text: str = "") -> str:
     """Markdown: a coloured dot and a word, for tables and captions."""
     colour = _MARKDOWN_COLOURS.get(level, "gray")
     return f":{colour}[●] {text or HEALTH_WORDS.get(level, level)}"
+
+
+def state_dot(state: State | str, text: str = "") -> str:
+    """Markdown: a state's coloured dot and its word (or ``text``)."""
+    level = {str(k): v for k, v in STATE_LEVEL.items()}.get(str(state), "idle")
+    return f":{_MARKDOWN_COLOURS[level]}[●] {text or state}"
+
+
+def state_rows_style(frame: pd.DataFrame, column: str = "state") -> Any:
+    """A table whose ``column`` holds states (up, down...), painted in the model's colours."""
+    styled = styled_health(frame, column, {s: STATE_LEVEL[s] for s in STATES})
+    return styled.hide(axis="index") if hasattr(styled, "hide") else styled
+
+
+def banner_text(model: HealthModel) -> str:
+    """Markdown: every system that is not up, by name, state and first reason; then counts."""
+    if model.layer_error and not model.systems:
+        return f":gray[●] **System health unknown**: {model.layer_error}"
+    parts = []
+    order = {"down": 0, "degraded": 1}
+    troubled = sorted(
+        (e for e in model.systems.values() if e.state in order),
+        key=lambda e: (order[e.state], display_name(e.system)),
+    )
+    for entry in troubled:
+        why = f" ({entry.reasons[0]})" if entry.reasons else ""
+        parts.append(
+            state_dot(entry.state, f"**{display_name(entry.system)} {entry.state}**") + why
+        )
+    for state in ("up", "unknown"):
+        n = sum(1 for e in model.systems.values() if e.state == state)
+        if n:
+            parts.append(state_dot(state, f"{n} {state}"))
+    return f"**Systems now** · {model.window_words}: " + " · ".join(parts)
+
+
+def health_banner() -> None:
+    """The health model in one line, redrawn live: shown above every page."""
+
+    @st.fragment(run_every=live_every())
+    def banner() -> None:
+        with st.container(key="health_banner"):
+            st.markdown(banner_text(data.health_model()))
+
+    banner()
 
 
 def styled_health(

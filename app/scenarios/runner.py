@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import httpx
 
@@ -29,11 +29,27 @@ from app.simulator.personas import PersonaBook
 from app.simulator.report import live_progress
 from mocks.registry import SYSTEMS
 
-__all__ = ["RunOptions", "ScenarioRun", "ScenarioSetupError", "run_scenario", "save_scorecard"]
+__all__ = [
+    "RunObserver",
+    "RunOptions",
+    "ScenarioRun",
+    "ScenarioSetupError",
+    "run_scenario",
+    "save_scorecard",
+]
 
 
 class ScenarioSetupError(RuntimeError):
     """The stack is not there to run against (the message says which part and where)."""
+
+
+class RunObserver(Protocol):
+    """Told what the run does as it does it, on the run's event loop (the dashboard's
+    guided demo narrates from it). ``phase`` is "traffic" (the clock starts), "restored"
+    (every fault cleared; ``detail`` lists what could not be), "draining" or "judged"."""
+
+    def applied(self, entry: AppliedEvent) -> None: ...
+    def phase(self, name: str, detail: str = "") -> None: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ class RunOptions:
     pacing: Pacing = field(default_factory=Pacing)
     post_results: bool = True
     progress: bool = True
+    observer: RunObserver | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -82,7 +99,10 @@ async def _preflight(integration: httpx.AsyncClient, control: httpx.AsyncClient)
 
 
 async def _play_timeline(
-    control: ChaosControl, applied: Sequence[AppliedEvent], began: float
+    control: ChaosControl,
+    applied: Sequence[AppliedEvent],
+    began: float,
+    observer: RunObserver | None = None,
 ) -> None:
     for entry in applied:
         wait = entry.event.at - (time.perf_counter() - began)
@@ -93,6 +113,8 @@ async def _play_timeline(
             entry.done = await control.apply(entry.event)
         except (ControlError, httpx.HTTPError) as exc:
             entry.error = f"not applied: {exc}"
+        if observer is not None:
+            observer.applied(entry)
 
 
 def _in_force(applied: Sequence[AppliedEvent], began: float) -> str:
@@ -181,7 +203,10 @@ async def run_scenario(
         )
         out.flush()
         began = time.perf_counter()
-        timeline = asyncio.create_task(_play_timeline(control, applied, began))
+        observer = options.observer
+        if observer is not None:
+            observer.phase("traffic")
+        timeline = asyncio.create_task(_play_timeline(control, applied, began, observer))
         progress = (
             asyncio.create_task(
                 live_progress(
@@ -203,9 +228,13 @@ async def run_scenario(
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
             restore_problems = await control.restore()
+            if observer is not None:
+                observer.phase("restored", "; ".join(restore_problems))
         for problem in restore_problems:
             out.write(f"warning: could not restore {problem}\n")
         with_effects = [r.call_id for r in report.results if r.effects]
+        if observer is not None:
+            observer.phase("draining")
         drain = await wait_for_drain(integration, with_effects, scenario.drain_timeout)
         writes = await count_writes(integration, control, report.results, marks)
         callbacks = (await control.callback_attempts())[callbacks_before:]
@@ -219,6 +248,8 @@ async def run_scenario(
             callbacks_duplicated=sum(1 for c in callbacks if c.get("duplicated")),
             faults_injected=_fault_delta(stats_before, await control.stats()),
         )
+        if observer is not None:
+            observer.phase("judged")
         kept = "not kept (asked not to post it)"
         if options.post_results:
             result = {

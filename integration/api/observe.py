@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from integration.api.bodies import ScenarioResultIn, validated
 from integration.api.layer import layer_of
 from integration.api.spec import json_body
+from integration.api.system_health import system_health
 from integration.api.workers import combined_systems, snapshots
 from integration.store.scorecards import ScorecardTooLarge
 
@@ -66,6 +67,17 @@ async def events(
 @router.get("/systems", summary="Each source's breaker, bulkhead, budget and latency")
 async def systems(request: Request) -> dict[str, Any]:
     return await combined_systems(layer_of(request))
+
+
+@router.get(
+    "/systems/health",
+    summary="Each system over one rolling window: errors, latency, breaker, outbox",
+)
+async def systems_health(
+    request: Request,
+    window_s: float = Query(30.0, ge=5, le=300, description="the window's length, seconds"),
+) -> dict[str, Any]:
+    return await system_health(layer_of(request), window_s)
 
 
 @router.get("/workers", summary="The workers serving this service, and what each last said")

@@ -43,6 +43,16 @@ class EventSink:
         if self.store is not None:
             await self.store.aclose()
 
+    async def recent(
+        self, since: str, kinds: tuple[str, ...] = ("attempt", "cache"), limit: int = 50_000
+    ) -> list[Event]:
+        """Events of ``kinds`` stamped at or after ``since``: every worker's from the
+        store, or this worker's from memory when events are not stored."""
+        if self.store is not None:
+            return await self.store.recent(since, kinds, limit)
+        found, _ = self.stream.since(max(0, self.stream.last_seq - limit), limit)
+        return [e for e in found if e.kind in kinds and e.at >= since]
+
     def record_attempt(self, record: AttemptLike) -> None:
         """The executor's ``on_attempt`` callback: an event, stored, and counted.
 

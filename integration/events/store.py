@@ -184,6 +184,14 @@ class EventStore:
         events = await self.db.run(_select, cursor, limit, call_id, kind)
         return events, events[-1].seq if events else cursor
 
+    async def recent(self, since: str, kinds: tuple[str, ...], limit: int) -> list[Event]:
+        """Events of ``kinds`` stamped at or after ``since`` (an ``at`` string), oldest
+        first: only the newest ``limit`` ids are looked at, never the whole table."""
+        if not self.db.started:
+            raise RuntimeError("EventStore.recent before start()")
+        await self.flush()
+        return await self.db.run(_recent, since, kinds, limit)
+
     async def newest(self) -> int:
         """The id of the newest event on disk (0 when there is none)."""
         return await self.db.run(_max_id)
@@ -230,6 +238,18 @@ def _select(
         stmt = stmt.where(t.c.kind == kind)
     stmt = stmt.order_by(t.c.id).limit(limit)
     with db.read() as conn:
+        return [_event(row._mapping) for row in conn.execute(stmt)]
+
+
+def _recent(db: Database, since: str, kinds: tuple[str, ...], limit: int) -> list[Event]:
+    t = events_table
+    with db.read() as conn:
+        top = int(conn.execute(select(func.max(t.c.id))).scalar() or 0)
+        stmt = (
+            select(t.c.id, *(t.c[name] for name in _COLUMNS))
+            .where(t.c.id > top - limit, t.c.at >= since, t.c.kind.in_(kinds))
+            .order_by(t.c.id)
+        )
         return [_event(row._mapping) for row in conn.execute(stmt)]
 
 

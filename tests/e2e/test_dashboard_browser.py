@@ -40,7 +40,7 @@ PAGES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "chaos": ("Chaos", ("Fault profile now", "Break one system", "Reset everything"), ()),
     "write-path": ("Write path", (), ()),
     "load": ("Load", ("Throughput", "Since the service started"), (".js-plotly-plot",)),
-    "system-map": ("System map", (), ('[data-testid="stGraphVizChart"] svg',)),
+    "system-map": ("System map", (), ("svg.sysmap",)),
     "scorecards": ("Scorecards", (), ()),
 }
 

@@ -132,6 +132,7 @@ def test_call_tool_outbox_event_and_scenario_routes_need_the_api_token(
         ("POST", "/outbox/dead/replay", None),
         ("GET", "/payments/manual", None),
         ("GET", "/scenarios/results", None),
+        ("GET", "/systems/health", None),
         (
             "POST",
             "/scenarios/results",

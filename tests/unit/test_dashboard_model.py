@@ -7,6 +7,7 @@ answers from a function), everything else is pure.
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -24,8 +25,8 @@ from app.dashboard.chaosform import (
     controls_from_profile,
     describe_profile,
 )
-from app.dashboard.flow_graph import FlowNode, flow_dot
-from app.dashboard.health import COLOURS, Health, call_health, source_health, target_health
+from app.dashboard.flow_graph import FlowNode, flow_dot, speed_class
+from app.dashboard.health import COLOURS
 from app.dashboard.loadstats import bucket_calls, calls_frame
 from app.dashboard.rates import RateWindow
 from app.dashboard.systems import read_systems
@@ -81,55 +82,6 @@ def test_presets_are_valid_profiles() -> None:
     for system, profile, _ in PRESETS.values():
         assert system
         FaultProfile.model_validate(profile)
-
-
-# -- health ----------------------------------------------------------------------------
-
-
-def snapshot(state: str = "closed", calls: int = 20, failure_rate: float = 0.0, **more: object):
-    return {
-        "breaker": {"state": state, "calls": calls, "failure_rate": failure_rate, "slow_rate": 0},
-        **more,
-    }
-
-
-def test_source_health_follows_the_breaker_and_the_failure_rate() -> None:
-    assert source_health(snapshot()).level == "ok"
-    assert source_health(snapshot(calls=0)).level == "idle"
-    assert source_health(snapshot("open")) == Health("bad", ("breaker open",))
-    assert source_health(snapshot("half_open")).level == "warn"
-    assert source_health(snapshot(failure_rate=0.2)) == Health("warn", ("20% failing",))
-    assert source_health(snapshot(failure_rate=0.6)).level == "bad"
-    assert source_health(snapshot(calls=3, failure_rate=1.0)).level == "ok"  # too few to judge
-
-
-def test_source_health_compares_p95_with_the_slow_call_threshold_when_given() -> None:
-    slow = snapshot(
-        latency={"query": {"samples": 30, "p95_ms": 410.0}}, policy={"slow_call_ms": 320}
-    )
-    assert source_health(slow) == Health("warn", ("p95 410 ms over its 320 ms SLA",))
-    assert source_health({**slow, "policy": None}).level == "ok"
-
-
-def test_chaos_state_colours_a_source() -> None:
-    assert source_health(snapshot(), chaos_state={"down_now": True}).level == "bad"
-    assert source_health(snapshot(), fault_share=0.1).level == "warn"
-    assert source_health(None, fault_share=0.9).level == "bad"
-
-
-def test_target_health_counts_dead_letters_and_waiting() -> None:
-    assert target_health(None).level == "idle"
-    assert target_health({"delivered": 3, "breaker": "closed"}).level == "ok"
-    assert target_health({"delivered": 3, "dead": 2}) == Health("warn", ("2 dead",))
-    assert target_health({"pending": 1, "oldest_pending_age_s": 400}).level == "bad"
-    assert target_health({"pending": 1, "breaker": "open"}).level == "bad"
-
-
-def test_call_health_from_recent_recommendations() -> None:
-    assert call_health([]).level == "idle"
-    assert call_health(["carry_on"] * 10).level == "ok"
-    assert call_health(["carry_on"] * 6 + ["escalate"] * 4).level == "bad"
-    assert call_health(["carry_on"] * 8 + ["use_cached_and_say_so"] * 2).level == "warn"
 
 
 # -- rates and metrics ----------------------------------------------------------------
@@ -210,19 +162,45 @@ def test_calls_are_bucketed_with_gaps_filled() -> None:
 # -- the flow map ----------------------------------------------------------------------------
 
 
-def test_the_map_colours_nodes_by_health_and_labels_edges_with_rates() -> None:
-    agent = FlowNode("agent", "Voice agent", "", Health("ok"))
-    layer = FlowNode("layer", "Layer <8000>", "", Health("ok"), rate_per_s=4.0, flow="calls")
-    crm = FlowNode(
-        "read_crm", "CRM", "Salesforce", Health("bad", ("breaker open",)), 3.5, "contact"
-    )
-    dot = flow_dot(agent, layer, [crm], None, [])
-    assert '"agent" -> "layer" [label="calls 4.0/s"' in dot
-    assert '"layer" -> "read_crm" [label="contact 3.5/s"' in dot
-    assert f'fillcolor="{COLOURS["bad"][0]}"' in dot and "breaker open" in dot
+def test_the_map_colours_nodes_by_state_and_moves_the_busy_edges() -> None:
+    agent = FlowNode("agent", "Voice agent", "ok", "calling")
+    layer = FlowNode("layer", "Layer <8000>", "ok", "answering", rate_per_s=4.0, flow="calls")
+    crm = FlowNode("read_crm", "CRM", "bad", "down", "breaker open", 0.5, "contact")
+    idle = FlowNode("read_erp", "ERP", "ok", "up · idle", rate_per_s=0.0, flow="orders")
+    dot = flow_dot(agent, layer, [crm, idle], None, [])
+    assert '"agent" -> "layer" [tooltip="calls 4.0/s"' in dot
+    assert 'penwidth=2.3, class="flow flow-2"]' in dot  # four calls a second: brisk dashes
+    assert 'class="flow flow-1"' in dot  # half a call a second: the slow dashes
+    assert '"layer" -> "read_erp" [tooltip="orders 0/s"' in dot
+    assert 'penwidth=1.5, style="dotted"]' in dot  # no traffic: still
+    assert f'fillcolor="{COLOURS["bad"][0]}"' in dot and "DOWN" in dot and "breaker open" in dot
     assert "Layer &lt;8000&gt;" in dot  # HTML labels are escaped
     assert "outbox" not in dot
     assert dot.count("{") == dot.count("}")
+    assert [speed_class(r) for r in (None, 0.0, 0.5, 2.0, 9.0)] == [
+        "",
+        "",
+        "flow flow-1",
+        "flow flow-2",
+        "flow flow-3",
+    ]
+
+
+def test_no_text_on_the_map_is_drawn_under_twelve_points() -> None:
+    node = FlowNode(
+        "read_crm",
+        "CRM",
+        "warn",
+        "degraded",
+        "fault injected: +350 ms",
+        2.0,
+        "x",
+        "0% errors\np95 352 ms",
+    )
+    dot = flow_dot(node, node, [node], node, [node])
+    sizes = [float(x) for x in re.findall(r'point-size="([0-9.]+)"', dot)]
+    sizes += [float(x) for x in re.findall(r"fontsize=([0-9.]+)", dot)]
+    assert sizes and min(sizes) >= 15  # 15 pt at the 0.8 scale a 1280 px page draws: 12 px
 
 
 def test_read_systems_keep_the_lookup_order_and_drop_write_only_ones() -> None:

@@ -19,7 +19,7 @@ OUTCOME_WORDS = {
     "escalate": "escalate",
 }
 OUTCOME_HEALTH = {"carry on": "ok", "cached, say so": "warn", "escalate": "bad"}
-FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders")
+FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders", "holdings")
 
 
 def render() -> None:
@@ -52,7 +52,9 @@ def _calls(limit: int) -> None:
     calls: list[dict[str, Any]] = fetched.data.get("calls", [])
     if not calls:
         st.info(
-            "No call yet. Start one with `POST /calls` or `python -m app up` (it drives traffic)."
+            "No call yet. Make one with `POST /calls` and the clean example caller, "
+            '`{"phone": "+14155550101"}` (docs/example-callers.md), or start simulated '
+            "traffic with `.venv/bin/switchboard simulate`."
         )
         return
     frame = _frame(calls)

@@ -18,7 +18,6 @@ from app.dashboard.chaosform import (
     controls_from_profile,
     describe_profile,
 )
-from app.dashboard.health import BAD_SHARE, WARN_SHARE
 from app.dashboard.systems import READ_SYSTEMS, WRITE_SYSTEMS, display_name
 from app.scenarios.library import load_catalog
 
@@ -65,42 +64,44 @@ def _say(fetched: Any, done: str) -> None:
 
 
 def _overview(known: list[str]) -> None:
+    model = data.health_model()
     described, stats = data.chaos(), data.chaos_stats()
     faults = described.data.get("systems", {}) if described.ok else {}
     per_system = stats.data.get("systems", {}) if stats.ok else {}
     rows = []
     for system in known:
+        entry = model.of(system)
         fault = faults.get(system) or {}
         seen = per_system.get(system) or {}
         requests, faulted = int(seen.get("requests", 0)), int(seen.get("faulted", 0))
-        share = faulted / requests if requests else None
-        down = bool(fault.get("down_now"))
-        level = (
-            "bad"
-            if down or (share or 0) >= BAD_SHARE
-            else "warn"
-            if fault or (share or 0) >= WARN_SHARE
-            else "ok"
-        )
+        own = ", ".join(str(f.get("kind", "fault")) for f in _own(described, system))
+        injected = describe_profile(fault.get("profile"), down_now=bool(fault.get("down_now")))
+        if own:
+            injected = own if injected == "no faults" else f"{injected} · {own}"
         rows.append(
             {
-                "health": ui.HEALTH_WORDS["idle" if not requests and level == "ok" else level],
+                "state": entry.state,
                 "system": display_name(system),
                 "path": _path(system),
-                "injected now": describe_profile(fault.get("profile"), down_now=down),
-                "requests": requests,
-                "faulted": fmt.pct(share),
-                "p95": fmt.ms((seen.get("latency_ms") or {}).get("p95")),
+                "injected now": injected,
+                "why": "; ".join(entry.reasons[:2]) or "—",
+                "requests since reset": f"{requests:,}",
+                "faulted": fmt.pct(faulted / requests if requests else None),
             }
         )
     st.subheader("Fault profile now", anchor=False)
-    st.caption("Requests, faults and latency as the mocks measured them since the last reset.")
-    st.dataframe(
-        ui.styled_health(pd.DataFrame(rows)),
-        hide_index=True,
-        width="stretch",
-        height=ui.table_height(len(rows)),
+    st.caption(
+        f"State and why: the health model every page shows ({model.window_words}); requests "
+        "and the share the mocks faulted: counted by the mocks since the last reset."
     )
+    st.table(ui.state_rows_style(pd.DataFrame(rows)))
+
+
+def _own(described: Any, system: str) -> list[dict[str, Any]]:
+    """The faults a system runs itself (a database lock, a middleware field fault)."""
+    own = described.data.get("system_faults", {}) if described.ok else {}
+    found = own.get(system) if isinstance(own, dict) else None
+    return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
 
 
 def _path(system: str) -> str:
@@ -119,7 +120,10 @@ def _system_controls(known: list[str]) -> None:
         return
     current = data.chaos_profile(system)
     profile = (current.data or {}).get("profile") if current.ok else None
-    st.markdown(f"**Active on {display_name(system)}:** {describe_profile(profile)}")
+    down_now = bool((current.data or {}).get("down_now")) if current.ok else False
+    st.markdown(
+        f"**Active on {display_name(system)}:** {describe_profile(profile, down_now=down_now)}"
+    )
     start = controls_from_profile(profile)
     with st.form(key=f"chaos_form_{system}", border=True):
         latency = st.segmented_control(
@@ -240,7 +244,7 @@ def _scenarios() -> None:
     st.subheader("Scenarios", anchor=False)
     st.caption(
         "A scenario plays a timeline of faults against live simulated traffic and scores how "
-        "the calls fared (the same as `python -m app scenario run NAME`); its scorecard "
+        "the calls fared (the same as `.venv/bin/switchboard scenario run NAME`); its scorecard "
         "appears on the Scorecards page."
     )
     launcher = data.scenario_launcher()

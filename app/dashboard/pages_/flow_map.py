@@ -1,4 +1,4 @@
-"""Flow map: every system a call touches, coloured by health, with the live call rates."""
+"""Flow map: every system a call touches, coloured by the health model, with live rates."""
 
 from __future__ import annotations
 
@@ -8,31 +8,30 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.dashboard import data, fmt, promtext, ui
-from app.dashboard.chaosform import describe_profile
-from app.dashboard.flow_graph import FlowNode, flow_dot
-from app.dashboard.health import Health, call_health, source_health, target_health
+from app.dashboard import data, fmt, ui
+from app.dashboard.flow_graph import FLOW_CSS, FlowNode, flow_dot
+from app.dashboard.health import HealthModel, Level, Side, SystemHealth
 from app.dashboard.systems import (
     WRITE_SYSTEMS,
     display_name,
     read_systems,
     reads_what,
-    vendor,
     writes_what,
 )
 
-__all__ = ["render"]
+__all__ = ["embed", "render"]
 
 
 def render() -> None:
     ui.header(
         "Flow map",
-        "Calls flow left to right: the agent asks the integration layer, which reads the "
-        "caller's systems during the call and writes the outcome after it. "
-        "Edges carry the live rate.",
+        "The agent asks the layer, which reads the caller's systems during the call and "
+        "writes the outcome after it; moving dashes are calls in flight. "
+        f"{ui.state_dot('up')} · {ui.state_dot('degraded')} · {ui.state_dot('down')} · "
+        f"{ui.state_dot('unknown')}: numbers and states over the last {data.WINDOW_S:g} s, "
+        "with the faults injected now and the breakers.",
     )
-
-    st.markdown(ui.LEGEND)
+    st.markdown(FLOW_CSS, unsafe_allow_html=True)
 
     @st.fragment(run_every=ui.live_every())
     def live() -> None:
@@ -41,142 +40,168 @@ def render() -> None:
     live()
 
 
-def _dict(fetched: Any) -> dict[str, Any]:
-    return fetched.data if fetched.ok and isinstance(fetched.data, dict) else {}
+def embed() -> None:
+    """The live map alone (no title, no table), for a page that shows it beside its own."""
+    st.markdown(FLOW_CSS, unsafe_allow_html=True)
+
+    @st.fragment(run_every=ui.live_every())
+    def live() -> None:
+        _draw(table=False)
+
+    live()
 
 
-def _draw() -> None:
-    systems = data.read("integration", "/systems")
-    metrics = data.read_text("integration", "/metrics")
-    calls = data.read("integration", "/calls", limit=200)
-    outbox = data.read("integration", "/outbox")
-    chaos, stats = data.chaos(), data.chaos_stats()
+def _draw(*, table: bool = True) -> None:
+    model = data.health_model()
+    calls = data.read("integration", "/calls", limit=300)
+    if model.layer_error:
+        st.error(f"**The integration layer's view** cannot be shown: {model.layer_error}.")
+    recent = _recent_calls(calls.data.get("calls", []) if calls.ok else [], model.window_s)
+    agent, layer = _front(recent, model, reachable=not model.layer_error)
+    reads = [_read_node(model.of(s)) for s in read_systems(_sides(model, "read") or None)]
+    writes = [_write_node(model.of(s)) for s in WRITE_SYSTEMS]
+    st.graphviz_chart(flow_dot(agent, layer, reads, _outbox_node(model), writes), width="stretch")
+    if table:
+        st.subheader("Systems at a glance", anchor=False)
+        st.table(ui.state_rows_style(_rows(model)))
 
-    if not systems.ok:
-        ui.explain(systems, "The integration layer's health")
-    if not chaos.ok:
-        ui.explain(chaos, "The mocks' fault profile")
 
-    samples = promtext.parse(metrics.data) if metrics.ok else []
-    layer_rates = ui.rate_window("flow_layer")
-    attempts = promtext.by_label(samples, "switchboard_source_attempts_total", "system")
-    failed = {
-        s: v - promtext.total(samples, "switchboard_source_attempts_total", system=s, outcome="ok")
-        for s, v in attempts.items()
-    }
-    counters = {"lookups": promtext.total(samples, "switchboard_lookups_total")}
-    counters |= {f"attempts:{s}": v for s, v in attempts.items()}
-    counters |= {f"failed:{s}": v for s, v in failed.items()}
-    if metrics.ok:
-        layer_rates.add(metrics.fetched_at, counters)
+def _sides(model: HealthModel, side: str) -> list[str]:
+    return [name for name, entry in model.systems.items() if getattr(entry, side) is not None]
 
-    mock_rates = ui.rate_window("flow_mocks")
-    mock_stats = _dict(stats).get("systems", {})
-    if stats.ok:
-        mock_rates.add(
-            stats.fetched_at,
-            {f"req:{s}": float(v.get("requests", 0)) for s, v in mock_stats.items()}
-            | {f"fault:{s}": float(v.get("faulted", 0)) for s, v in mock_stats.items()},
-        )
-    faults = _dict(chaos).get("systems", {})
 
-    box = _dict(outbox)
-    box_systems = box.get("systems", {}) if isinstance(box.get("systems"), dict) else {}
-    write_rates = ui.rate_window("flow_outbox")
-    if outbox.ok:
-        created = sum(float(box.get(k) or 0) for k in ("pending", "in_flight", "delivered", "dead"))
-        write_rates.add(
-            outbox.fetched_at,
-            {"effects": created}
-            | {f"delivered:{s}": float(v.get("delivered") or 0) for s, v in box_systems.items()},
-        )
-
-    recent = _recent_calls(calls.data.get("calls", []) if calls.ok else [])
-    lookup_p95 = promtext.histogram_quantile(samples, "switchboard_lookup_latency_seconds", 0.95)
-    total_calls = int(_dict(calls).get("total", 0))
+def _front(
+    recent: list[dict[str, Any]], model: HealthModel, *, reachable: bool
+) -> tuple[FlowNode, FlowNode]:
+    rate = len(recent) / model.window_s
     agent = FlowNode(
         "agent",
         "Voice agent",
-        "callers on the line",
-        Health("ok" if total_calls else "idle"),
-        detail=f"{total_calls:,} calls in history",
+        "ok" if recent else "idle",
+        "calling" if recent else "no calls",
+        detail=f"{len(recent)} calls in {model.window_s:g} s",
     )
+    elapsed = sorted(float(c.get("elapsed_ms") or 0.0) for c in recent)
+    p95 = elapsed[max(0, int(len(elapsed) * 0.95 + 0.5) - 1)] if elapsed else None
+    escalated = sum(1 for c in recent if c.get("recommendation") == "escalate")
+    share = escalated / len(recent) if recent else None
+    level: Level = "bad" if not reachable else "warn" if (share or 0) >= 0.05 else "ok"
     layer = FlowNode(
         "layer",
         "Integration layer",
-        "lookup · tools · outbox",
-        call_health([c.get("recommendation", "") for c in recent])
-        if systems.ok
-        else Health("bad", ("not reachable",)),
-        rate_per_s=layer_rates.rate("lookups"),
+        level if recent or not reachable else "idle",
+        "not reachable" if not reachable else "answering",
+        f"{fmt.pct(share)} escalated" if level == "warn" else "",
+        rate_per_s=rate if recent else 0.0,
         flow="calls",
-        detail=f"lookup p95 {fmt.ms(lookup_p95 * 1000 if lookup_p95 else None)}",
+        detail=f"lookup p95 {fmt.ms(p95)}",
     )
+    return agent, layer
 
-    snapshots = _dict(systems)
-    rows: list[dict[str, Any]] = []
-    reads = []
-    for s in read_systems(list(snapshots) or None):
-        share = mock_rates.share(f"fault:{s}", f"req:{s}")
-        health = source_health(snapshots.get(s), chaos_state=faults.get(s), fault_share=share)
-        p95 = _p95(snapshots.get(s))
-        reads.append(
-            FlowNode(
-                f"read_{s}",
-                display_name(s),
-                vendor(s),
-                health,
-                rate_per_s=layer_rates.rate(f"attempts:{s}"),
-                flow=reads_what(s),
-                detail=f"p95 {fmt.ms(p95)}" if p95 is not None else "",
-            )
-        )
-        rows.append(_row(s, "read", health, layer_rates.rate(f"attempts:{s}"), p95, faults.get(s)))
 
-    if outbox.ok:
-        pending, dead = int(box.get("pending") or 0), int(box.get("dead") or 0)
-        box_health = Health("ok" if box.get("delivered") or pending else "idle")
-        if dead:
-            box_health = box_health.worse("warn", f"{dead} dead letters")
-        outbox_node = FlowNode(
-            "outbox",
-            "Outbox",
-            "dispatcher",
-            box_health,
-            rate_per_s=write_rates.rate("effects"),
-            flow="effects",
-            detail=f"{pending:,} pending · {dead:,} dead",
-        )
-    else:
-        outbox_node = FlowNode("outbox", "Outbox", "write path not running yet", Health("idle"))
-    writes = []
-    for s in WRITE_SYSTEMS:
-        share = mock_rates.share(f"fault:{s}", f"req:{s}")
-        health = target_health(box_systems.get(s), chaos_state=faults.get(s), fault_share=share)
-        rate = write_rates.rate(f"delivered:{s}")
-        writes.append(
-            FlowNode(
-                f"write_{s}",
-                display_name(s),
-                vendor(s),
-                health,
-                rate_per_s=rate,
-                flow=writes_what(s),
-            )
-        )
-        rows.append(_row(s, "write", health, rate, None, faults.get(s)))
+def _numbers(side: Side | None) -> str:
+    if side is None or not side.attempts:
+        return ""
+    return f"{fmt.pct(side.error_rate)} errors\np95 {fmt.ms(side.p95_ms)}"
 
-    st.graphviz_chart(flow_dot(agent, layer, reads, outbox_node, writes), width="stretch")
-    st.subheader("Systems at a glance", anchor=False)
-    st.dataframe(
-        ui.styled_health(pd.DataFrame(rows)),
-        hide_index=True,
-        width="stretch",
-        height=ui.table_height(len(rows), most=len(rows)),
+
+def _cause(entry: SystemHealth) -> str:
+    """The reason worth a line in the node: a fault or a breaker (the numbers are there)."""
+    for reason in entry.reasons:
+        if "fault injected" in reason or "outage" in reason or "breaker" in reason:
+            return reason
+    return ""
+
+
+def _state_words(entry: SystemHealth, side: Side | None) -> str:
+    idle = entry.state == "up" and (side is None or not side.attempts)
+    return "up · idle" if idle else entry.state
+
+
+def _read_node(entry: SystemHealth) -> FlowNode:
+    side = entry.read
+    return FlowNode(
+        f"read_{entry.system}",
+        display_name(entry.system),
+        entry.level,
+        _state_words(entry, side),
+        _cause(entry),
+        rate_per_s=side.per_s if side else 0.0,
+        flow=reads_what(entry.system),
+        detail=_numbers(side),
     )
 
 
-def _recent_calls(calls: list[dict[str, Any]], window_s: float = 60.0) -> list[dict[str, Any]]:
+def _write_node(entry: SystemHealth) -> FlowNode:
+    side, box = entry.write, entry.outbox
+    detail = _numbers(side)
+    if box and (box.pending or box.in_flight or box.dead):
+        detail = f"{box.pending + box.in_flight} queued\n{box.dead} dead"
+    return FlowNode(
+        f"write_{entry.system}",
+        display_name(entry.system),
+        entry.level,
+        _state_words(entry, side),
+        _cause(entry),
+        rate_per_s=side.per_s if side else 0.0,
+        flow=writes_what(entry.system),
+        detail=detail,
+    )
+
+
+def _outbox_node(model: HealthModel) -> FlowNode | None:
+    boxes = [e.outbox for e in model.systems.values() if e.outbox is not None]
+    if not boxes:
+        return None
+    queued = sum(b.pending + b.in_flight for b in boxes)
+    retrying, dead = sum(b.retrying for b in boxes), sum(b.dead for b in boxes)
+    rate = sum(e.write.per_s for e in model.systems.values() if e.write is not None)
+    return FlowNode(
+        "outbox",
+        "Outbox",
+        "warn" if retrying or dead else "ok" if rate or queued else "idle",
+        f"{retrying} retrying" if retrying else "delivering" if rate else "idle",
+        rate_per_s=rate,
+        flow="effects",
+        detail=f"{queued:,} queued\n{dead:,} dead",
+    )
+
+
+def _side_text(side: Side | None, extra: str = "") -> str:
+    if side is None:
+        return "—"
+    if not side.attempts:
+        return "no traffic" + extra
+    return (
+        f"{fmt.rate(side.per_s)} · {fmt.pct(side.error_rate)} errors · "
+        f"p50 {fmt.ms(side.p50_ms)} / p95 {fmt.ms(side.p95_ms)}{extra}"
+    )
+
+
+def _rows(model: HealthModel) -> pd.DataFrame:
+    rows = []
+    order = {"down": 0, "degraded": 1, "up": 2, "unknown": 3}
+    for entry in sorted(model.systems.values(), key=lambda e: (order[e.state], e.system)):
+        box = entry.outbox
+        queued = (
+            f" · {box.pending + box.in_flight} queued, {box.dead} dead"
+            if box and (box.pending or box.in_flight or box.dead)
+            else ""
+        )
+        rows.append(
+            {
+                "state": entry.state,
+                "system": display_name(entry.system),
+                "why": "; ".join(entry.reasons[:2]) or "—",
+                "reads": _side_text(entry.read),
+                "writes": _side_text(entry.write, queued),
+                "breaker": entry.breakers,
+            }
+        )
+    return pd.DataFrame(rows, columns=["state", "system", "why", "reads", "writes", "breaker"])
+
+
+def _recent_calls(calls: list[dict[str, Any]], window_s: float) -> list[dict[str, Any]]:
     since = datetime.now(UTC) - timedelta(seconds=window_s)
     out = []
     for call in calls:
@@ -186,31 +211,6 @@ def _recent_calls(calls: list[dict[str, Any]], window_s: float = 60.0) -> list[d
         except (KeyError, TypeError, ValueError):
             continue
     return out
-
-
-def _p95(snapshot: dict[str, Any] | None) -> float | None:
-    latency = (snapshot or {}).get("latency") or {}
-    values = [
-        op.get("p95_ms") for op in latency.values() if isinstance(op, dict) and op.get("samples")
-    ]
-    return max((float(v) for v in values if v is not None), default=None)
-
-
-def _row(
-    system: str, path: str, health: Health, rate: float | None, p95: float | None, fault: Any
-) -> dict[str, Any]:
-    fault = fault if isinstance(fault, dict) else {}
-    return {
-        "health": ui.HEALTH_WORDS[health.level],
-        "system": display_name(system),
-        "path": path,
-        "status": health.summary,
-        "rate": fmt.rate(rate) if rate is not None else "—",
-        "p95": fmt.ms(p95),
-        "injected faults": describe_profile(
-            fault.get("profile"), down_now=bool(fault.get("down_now"))
-        ),
-    }
 
 
 if __name__ == "__main__":

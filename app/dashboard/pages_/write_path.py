@@ -5,21 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from app.dashboard import data, fmt, ui
-from app.dashboard.health import COLOURS, target_health
 from app.dashboard.systems import WRITE_SYSTEMS, display_name
 
 __all__ = ["render"]
 
-STATUS_COLOURS = {
-    "delivered": COLOURS["ok"][1],
-    "pending": "#90a4ae",
-    "in_flight": "#1e88e5",
-    "dead": COLOURS["bad"][1],
-}
 ROWS_WITH_BUTTONS = 25
 
 
@@ -73,66 +65,64 @@ def _summary() -> None:
         f" · {_number(box.get('attempts_per_delivery'))} attempts per delivery"
     )
 
-    systems: dict[str, Any] = box.get("systems") or {}
-    names = [s for s in WRITE_SYSTEMS if s in systems] + sorted(set(systems) - set(WRITE_SYSTEMS))
-    if not names:
-        st.info("No effect has been written yet: end a call with `POST /calls/{id}/end`.")
-        return
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.markdown("**Deliveries per system**")
-        st.plotly_chart(_bars(names, systems), config={"displayModeBar": False}, key="outbox_bars")
-    with right:
-        st.markdown("**Targets**")
-        rows = []
-        for s in names:
-            entry = systems[s] or {}
-            breaker = entry.get("breaker")
-            state = breaker.get("state") if isinstance(breaker, dict) else breaker
-            health = target_health(entry)
-            rows.append(
-                {
-                    "health": ui.HEALTH_WORDS[health.level],
-                    "system": display_name(s),
-                    "breaker": str(state or "—").replace("_", "-"),
-                    "backlog": int(entry.get("pending") or 0) + int(entry.get("in_flight") or 0),
-                    "dead": int(entry.get("dead") or 0),
-                    "oldest": fmt.age(entry.get("oldest_pending_age_s")),
-                }
-            )
-        st.dataframe(
-            ui.styled_health(pd.DataFrame(rows)),
-            hide_index=True,
-            width="stretch",
-            height=ui.table_height(len(rows)),
+    _destinations()
+
+
+def _destinations() -> None:
+    model = data.health_model()
+    st.subheader("Destinations", anchor=False)
+    st.caption(
+        f"State, delivery attempts and errors over the {model.window_words} (the health model "
+        "every page shows); the queue counts are now. Retrying: effects whose delivery "
+        "failed and that wait for their next try."
+    )
+    rows = []
+    waiting: list[tuple[str, str, int]] = []  # destinations with dead letters
+    for s in WRITE_SYSTEMS:
+        entry = model.of(s)
+        box, side = entry.outbox, entry.write
+        if box and box.dead:
+            waiting.append((display_name(s), s, box.dead))
+        rows.append(
+            {
+                "state": entry.state,
+                "destination": display_name(s),
+                "why": "; ".join(entry.reasons[:2]) or "—",
+                "pending": box.pending + box.in_flight if box else 0,
+                "retrying": box.retrying if box else 0,
+                "dead": box.dead if box else 0,
+                "oldest pending": fmt.age(box.oldest_pending_age_s if box else None),
+                "breaker": (side.breaker if side else "—").replace("_", "-"),
+                "attempts": (
+                    f"{fmt.rate(side.per_s)} · {fmt.pct(side.error_rate)} errors"
+                    if side and side.attempts
+                    else "no traffic"
+                ),
+            }
         )
+    st.table(ui.state_rows_style(pd.DataFrame(rows)))
+    if not waiting:
+        return
+    st.caption(
+        "Replay puts a destination's dead letters back in the queue (and the effects that "
+        "waited on them)."
+    )
+    buttons = st.columns(max(len(waiting), 3))
+    for col, (name, system, n) in zip(buttons, waiting, strict=False):
+        if col.button(
+            f"Replay {n} for {name}",
+            key=f"replay_system_{system}",
+            icon=":material/replay:",
+            width="stretch",
+        ):
+            done = data.write(
+                "integration", "POST", "/outbox/dead/replay", params={"system": system}
+            )
+            _toast(done, name)
 
 
 def _number(value: Any) -> str:
     return f"{float(value):.2f}" if isinstance(value, int | float) else "—"
-
-
-def _bars(names: list[str], systems: dict[str, Any]) -> go.Figure:
-    figure = go.Figure()
-    labels = [display_name(s) for s in names]
-    for status, colour in STATUS_COLOURS.items():
-        figure.add_bar(
-            y=labels,
-            x=[int((systems[s] or {}).get(status) or 0) for s in names],
-            name=status.replace("_", " "),
-            orientation="h",
-            marker_color=colour,
-        )
-    figure.update_layout(
-        barmode="stack",
-        height=100 + 34 * len(names),
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        # Above the bars: below them, the legend ran into the axis title.
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        yaxis={"autorange": "reversed"},
-        xaxis={"title": "effects"},
-    )
-    return figure
 
 
 def _dead_letters() -> None:
@@ -145,22 +135,7 @@ def _dead_letters() -> None:
     if not effects:
         st.success("No dead letters: every effect was delivered or is still being retried.")
         return
-    by_system: dict[str, int] = {}
-    for e in effects:
-        by_system[e.get("system", "?")] = by_system.get(e.get("system", "?"), 0) + 1
-    st.caption("Replay puts a dead effect back in the queue (and the effects that waited on it).")
-    buttons = st.columns(max(len(by_system), 1))
-    for col, (system, n) in zip(buttons, sorted(by_system.items()), strict=False):
-        if col.button(
-            f"Replay {n} for {display_name(system)}",
-            key=f"replay_system_{system}",
-            icon=":material/replay:",
-            width="stretch",
-        ):
-            done = data.write(
-                "integration", "POST", "/outbox/dead/replay", params={"system": system}
-            )
-            _toast(done, f"{display_name(system)}")
+    st.caption("Replay one effect here, or every dead letter of a destination above.")
     widths = [1, 2, 2, 3, 1, 3, 4, 2]
     head = st.columns(widths)
     for col, title in zip(
