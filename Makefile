@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_CLI := $(VENV)/.installed-cli
 PYTEST_ARGS ?=
 RATE ?= 5/s
 DURATION ?= 60s
@@ -30,28 +31,34 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP_RUN) $@
 
-install: $(STAMP_RUN) ## Create .venv (if missing) and install the runtime requirements
+# The project itself, editable, for its console script: .venv/bin/switchboard.
+$(STAMP_CLI): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -qq --no-deps -e .
+	@touch $@
 
-install-dev: $(STAMP_DEV) ## Install runtime + test requirements into .venv
+install: $(STAMP_RUN) $(STAMP_CLI) ## Create .venv (if missing), install the runtime requirements and the switchboard command
 
-up: install ## Install if needed, then start the stack on 127.0.0.1 (mocks :8100, integration :8000 with WORKERS=N workers, dashboard :8501)
-	$(BIN)/python -m app up --workers $(WORKERS)
+install-dev: $(STAMP_DEV) $(STAMP_CLI) ## Install runtime + test requirements into .venv
+
+UP_ARGS ?=
+up: install ## Install if needed, then start the stack on 127.0.0.1 (mocks :8100, integration :8000 with WORKERS=N workers, dashboard :8501); Ctrl-C stops it
+	@$(BIN)/switchboard up --workers $(WORKERS) $(UP_ARGS)
 
 mocks: install ## Serve only the mock enterprise on 127.0.0.1:8100
-	$(BIN)/python -m app mocks
+	$(BIN)/switchboard mocks
 
 dashboard: install ## Serve only the live dashboard on 127.0.0.1:8501 (reads :8000 and :8100)
-	$(BIN)/python -m app dashboard
+	$(BIN)/switchboard dashboard
 
 dataset: install ## Generate the shared dataset and print its contents and timing
-	$(BIN)/python -m app dataset
+	$(BIN)/switchboard dataset
 
 simulate: install ## Scripted calls at the running stack: make simulate RATE=5/s DURATION=60s
-	$(BIN)/python -m app simulate --rate $(RATE) --duration $(DURATION)
+	$(BIN)/switchboard simulate --rate $(RATE) --duration $(DURATION)
 
 scenario: install ## Run a scenario on the running stack: make scenario NAME=healthy [SPEED=10]; no NAME lists them
-	@if [ -z "$(NAME)" ]; then $(BIN)/python -m app scenario list; \
-	else $(BIN)/python -m app scenario run $(NAME) --speed $(SPEED); fi
+	@if [ -z "$(NAME)" ]; then $(BIN)/switchboard scenario list; \
+	else $(BIN)/switchboard scenario run $(NAME) --speed $(SPEED); fi
 
 lint: install-dev ## Ruff (lint and format check), mypy (types) and import-linter (the architecture's rules)
 	$(BIN)/ruff check .
@@ -73,7 +80,7 @@ bench-transport: install ## HTTP client ceiling: aiohttp vs httpx vs httpx-aioht
 	$(BIN)/python -m loadtests.transport_ceiling
 
 bench-lookup: install ## Caller lookup vs its critical path and a naive baseline (~50 s)
-	$(BIN)/python -m app bench lookup
+	$(BIN)/switchboard bench lookup
 
 LOADTEST_ARGS ?= --shape steady --calls-per-hour 3600 --duration 60s --users 4
 loadtest: install ## Locust call journeys headless, own stack, thresholds (LOADTEST_ARGS="--shape spike ...")
@@ -81,16 +88,16 @@ loadtest: install ## Locust call journeys headless, own stack, thresholds (LOADT
 
 BENCH_ARGS ?=
 bench: install ## Whole calls up to 100/s for 1 and 2 workers on SQLite and 2 on PostgreSQL, an overload burst: one table, bench/results.json (~4 min)
-	$(BIN)/python -m app bench $(BENCH_ARGS)
+	$(BIN)/switchboard bench $(BENCH_ARGS)
 
 crash-test: install ## SIGKILL the service (WORKERS=2: its workers in turn) under load on STORE=sqlite|postgres|both; count lost/duplicated (~1 min)
 	$(BIN)/python -m loadtests.crash --kills 4 --rate 20 --workers $(WORKERS) --store $(STORE)
 
 design: install ## Design review of a flow from the system map: make design FLOW=booking
-	$(BIN)/python -m app design $(or $(FLOW),caller_lookup)
+	$(BIN)/switchboard design $(or $(FLOW),caller_lookup)
 
 blast-radius: install ## What breaks if a system is down: make blast-radius SYSTEM=crm
-	$(BIN)/python -m app blast-radius $(or $(SYSTEM),crm)
+	$(BIN)/switchboard blast-radius $(or $(SYSTEM),crm)
 
 notebooks: install-dev ## Run the training notebooks top to bottom (~1.5 min); executed copies in test-output/notebooks
 	$(BIN)/python -m notebooks --out test-output/notebooks

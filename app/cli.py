@@ -1,4 +1,4 @@
-"""``python -m app``: Switchboard's command line.
+"""``switchboard`` (or ``python -m app``): Switchboard's command line.
 
 Each command builds its settings from the environment (``SWITCHBOARD_*``) plus its flags,
 then starts one part of the stack in the foreground.
@@ -24,7 +24,7 @@ from mocks.settings import MockSettings
 __all__ = ["cli", "main"]
 
 cli = typer.Typer(
-    name="python -m app",
+    name="switchboard",
     help="Switchboard: a mock enterprise that breaks on demand, and the tools around it.",
     no_args_is_help=True,
     add_completion=False,
@@ -240,11 +240,19 @@ def up(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes of the integration service.")
     ] = 1,
+    mocks_port: Annotated[int, typer.Option(help="Port of the mock enterprise.")] = 8100,
+    integration_port: Annotated[int, typer.Option(help="Port of the integration service.")] = 8000,
+    dashboard_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
 ) -> None:
     """Start the whole stack on 127.0.0.1: mocks :8100, integration :8000, dashboard :8501."""
     from app.supervisor import Part, Supervisor
 
-    mocks_args = ["mocks", "--port", "8100"]
+    started = time.monotonic()
+    mocks_url = f"http://127.0.0.1:{mocks_port}"
+    layer_url = f"http://127.0.0.1:{integration_port}"
+    board_url = f"http://127.0.0.1:{dashboard_port}"
+    urls = ("--mocks-url", mocks_url)
+    mocks_args = ["mocks", "--port", str(mocks_port)]
     if customers is not None:
         mocks_args += ["--customers", str(customers)]
     if seed is not None:
@@ -252,16 +260,18 @@ def up(
     if faults is not None:
         mocks_args += ["--faults", str(faults)]
     parts = [
-        Part("mocks", tuple(mocks_args), "http://127.0.0.1:8100/_mock/health"),
+        Part("mocks", tuple(mocks_args), f"{mocks_url}/_mock/health", port=mocks_port),
         Part(
             "integration",
-            ("integration", "--port", "8000", "--workers", str(workers)),
-            "http://127.0.0.1:8000/health",
+            ("integration", "--port", str(integration_port), "--workers", str(workers), *urls),
+            f"{layer_url}/health",
+            port=integration_port,
         ),
         Part(
             "dashboard",
-            ("dashboard", "--port", "8501"),
-            "http://127.0.0.1:8501/_stcore/health",
+            ("dashboard", "--port", str(dashboard_port), "--integration-url", layer_url, *urls),
+            f"{board_url}/_stcore/health",
+            port=dashboard_port,
         ),
     ]
     if traffic not in ("0", "0/s", "none"):
@@ -269,40 +279,72 @@ def up(
         parts.append(
             Part(
                 "traffic",
-                ("simulate", "--rate", traffic, "--duration", "forever", "--quiet"),
-                "http://127.0.0.1:8000/health",
+                (
+                    *("simulate", "--rate", traffic, "--duration", "forever", "--quiet"),
+                    *("--integration-url", layer_url, *urls),
+                ),
+                f"{layer_url}/health",
                 ready_timeout_s=10,
             )
         )
     # The service's secrets, made in its state folder on the first start; handed to every
     # part in the environment, so the dashboard and the simulated calls use them wherever
     # that folder is.
-    secrets = _integration_secrets()
+    secrets, secrets_file = _integration_secrets()
     supervisor = Supervisor(parts, env=secrets)
     typer.echo(
-        "starting mocks on :8100, integration on :8000, the dashboard on :8501 and "
-        f"simulated calls at {traffic} (Ctrl-C stops them all)..."
+        f"starting the mock enterprise, the integration service, the dashboard"
+        f"{' and simulated calls' if len(parts) > 3 else ''} (Ctrl-C stops them all)..."
     )
-    typer.echo(
-        "then open http://127.0.0.1:8501, and try: source .state/integration-secrets.env; "
-        'curl -s -X POST localhost:8000/calls -H "authorization: Bearer '
-        "$SWITCHBOARD_INTEGRATION_API_TOKEN\" -H 'content-type: application/json' "
-        '-d \'{"phone": "(215) 486-1799"}\''
-    )
+
+    def ready() -> None:
+        typer.echo(
+            _ready_banner(
+                mocks_url, layer_url, board_url, traffic, secrets_file, time.monotonic() - started
+            )
+        )
+
     try:
-        code = supervisor.run()
+        code = supervisor.run(on_ready=ready)
     except RuntimeError as exc:
         typer.echo(f"up: {exc}", err=True)
         raise typer.Exit(1) from exc
     raise typer.Exit(code)
 
 
-def _integration_secrets() -> dict[str, str]:
-    from integration.access import API_TOKEN_ENV, VAPI_SECRET_ENV, Access
+def _ready_banner(
+    mocks_url: str, layer_url: str, board_url: str, traffic: str, secrets: Path, took: float
+) -> str:
+    from mocks.dataset.cast import CLEAN
+
+    calls = "none (--traffic 0)" if traffic in ("0", "0/s", "none") else f"{traffic}, simulated"
+    rule = "-" * 78
+    return "\n".join(
+        (
+            rule,
+            f"Switchboard is up ({took:.0f} s). Open the dashboard: {board_url}",
+            f"  integration service  {layer_url}  (API docs at {layer_url}/docs)",
+            f"  mock enterprise      {mocks_url}  (every system listed at {mocks_url}/)",
+            f"  background calls     {calls}",
+            "First call to try, the clean example caller (docs/example-callers.md):",
+            f"  source {secrets}",
+            f"  curl -s -X POST {layer_url}/calls "
+            '-H "authorization: Bearer $SWITCHBOARD_INTEGRATION_API_TOKEN" '
+            f"-H 'content-type: application/json' -d '{{\"phone\": \"{CLEAN.phone}\"}}'",
+            "Ctrl-C stops everything.",
+            rule,
+        )
+    )
+
+
+def _integration_secrets() -> tuple[dict[str, str], Path]:
+    from integration.access import API_TOKEN_ENV, SECRETS_FILE, VAPI_SECRET_ENV, Access
     from integration.settings import IntegrationSettings
 
-    access = Access.of(IntegrationSettings(), host="127.0.0.1")  # `up` serves on loopback
-    return {API_TOKEN_ENV: access.api_token, VAPI_SECRET_ENV: access.vapi_secret}
+    settings = IntegrationSettings()
+    access = Access.of(settings, host="127.0.0.1")  # `up` serves on loopback
+    secrets = {API_TOKEN_ENV: access.api_token, VAPI_SECRET_ENV: access.vapi_secret}
+    return secrets, settings.state_dir / SECRETS_FILE
 
 
 @cli.command()
@@ -312,13 +354,16 @@ def dataset(
 ) -> None:
     """Generate the shared dataset and print what is in it (and how long it took)."""
     from mocks.dataset import generate_dataset
+    from mocks.dataset.cast import CAST
     from mocks.dataset.mess import MESS_RATES
 
     settings = _mock_settings(customers=customers, seed=seed)
     started = time.perf_counter()
     data = generate_dataset(customers=settings.customers, seed=settings.seed)
     elapsed = time.perf_counter() - started
-    typer.echo(f"generated in {elapsed:.2f}s; fingerprint {data.fingerprint()[:16]}")
+    typer.echo(f"generated in {elapsed:.2f}s")
+    # The same value the running mocks report at GET /database/ (dataset.fingerprint).
+    typer.echo(f"fingerprint {data.fingerprint()}")
     for field in (
         "customers",
         "crm_accounts",
@@ -333,6 +378,11 @@ def dataset(
         "calls",
     ):
         typer.echo(f"  {field:<14} {len(getattr(data, field)):>9,}")
+    typer.echo("example callers (docs/example-callers.md):")
+    for caller in CAST:
+        found = data.customer_by_phone(caller.phone)
+        who = f"{found.customer_id} {found.first_name} {found.last_name}" if found else "nobody"
+        typer.echo(f"  {caller.role:<9} {caller.phone}  {who}: {caller.what}")
     typer.echo("configured mess rates:")
     for name, rate in MESS_RATES.items():
         typer.echo(f"  {name:<32} {rate:>6.1%}")

@@ -30,6 +30,7 @@ from integration.access import API_TOKEN_ENV, ensure_secrets
 from integration.api.app import create_app
 from integration.bootstrap import Integration, build
 from integration.settings import IntegrationSettings
+from mocks.dataset.cast import CAST
 from mocks.dataset.model import Dataset
 from mocks.registry import MockEnterprise, build_enterprise
 from mocks.settings import MockSettings
@@ -94,6 +95,18 @@ class Stack:
 
     def callers(self, kind: str = "customer", n: int = 10, skip: int = 0) -> list[Persona]:
         return list(self.personas().by_kind[kind][skip : skip + n])
+
+    def example_caller(self, role: str) -> Persona:
+        """One of the example callers every dataset holds (docs/example-callers.md):
+        ``clean``, ``messy``, ``borrower`` or ``unknown``."""
+        caller = next((c for c in CAST if c.role == role), None)
+        if caller is None:
+            raise KeyError(f"no example caller {role!r}; one of {[c.role for c in CAST]}")
+        kind = {"borrower": "borrower", "unknown": "newcomer"}.get(role, "customer")
+        found = [p for p in self.personas().by_kind.get(kind, ()) if p.phone == caller.phone]
+        if found:
+            return found[0]
+        return Persona(kind=kind, phone=caller.phone, first_name="there")
 
     def look_up(
         self, phones: Sequence[str], *, prefix: str, deadline_ms: float | None = None

@@ -44,6 +44,22 @@ def test_status_faults_answer_in_the_vendor_shape(
         assert response.headers["retry-after"] == "3"
 
 
+def test_a_revoked_credential_is_a_401_in_the_vendor_shape_until_cleared(
+    control: httpx.Client, client: httpx.Client
+) -> None:
+    set_faults(control, "eligibility", {"errors": {"rate": 1, "kinds": {"revoked": 1}}})
+    for _ in range(3):  # not a one-off: every request, until someone renews it
+        response = client.get(TARGET, headers=KEY)
+        assert response.status_code == 401
+        assert response.headers["x-injected-fault"] == "revoked"
+        assert response.json()["error"]["message"] == "Credentials revoked"
+    assert control.get("/_chaos/stats").json()["systems"]["eligibility"]["faults_by_kind"] == {
+        "revoked": 3
+    }
+    assert control.delete("/_chaos/systems/eligibility").status_code == 200
+    assert client.get(TARGET, headers=KEY).status_code == 200
+
+
 def test_hang_holds_the_request_until_the_client_gives_up(
     control: httpx.Client, mocks_url: str
 ) -> None:

@@ -196,6 +196,27 @@ def test_a_system_down_past_the_retry_horizon_dead_letters_then_replays_exactly_
     assert api.post("/outbox/dead/replay", params={"system": "nope"}).status_code == 422
 
 
+def test_a_revoked_token_dead_letters_at_once_and_replays_exactly_once_when_renewed(
+    api: httpx.Client, control: httpx.Client, phones: list[str]
+) -> None:
+    revoked = {"errors": {"rate": 1, "kinds": {"revoked": 1}}}
+    control.put("/_chaos/systems/slack", json=revoked).raise_for_status()
+    call_id = start(api, phones[3])
+    end(api, call_id, {"slack": {"channel": "#voice-agent", "text": "hello"}})
+    dead = wait_status(api, call_id, "slack", "dead")
+    # One attempt, not the retry horizon: Slack said no retry will change it.
+    assert dead["dead_reason"] == "rejected" and dead["attempts"] == 1
+    assert dead["last_error"] == "rejected: slack.post_message: token_revoked"
+    assert applied(control, "slack", dead["idempotency_key"]) == []
+
+    control.delete("/_chaos/systems/slack").raise_for_status()  # a new token is in place
+    replay = api.post(f"/outbox/dead/{dead['id']}/replay")
+    assert replay.status_code == 200 and replay.json()["replayed"] == [dead["id"]]
+    delivered = wait_status(api, call_id, "slack", "delivered")
+    assert delivered["attempts"] == 1  # replay starts its count afresh
+    assert len(applied(control, "slack", dead["idempotency_key"])) == 1
+
+
 def test_a_429_storm_is_ridden_out_honouring_retry_after(
     mocks_url: str,
     mock_settings: MockSettings,

@@ -251,3 +251,21 @@ def test_injected_faults_speak_slack(
     if status == 429:
         assert response.headers["retry-after"] == "5"
     assert ledger_count(control) == 0
+
+
+def test_a_revoked_token_is_refused_as_slack_does_and_spends_no_key(
+    client: httpx.Client, control: httpx.Client
+) -> None:
+    profile = {"errors": {"rate": 1, "kinds": {"revoked": 1}}}
+    assert control.put("/_chaos/systems/slack", json=profile).status_code == 200
+    key = {"Idempotency-Key": "revoked-1"}
+    refused = post(client, key, channel="general", text="hi")
+    assert refused.headers["x-injected-fault"] == "revoked"
+    assert slack_error(refused) == "token_revoked"  # HTTP 200, as Slack answers it
+    assert ledger_count(control) == 0
+    # Refused before the workspace saw the message, so the key was not spent: with a
+    # token that works again, the same request posts, once.
+    assert control.delete("/_chaos/systems/slack").status_code == 200
+    assert post(client, key, channel="general", text="hi").json()["ok"] is True
+    assert post(client, key, channel="general", text="hi").json()["ok"] is True
+    assert ledger_count(control) == 1

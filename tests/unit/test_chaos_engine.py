@@ -69,6 +69,17 @@ def test_route_entries_match_method_and_glob() -> None:
     )
 
 
+def test_a_revoked_credential_is_refused_on_every_request_until_cleared() -> None:
+    engine = ChaosEngine(("crm",), clock=ManualClock())
+    engine.set_profile(
+        "crm", FaultProfile.model_validate({"errors": {"rate": 1, "kinds": {"revoked": 1}}})
+    )
+    decisions = [engine.decide("crm", "POST", "/x", credential="a", ip="") for _ in range(5)]
+    assert {(d.fault, d.status) for d in decisions} == {("revoked", 401)}
+    engine.clear("crm")
+    assert decide(engine) is None
+
+
 def test_each_system_has_its_own_random_sequence() -> None:
     profile = FaultProfile.model_validate({"errors": {"rate": 0.5}})
     alone = ChaosEngine(("crm", "slack"), seed=5)
