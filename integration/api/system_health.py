@@ -46,6 +46,7 @@ async def system_health(layer: Integration, window_s: float) -> dict[str, Any]:
         window_s=window_s,
         recent_s=min(RECENT_S, window_s),
         write_kinds=_WRITE_KINDS,
+        via=layer.system_map.gateways(),
     )
     read_breakers = {
         name: (entry.get("breaker") or {}).get("state", "closed")

@@ -18,7 +18,7 @@ the in-memory stream).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -119,9 +119,13 @@ def summarise(
     window_s: float = WINDOW_S,
     recent_s: float = RECENT_S,
     write_kinds: frozenset[str] = frozenset(),
+    via: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{system: {"read"|"write": summary}}`` of the attempts and cache answers in the
-    window ending at ``now`` (seconds since the epoch)."""
+    window ending at ``now`` (seconds since the epoch). ``via`` maps a system the layer
+    reaches through a gateway to that gateway, whose tally then holds every attempt that
+    crossed it too (the gateway's own events are its sources')."""
+    via = via or {}
     tallies: dict[tuple[str, str], Tally] = {}
     for event in events:
         if event.kind not in ("attempt", "cache") or not event.system:
@@ -135,8 +139,9 @@ def summarise(
         if age > window_s:
             continue
         side = "write" if event.operation in write_kinds else "read"
-        tally = tallies.setdefault((event.system, side), Tally())
-        tally.add(event, age, age <= recent_s)
+        for system in (event.system, via.get(event.system)):
+            if system:
+                tallies.setdefault((system, side), Tally()).add(event, age, age <= recent_s)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for (system, side), tally in sorted(tallies.items()):
         out.setdefault(system, {})[side] = tally.as_dict(window_s)

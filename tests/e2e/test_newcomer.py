@@ -88,9 +88,20 @@ def _venv(dest: Path) -> None:
     (site / "_switchboard_shared_venv.pth").write_text(shared + "\n", encoding="utf-8")
 
 
+_MAKE_VARIABLES = frozenset(
+    {"MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR"}
+)
+
+
 def _clean_env() -> dict[str, str]:
-    """The environment a newcomer's terminal has: none of the suite's SWITCHBOARD_* settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    """The environment a newcomer's terminal has: none of the suite's SWITCHBOARD_* settings,
+    and no make around it (under `make test`, make's own variables would make the inner make
+    print the directories it enters and leaves)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SWITCHBOARD_") and k not in _MAKE_VARIABLES
+    }
 
 
 @dataclass

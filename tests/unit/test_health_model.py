@@ -72,6 +72,28 @@ def test_the_window_counts_failures_and_latency_apart() -> None:
     assert crm["write"]["attempts"] == 1 and crm["write"]["p50_ms"] == 30.0
 
 
+def test_a_gateway_carries_every_attempt_that_crossed_it() -> None:
+    events = [
+        attempt("loans", 1, ms=30.0),
+        attempt("erp", 2, "http_502", ms=40.0),
+        attempt("loans", 3, operation="payments.charge", ms=50.0),  # a write through it
+        attempt("crm", 1),  # reached directly
+    ]
+    tallies = summarise(
+        events,
+        now=NOW,
+        window_s=30,
+        recent_s=10,
+        write_kinds=WRITES,
+        via={"loans": "middleware", "erp": "middleware"},
+    )
+    gateway = tallies["middleware"]
+    assert (gateway["read"]["attempts"], gateway["read"]["failed"]) == (2, 1)
+    assert gateway["write"]["attempts"] == 1
+    assert tallies["loans"]["read"]["attempts"] == 1 and tallies["crm"]["read"]["attempts"] == 1
+    assert set(tallies) == {"crm", "erp", "loans", "middleware"}
+
+
 def test_the_sink_hands_over_the_window_of_kinds_asked_for() -> None:
     sink = EventSink.in_memory(maxlen=100)
     for event in (attempt("crm", 40), attempt("crm", 5), Event("lookup", at(1))):

@@ -18,7 +18,7 @@ from app.dashboard.chaosform import (
     controls_from_profile,
     describe_profile,
 )
-from app.dashboard.systems import READ_SYSTEMS, WRITE_SYSTEMS, display_name
+from app.dashboard.systems import OVER_SQL, READ_SYSTEMS, WRITE_SYSTEMS, display_name
 from app.scenarios.library import load_catalog
 
 __all__ = ["render"]
@@ -85,7 +85,7 @@ def _overview(known: list[str]) -> None:
                 "path": _path(system),
                 "injected now": injected,
                 "why": "; ".join(entry.reasons[:2]) or "—",
-                "requests since reset": f"{requests:,}",
+                "requests since reset": "over SQL" if system in OVER_SQL else f"{requests:,}",
                 "faulted": fmt.pct(faulted / requests if requests else None),
             }
         )

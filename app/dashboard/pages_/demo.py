@@ -59,7 +59,7 @@ def render() -> None:
     _controls(runner, view)
     if view.result is not None and not view.running:
         _scorecard(view)
-    story, live_map = st.columns([5, 7], gap="medium")
+    story, live_map = st.columns([4, 8], gap="small")  # the map wide enough to read
     with story:
         _story(runner)
     with live_map, st.container(key="demo_map"):
