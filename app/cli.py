@@ -291,7 +291,9 @@ def up(
     # part in the environment, so the dashboard and the simulated calls use them wherever
     # that folder is.
     secrets, secrets_file = _integration_secrets()
-    supervisor = Supervisor(parts, env=secrets)
+    # The payments mock posts its signed events to the layer's route.
+    hook = {"SWITCHBOARD_PAYMENTS_WEBHOOK_URL": f"{layer_url}/webhooks/payments"}
+    supervisor = Supervisor(parts, env={**secrets, **hook})
     typer.echo(
         f"starting the mock enterprise, the integration service, the dashboard"
         f"{' and simulated calls' if len(parts) > 3 else ''} (Ctrl-C stops them all)..."
@@ -338,12 +340,23 @@ def _ready_banner(
 
 
 def _integration_secrets() -> tuple[dict[str, str], Path]:
-    from integration.access import API_TOKEN_ENV, SECRETS_FILE, VAPI_SECRET_ENV, Access
+    from integration.access import (
+        API_TOKEN_ENV,
+        PAYMENTS_WEBHOOK_SECRET_ENV,
+        SECRETS_FILE,
+        VAPI_SECRET_ENV,
+        Access,
+    )
     from integration.settings import IntegrationSettings
 
     settings = IntegrationSettings()
     access = Access.of(settings, host="127.0.0.1")  # `up` serves on loopback
-    secrets = {API_TOKEN_ENV: access.api_token, VAPI_SECRET_ENV: access.vapi_secret}
+    secrets = {
+        API_TOKEN_ENV: access.api_token,
+        VAPI_SECRET_ENV: access.vapi_secret,
+        # The payments mock signs its events with it (mocks/settings.py reads this name).
+        PAYMENTS_WEBHOOK_SECRET_ENV: access.payments_webhook_secret,
+    }
     return secrets, settings.state_dir / SECRETS_FILE
 
 

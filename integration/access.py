@@ -1,10 +1,13 @@
-"""Who may call the layer: its two secrets, where they come from, and how they are checked.
+"""Who may call the layer: its secrets, where they come from, and how they are checked.
 
 - ``SWITCHBOARD_INTEGRATION_API_TOKEN``: the bearer token of the call, tool, turn, end,
   outbox, event and scenario routes (``Authorization: Bearer <token>``).
 - ``SWITCHBOARD_INTEGRATION_VAPI_SECRET``: Vapi's server credential for ``/vapi/webhook``,
   in any of the forms Vapi sends it: the ``X-Vapi-Secret`` header, a bearer token, or an
   HMAC-SHA256 of the body in ``X-Vapi-Signature``.
+- ``SWITCHBOARD_INTEGRATION_PAYMENTS_WEBHOOK_SECRET``: the signing secret of the payment
+  events posted to ``/webhooks/payments`` (``integration/payments/signature.py``); ``switchboard
+  up`` hands the same value to the payments mock, which signs with it.
 
 Both come from the settings (the environment) when set. A service on a loopback address
 that has none takes them from ``<state_dir>/integration-secrets.env``, writing new random
@@ -30,6 +33,7 @@ from integration.settings import IntegrationSettings
 
 __all__ = [
     "API_TOKEN_ENV",
+    "PAYMENTS_WEBHOOK_SECRET_ENV",
     "SECRETS_FILE",
     "VAPI_SECRET_ENV",
     "Access",
@@ -41,6 +45,7 @@ __all__ = [
 
 API_TOKEN_ENV = "SWITCHBOARD_INTEGRATION_API_TOKEN"
 VAPI_SECRET_ENV = "SWITCHBOARD_INTEGRATION_VAPI_SECRET"
+PAYMENTS_WEBHOOK_SECRET_ENV = "SWITCHBOARD_INTEGRATION_PAYMENTS_WEBHOOK_SECRET"
 SECRETS_FILE = "integration-secrets.env"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 
@@ -65,6 +70,8 @@ class Access:
     api_token: str
     vapi_secret: str
     source: str  # where they came from, said at start-up (never the values)
+    # Empty: none was set on a host beyond loopback, and every payment event is refused.
+    payments_webhook_secret: str = ""
 
     def bearer_ok(self, authorization: str | None) -> bool:
         return _bearer_matches(authorization, self.api_token)
@@ -88,21 +95,33 @@ class Access:
     def of(cls, settings: IntegrationSettings, host: str | None = None) -> Access:
         """The secrets of a service with ``settings`` (listening on ``host``, default its own)."""
         token, secret = settings.api_token, settings.vapi_secret
+        webhook = settings.payments_webhook_secret
         return cls.resolve(
             token.get_secret_value() if token else None,
             secret.get_secret_value() if secret else None,
             host or settings.host,
             settings.state_dir,
+            payments_webhook_secret=webhook.get_secret_value() if webhook else None,
         )
 
     @classmethod
     def resolve(
-        cls, api_token: str | None, vapi_secret: str | None, host: str, state_dir: Path
+        cls,
+        api_token: str | None,
+        vapi_secret: str | None,
+        host: str,
+        state_dir: Path,
+        *,
+        payments_webhook_secret: str | None = None,
     ) -> Access:
         """The secrets from settings, else (on loopback only) from the state folder's file."""
+        loopback = is_loopback(host)
         if api_token and vapi_secret:
-            return cls(api_token, vapi_secret, "settings")
-        if not is_loopback(host):
+            webhook = payments_webhook_secret
+            if not webhook and loopback:
+                webhook = ensure_secrets(state_dir)[PAYMENTS_WEBHOOK_SECRET_ENV]
+            return cls(api_token, vapi_secret, "settings", webhook or "")
+        if not loopback:
             missing = [
                 n for n, v in ((API_TOKEN_ENV, api_token), (VAPI_SECRET_ENV, vapi_secret)) if not v
             ]
@@ -115,6 +134,7 @@ class Access:
             api_token or found[API_TOKEN_ENV],
             vapi_secret or found[VAPI_SECRET_ENV],
             str(state_dir / SECRETS_FILE),
+            payments_webhook_secret or found[PAYMENTS_WEBHOOK_SECRET_ENV],
         )
 
 
@@ -125,9 +145,13 @@ def ensure_secrets(state_dir: Path) -> dict[str, str]:
     path = state_dir / SECRETS_FILE
     found = _read(path)
     if found is not None:
-        return found
+        return found if PAYMENTS_WEBHOOK_SECRET_ENV in found else _add_webhook_secret(path)
     state_dir.mkdir(parents=True, exist_ok=True)
-    values = {API_TOKEN_ENV: secrets.token_urlsafe(32), VAPI_SECRET_ENV: secrets.token_urlsafe(32)}
+    values = {
+        API_TOKEN_ENV: secrets.token_urlsafe(32),
+        VAPI_SECRET_ENV: secrets.token_urlsafe(32),
+        PAYMENTS_WEBHOOK_SECRET_ENV: _new_webhook_secret(),
+    }
     draft = path.with_name(f".{SECRETS_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -143,6 +167,19 @@ def ensure_secrets(state_dir: Path) -> dict[str, str]:
     finally:
         draft.unlink()
     return values
+
+
+def _new_webhook_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"  # Stripe's spelling of an endpoint secret
+
+
+def _add_webhook_secret(path: Path) -> dict[str, str]:
+    """A file from before the payments webhook had a secret: one line added. Appends are
+    atomic, and whoever reads afterwards takes the last line, so writers racing here agree
+    once both lines are in (``switchboard up`` does this once, before any worker starts)."""
+    with path.open("a") as out:
+        out.write(f"{PAYMENTS_WEBHOOK_SECRET_ENV}={_new_webhook_secret()}\n")
+    return _read(path) or {}
 
 
 def api_token_from(state_dir: Path | str = ".state") -> str | None:

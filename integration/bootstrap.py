@@ -12,7 +12,9 @@ What each worker keeps to itself, and why (everything else is in the store):
 - breakers, bulkheads, retry budgets and hedge latencies: each worker's view of a source
   is a fair sample of it, and counting every attempt in the store would cost a write per
   attempt; a failing source opens every worker's breaker within its window;
-- the in-memory copy of the last good answers (the store holds the shared one);
+- the in-memory copy of the last good answers (the store holds the shared one), and the
+  copy of a whole-list read kept fresh (the caller lists: one read per worker per
+  ``cache.fresh_s`` is cheap, and a store read per call would cost more than it saves);
 - vendor quotas: each worker takes an equal share (``PolicyBook.shared_by``);
 - reads in flight (a barge-in on another worker reaches them through the call's row);
 - the recent-events ring, used only when events are not stored (tests).
@@ -48,6 +50,7 @@ from integration.outbox.deliveries import (
 )
 from integration.outbox.dispatcher import Dispatcher
 from integration.outbox.metrics import OutboxMetrics
+from integration.outbox.payment_events import PaymentEvents
 from integration.outbox.receipts import MessageReceipts
 from integration.outbox.store import OutboxStore
 from integration.outbox.vault import CardVault
@@ -87,6 +90,7 @@ class Integration:
     crm_token: SharedCredential
     outbox: OutboxStore
     receipts: MessageReceipts
+    payment_events: PaymentEvents
     vault: CardVault
     write_clients: WriteClients
     write_executors: dict[str, SourceExecutor]
@@ -314,6 +318,7 @@ def build(
         crm_token=crm_token,
         outbox=outbox,
         receipts=MessageReceipts(outbox, wall_clock=wall_clock),
+        payment_events=PaymentEvents(outbox, wall_clock=wall_clock),
         vault=vault,
         write_clients=write_clients,
         write_executors=write_executors,

@@ -11,9 +11,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integration.policies.models import DEFAULT_POLICY_FILE
 
-__all__ = ["STATUS_CALLBACK_PATH", "IntegrationSettings", "VendorCredentials"]
+__all__ = [
+    "PAYMENTS_WEBHOOK_PATH",
+    "STATUS_CALLBACK_PATH",
+    "IntegrationSettings",
+    "VendorCredentials",
+]
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+PAYMENTS_WEBHOOK_PATH = "/webhooks/payments"  # Stripe's signed events (docs/webhooks.md)
 # A service listening on every interface is reached on loopback by the local mocks.
 _WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
@@ -80,6 +86,11 @@ class IntegrationSettings(BaseSettings):
     # assume (the org's timeout setting); a 401 before then still triggers one refresh.
     crm_token_ttl_s: float = Field(3600, gt=0)
     events_memory: int = Field(50_000, ge=100, description="events kept in memory for /events")
+    caller_lists_sheet: str = Field(
+        "1SwbTeamCallerLists_vipAndDoNotCall-0A7kQ2xYz",
+        pattern=r"^[A-Za-z0-9_-]{1,128}$",
+        description="the Google spreadsheet with the VIP and do-not-call tabs",
+    )
     seed: int = 42  # jitter and hedging draw from a seeded source, so runs replay
     # ---- the write path (outbox) ----
     dispatcher: bool = Field(True, description="deliver the outbox from this process")
@@ -111,6 +122,18 @@ class IntegrationSettings(BaseSettings):
     )
     vapi_secret: SecretStr | None = Field(
         None, min_length=16, description="Vapi's server credential for /vapi/webhook"
+    )
+    payments_webhook_secret: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="the signing secret of Stripe's events posted to /webhooks/payments",
+    )
+    payments_webhook_tolerance_s: float = Field(
+        300.0,
+        gt=0,
+        le=86_400,
+        allow_inf_nan=False,
+        description="how old (or early) a signed event's timestamp may be",
     )
     trusted_hosts: tuple[str, ...] = Field(
         ("127.0.0.1", "localhost", "::1"),

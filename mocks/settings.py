@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["MockCredentials", "MockSettings"]
@@ -67,6 +67,18 @@ class MockSettings(BaseSettings):
     # SWITCHBOARD_TRUSTED_HOSTS="mocks.lan,10.0.0.5" (or a JSON list); "*" allows any.
     trusted_hosts: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.1", "localhost", "::1")
     public_url: str | None = None
+    # Where the payments mock posts its signed Stripe events, and the endpoint's secret
+    # (``switchboard up`` hands it the layer's route and the secret it made).
+    payments_webhook_url: str | None = Field(None, max_length=2000)
+    payments_webhook_secret: str | None = Field(
+        None,
+        min_length=8,
+        validation_alias=AliasChoices(
+            "SWITCHBOARD_PAYMENTS_WEBHOOK_SECRET",
+            "SWITCHBOARD_INTEGRATION_PAYMENTS_WEBHOOK_SECRET",
+            "payments_webhook_secret",
+        ),
+    )
     credentials: MockCredentials = Field(default_factory=MockCredentials)
 
     @field_validator("trusted_hosts", mode="before")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "OVER_SQL",
     "READ_SYSTEMS",
     "WRITE_SYSTEMS",
     "display_name",
@@ -15,7 +16,7 @@ __all__ = [
 ]
 
 # The caller lookup's sources, in the order the lookup reaches them.
-READ_SYSTEMS = ("crm", "telephony", "database", "eligibility", "loans", "erp", "core")
+READ_SYSTEMS = ("crm", "telephony", "database", "eligibility", "loans", "erp", "core", "sheets")
 # The outbox's targets (issue 5's contract).
 WRITE_SYSTEMS = (
     "calendar",
@@ -28,6 +29,8 @@ WRITE_SYSTEMS = (
     "loans",
 )
 _WRITE_ONLY = frozenset(WRITE_SYSTEMS) - frozenset(READ_SYSTEMS)
+# Reached over SQL, not HTTP: the mocks' request counters never see its queries.
+OVER_SQL = frozenset({"database"})
 
 _NAMES = {
     "crm": ("CRM", "Salesforce"),
@@ -44,6 +47,9 @@ _NAMES = {
     "analytics": ("Analytics", "Segment"),
     "core": ("Core (SOAP)", "CoreLink 7"),
     "middleware": ("Middleware", "integration bus"),
+    "sheets": ("Sheets", "Google Sheets"),
+    "docstore": ("Docstore", "DynamoDB-shaped"),
+    "tracker": ("Tracker", "Jira"),
 }
 _READS = {
     "crm": "contact",
@@ -53,6 +59,7 @@ _READS = {
     "loans": "loans",
     "erp": "orders",
     "core": "holdings",
+    "sheets": "caller flags",
 }
 _WRITES = {
     "calendar": "bookings",

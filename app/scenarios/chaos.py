@@ -2,7 +2,8 @@
 
 Everything a scenario changes is put back afterwards (``restore``): fault profiles are
 cleared, database faults released, the messaging callback settings and the CRM session
-lifetime set to what they were before the run.
+lifetime set to what they were before the run, the payments webhooks' faults lifted (the
+endpoint, the layer's own route, stays).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ class ControlError(RuntimeError):
 
 
 class ChaosControl:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, layer: httpx.AsyncClient | None = None) -> None:
         self.http = http  # rooted at the mocks, carrying the chaos token
+        self.layer = layer  # rooted at the integration layer, carrying its API token
         self._saved_callbacks: dict[str, Any] | None = None
         self._saved_ttl: float | None = None
         self._touched: set[str] = set()
@@ -75,6 +77,13 @@ class ChaosControl:
                 "PUT", "/_mock/messaging/callbacks", event.callbacks.model_dump(mode="json")
             )
             return "messaging: status callbacks bent"
+        if action == "webhooks":
+            assert event.webhooks is not None
+            await self._point_webhooks_at_the_layer()
+            await self._send(
+                "PUT", "/_mock/payments/webhooks/faults", event.webhooks.model_dump(mode="json")
+            )
+            return "payments: signed events to the layer, bent"
         if action == "credentials_expire":
             if event.ttl is not None:
                 if self._saved_ttl is None:
@@ -100,6 +109,28 @@ class ChaosControl:
             self._saved_ttl = None
         if system == "middleware":
             await self._send("DELETE", "/_chaos/middleware/transform")
+        if system == "payments":
+            await self._send("PUT", "/_mock/payments/webhooks/faults", {})
+
+    async def _point_webhooks_at_the_layer(self) -> None:
+        """The payments mock posts its events to the layer's route, signed with its secret."""
+        if self.layer is None:
+            raise ControlError("webhooks: the scenario has no integration layer to send to")
+        response = await self.layer.get("/payments/webhook-endpoint")
+        if response.status_code != 200:
+            raise ControlError(f"webhooks: the layer answered HTTP {response.status_code}")
+        wanted = response.json()
+        endpoint = {"url": wanted["url"], "secret": wanted["secret"]}
+        retry = {"max_attempts": 8, "base_delay_s": 0.2, "max_delay_s": 2.0}
+        await self._send(
+            "PUT", "/_mock/payments/webhook-endpoints", {"endpoints": [endpoint], "retry": retry}
+        )
+
+    async def webhook_deliveries(self, wait_ms: int = 0) -> list[dict[str, Any]]:
+        """The payments mock's webhook deliveries (after waiting until none is under way)."""
+        params = {"wait_ms": wait_ms, "limit": 1000}
+        response = await self.http.get("/_mock/payments/webhooks", params=params)
+        return list(response.json().get("deliveries", [])) if response.status_code == 200 else []
 
     async def restore(self) -> list[str]:
         """Undo everything the scenario touched; answers the problems met (if any)."""

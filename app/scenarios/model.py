@@ -28,6 +28,7 @@ from app.simulator.units import parse_duration, parse_rate
 from mocks.chaos.models import FaultProfile
 from mocks.messaging.callbacks import CallbackSettings
 from mocks.middleware.faults import FieldFaults
+from mocks.platform.webhooks import WebhookFaults
 from mocks.registry import SYSTEMS
 
 __all__ = [
@@ -67,6 +68,7 @@ ACTIONS: dict[str, str] = {
     "callbacks": "bend the messaging status callbacks (delay, duplicates, reorder, drops)",
     "batch_window": "open the legacy core's batch window now for `seconds` (it refuses all)",
     "transform": "make the middleware gateway drop or mangle fields of its answers",
+    "webhooks": "send the payments mock's signed events to the layer, late or doubled",
 }
 _ONLY_FOR = {
     "credentials_expire": "crm",
@@ -75,6 +77,7 @@ _ONLY_FOR = {
     "callbacks": "messaging",
     "batch_window": "core",
     "transform": "middleware",
+    "webhooks": "payments",
 }
 
 # Scorecard numbers an expectation may test: first those the calls' own results give...
@@ -95,6 +98,8 @@ CALL_METRICS: tuple[str, ...] = (
     "tool_p95_ms",
     "filler_needed",
     "invalid_fields_caught",
+    "caller_flags_not_live",
+    "caller_flags_unexplained",
 )
 # ...then what the ledgers, the outbox and the mocks counted.
 METRICS: tuple[str, ...] = (
@@ -111,6 +116,10 @@ METRICS: tuple[str, ...] = (
     "batch_window_refusals",
     "fields_mangled",
     "shed",
+    "payment_events_sent",
+    "payment_events_kept",
+    "payment_events_lost",
+    "payment_events_applied_twice",
 )
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
@@ -154,6 +163,7 @@ class TimelineEvent(_Strict):
     every_ms: float = Field(50, gt=0, le=60_000, description="slow: ... out of every this many")
     callbacks: CallbackSettings | None = Field(None, description="callbacks: the settings")
     transform: FieldFaults | None = Field(None, description="transform: the field faults")
+    webhooks: WebhookFaults | None = Field(None, description="webhooks: delay_s, duplicate")
     note: str | None = Field(None, max_length=200, description="what this stands for")
 
     @field_validator("system")
@@ -176,6 +186,7 @@ class TimelineEvent(_Strict):
             "batch_window": "seconds",
             "transform": "transform",
             "callbacks": "callbacks",
+            "webhooks": "webhooks",
         }.get(self.action)
         if needs is not None and getattr(self, needs) is None:
             raise ValueError(f"action {self.action!r} needs {needs!r}")

@@ -155,6 +155,29 @@ async def _keep(integration: httpx.AsyncClient, result: dict[str, Any]) -> str:
     return f"kept by the integration service ({integration.base_url}/scenarios/results)"
 
 
+async def payment_events_seen(
+    integration: httpx.AsyncClient, deliveries: Sequence[dict[str, Any]]
+) -> dict[str, int]:
+    """What became of the payment events the mock delivered: sent (distinct ids the layer
+    answered 2xx), kept (they came before the charge's answer and were applied when it
+    landed), lost (sent, yet not recorded or still pending in the layer) and applied twice
+    (an id the layer holds more than once)."""
+    sent = {d["event_id"] for d in deliveries if d["status"] == "delivered"}
+    if not sent:
+        return {"sent": 0, "kept": 0, "lost": 0, "applied_twice": 0}
+    response = await integration.get("/payments/status", params={"limit": 1000})
+    rows = response.json().get("payments", []) if response.status_code == 200 else []
+    seen: dict[str, list[str]] = {}
+    for row in rows:
+        for event in row.get("events", []):
+            seen.setdefault(event["id"], []).append(event["verdict"])
+    lost = sum(1 for e in sent if e not in seen or "pending" in seen[e])
+    applied = ("applied", "kept_then_applied")
+    twice = sum(1 for e in sent if sum(seen.get(e, []).count(v) for v in applied) > 1)
+    kept = sum(1 for e in sent if "kept_then_applied" in seen.get(e, []))
+    return {"sent": len(sent), "kept": kept, "lost": lost, "applied_twice": twice}
+
+
 async def run_scenario(
     scenario: Scenario,
     personas: PersonaBook,
@@ -176,7 +199,8 @@ async def run_scenario(
         httpx.AsyncClient(base_url=options.mocks_url, headers=headers, timeout=30) as mocks,
     ):
         await _preflight(integration, mocks)
-        control = ChaosControl(mocks)
+        control = ChaosControl(mocks, layer=integration)
+        hooks_before = {d["id"] for d in await control.webhook_deliveries()}
         marks = await ledger_marks(control, [s for s in SYSTEMS if s != "database"])
         automations_before = await control.failed_automation_runs()
         callbacks_before = len(await control.callback_attempts())
@@ -238,6 +262,7 @@ async def run_scenario(
         drain = await wait_for_drain(integration, with_effects, scenario.drain_timeout)
         writes = await count_writes(integration, control, report.results, marks)
         callbacks = (await control.callback_attempts())[callbacks_before:]
+        hooks = [d for d in await control.webhook_deliveries(5000) if d["id"] not in hooks_before]
         card = build_scorecard(
             scenario,
             report,
@@ -246,6 +271,7 @@ async def run_scenario(
             applied,
             automation_runs_failed=await control.failed_automation_runs() - automations_before,
             callbacks_duplicated=sum(1 for c in callbacks if c.get("duplicated")),
+            payment_events=await payment_events_seen(integration, hooks),
             faults_injected=_fault_delta(stats_before, await control.stats()),
         )
         if observer is not None:

@@ -107,6 +107,7 @@ def build_scorecard(
     *,
     automation_runs_failed: int = 0,
     callbacks_duplicated: int = 0,
+    payment_events: dict[str, int] | None = None,
     faults_injected: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
     results = report.results
@@ -132,6 +133,11 @@ def build_scorecard(
             if kind.startswith("field_")
         ),
         "shed": report.shed,
+        # Stripe's events the payments mock delivered to the layer, and what became of them.
+        "payment_events_sent": (payment_events or {}).get("sent", 0),
+        "payment_events_kept": (payment_events or {}).get("kept", 0),
+        "payment_events_lost": (payment_events or {}).get("lost", 0),
+        "payment_events_applied_twice": (payment_events or {}).get("applied_twice", 0),
     }
     checks = []
     for expectation in scenario.expectations:
@@ -192,6 +198,12 @@ def render_scorecard(card: dict[str, Any]) -> str:
             f"ripples   CRM automation runs with a failed step "
             f"{card['automation_runs_failed']}; SMS status callbacks sent twice "
             f"{card['callbacks_duplicated']}"
+        )
+    if card.get("payment_events_sent"):
+        lines.append(
+            f"webhooks  payment events sent {card['payment_events_sent']}, kept until their "
+            f"charge landed {card['payment_events_kept']}, lost {card['payment_events_lost']}, "
+            f"applied twice {card['payment_events_applied_twice']}"
         )
     if card["timeline"]:
         lines += ["", "timeline (calls started while each fault was in force):"]

@@ -51,6 +51,12 @@ def call_stats(results: Sequence[CallResult]) -> dict[str, Any]:
         "invalid_fields_caught": sum(
             1 for r in results if "invalid_field" in r.lookup_not_live.values()
         ),
+        # Lookups whose caller lists (VIP, do-not-call) were not read live: from the last
+        # good copy or missing; and of those, any that did not say why.
+        "caller_flags_not_live": sum(1 for r in results if "caller_flags" in r.lookup_not_live),
+        "caller_flags_unexplained": sum(
+            1 for r in results if r.lookup_not_live.get("caller_flags") in ("cached", "missing")
+        ),
         "lookup_p50_ms": percentile(lookups, 50),
         "lookup_p95_ms": percentile(lookups, 95),
         "lookup_p99_ms": percentile(lookups, 99),

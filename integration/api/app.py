@@ -25,7 +25,7 @@ from integration.api.gate import Gate, GatePolicy
 from integration.api.spec import install_openapi
 from integration.errors import InvalidInput
 from integration.outbox.outcome import safe_errors
-from integration.settings import STATUS_CALLBACK_PATH
+from integration.settings import PAYMENTS_WEBHOOK_PATH, STATUS_CALLBACK_PATH
 
 if TYPE_CHECKING:
     from integration.bootstrap import Integration
@@ -63,6 +63,7 @@ def create_app(layer: Integration) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
         form_paths=(STATUS_CALLBACK_PATH,),
+        signed_paths=(PAYMENTS_WEBHOOK_PATH,),
     )
     app.add_middleware(Gate, access=layer.access, policy=gate)
     if settings.cors_origins:
@@ -73,7 +74,8 @@ def create_app(layer: Integration) -> FastAPI:
             allow_headers=["authorization", "content-type"],
         )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
-    install_openapi(app, vapi_path=gate.vapi_path, form_paths=tuple(gate.form_paths))
+    signed = (*gate.form_paths, *gate.signed_paths)
+    install_openapi(app, vapi_path=gate.vapi_path, form_paths=signed)
     return app
 
 

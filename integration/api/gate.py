@@ -3,8 +3,9 @@
 In order, cheapest first, each refusal a small JSON error that never echoes the request:
 
 1. credentials: public paths (health, metrics, the system map, docs) pass; Vapi's webhook
-   needs Vapi's server credential (``access.Access.vapi_ok``); Twilio's callback carries its
-   own signature, checked by its route; every other path needs the API bearer token (401);
+   needs Vapi's server credential (``access.Access.vapi_ok``); Twilio's callback and
+   Stripe's payment events carry their own signatures, checked by their routes; every other
+   path needs the API bearer token (401);
 2. the body, read here once and at most ``max_body_bytes`` of it (413 past that, whatever
    Content-Length claimed), then handed to the route as if unread;
 3. its media type: JSON routes take ``application/json`` only, the form route its form
@@ -46,6 +47,7 @@ class GatePolicy:
     max_json_depth: int = 32
     vapi_path: str = "/vapi/webhook"
     form_paths: Collection[str] = ()  # routes that take a form (vendors' callbacks)
+    signed_paths: Collection[str] = ()  # JSON routes whose own signature check replaces the token
 
 
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
@@ -82,7 +84,8 @@ class Gate:
             return
         is_vapi = path == policy.vapi_path
         is_form = path in policy.form_paths
-        if not (is_vapi or is_form) and not self.access.bearer_ok(headers.get("authorization")):
+        is_signed = is_form or path in policy.signed_paths
+        if not (is_vapi or is_signed) and not self.access.bearer_ok(headers.get("authorization")):
             await _refuse(send, 401, "unauthorized", _NEED_TOKEN, www_authenticate=True)
             return
         if method not in _BODY_METHODS:

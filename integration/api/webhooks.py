@@ -1,4 +1,4 @@
-"""What vendors post back: Twilio's message status callbacks, and the statuses they recorded.
+"""What vendors post back: Twilio's message status callbacks and Stripe's payment events.
 
 Twilio posts a form (``MessageSid``, ``MessageStatus``, ``ErrorCode``...) to the
 ``StatusCallback`` the messaging client asked for, signed with the account's auth token in
@@ -7,6 +7,12 @@ post is a 403 and a malformed one a 400 naming the field (no retry fixes either)
 other is recorded, published as a ``callback`` event and answered 200 at once: duplicates
 and late statuses are counted and change nothing (``integration/outbox/message_status.py``
 has the ordering rules).
+
+Stripe posts JSON events signed in ``Stripe-Signature`` (``clients/stripe_events.py``):
+a missing, wrong or stale signature or a body that is no event is a 400 that never repeats
+the input; a good one is taken once by its id and answered 200 with its verdict
+(``outbox/payment_events.py`` has the rules, among them what happens to an event that comes
+before the charge's own answer).
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ from fastapi.responses import JSONResponse, Response
 from integration.api.front import hot
 from integration.api.layer import layer_of
 from integration.clients.messaging import valid_twilio_signature
+from integration.clients.stripe_events import SIGNATURE_HEADER, EventRefused, verify_event
 from integration.outbox.message_status import MESSAGE_STATUSES
-from integration.settings import STATUS_CALLBACK_PATH
+from integration.outbox.payment_events import EVENT_STATUS, PaymentEvent
+from integration.settings import PAYMENTS_WEBHOOK_PATH, STATUS_CALLBACK_PATH
 
 if TYPE_CHECKING:
     from integration.bootstrap import Integration
@@ -133,3 +141,92 @@ def _signed_urls(layer: Integration, request: Request) -> list[str]:
         return [reached]
     query = request.url.query
     return [asked + (f"?{query}" if query else ""), reached]
+
+
+@router.post(
+    PAYMENTS_WEBHOOK_PATH,
+    summary="Stripe's signed payment events: update the call's payment status",
+    response_model=None,
+    responses={
+        400: {"description": "Stripe-Signature missing, wrong or stale, or not an event"},
+    },
+)
+async def payment_event(request: Request) -> Response:
+    layer = layer_of(request)
+    payload = await request.body()
+    try:
+        signed = verify_event(
+            payload,
+            request.headers.get(SIGNATURE_HEADER),
+            layer.access.payments_webhook_secret,
+            now=layer.wall_clock(),
+            tolerance_s=layer.settings.payments_webhook_tolerance_s,
+        )
+    except EventRefused as refused:
+        layer.sink.emit(
+            "callback",
+            system="payments",
+            operation="payment_event",
+            outcome="refused",
+            detail={"reason": refused.reason},
+        )
+        return JSONResponse({"detail": str(refused)}, status_code=400)
+    if signed.intent_id is None:  # an event about something else: taken, nothing to do
+        return JSONResponse({"id": signed.event_id, "verdict": "ignored"})
+    receipt = await layer.payment_events.record(
+        PaymentEvent(signed.event_id, signed.type, signed.intent_id, signed.created)
+    )
+    layer.sink.emit(
+        "callback",
+        call_id=receipt.call_id,
+        system="payments",
+        operation="payment_event",
+        outcome=receipt.verdict,
+        detail={
+            "event_id": signed.event_id,
+            "type": signed.type,
+            "intent_id": signed.intent_id,
+            "status": receipt.status,
+            "notice": receipt.notice,
+        },
+    )
+    return JSONResponse(
+        {
+            "id": signed.event_id,
+            "verdict": receipt.verdict,
+            "intent_id": receipt.intent_id,
+            "status": receipt.status,
+            "call_id": receipt.call_id,
+        }
+    )
+
+
+@router.get("/payments/status", summary="Payments' status from Stripe's events, per intent")
+async def payment_statuses(
+    request: Request,
+    call_id: str | None = Query(None, max_length=64),
+    intent_id: str | None = Query(None, max_length=64),
+    pending: bool = Query(False, description="only intents no call's payment is linked to yet"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> dict[str, Any]:
+    found = await layer_of(request).payment_events.find(
+        call_id=call_id, intent_id=intent_id, pending=pending, limit=limit
+    )
+    return {"payments": found}
+
+
+@router.get(
+    "/payments/webhook-endpoint",
+    summary="Where Stripe should post payment events, and the secret to sign them with",
+)
+async def payment_webhook_endpoint(request: Request) -> dict[str, Any]:
+    # Behind the API token, like everything that changes or reveals the layer's state: what
+    # an operator pastes into Stripe's dashboard (the scenarios configure the mock with it).
+    layer = layer_of(request)
+    base = layer.settings.public_url or str(request.base_url).rstrip("/")
+    return {
+        "url": base + PAYMENTS_WEBHOOK_PATH,
+        "secret": layer.access.payments_webhook_secret,
+        "tolerance_s": layer.settings.payments_webhook_tolerance_s,
+        "events": sorted(EVENT_STATUS),
+    }

@@ -49,6 +49,7 @@ _VIEW_STEPS = {
     "loans": "loans",
     "orders": "erp",
     "holdings": "core",
+    "caller_flags": "sheets",
 }
 _TOO_MANY = "I can only do a few things at once. Could we take them one at a time?"
 

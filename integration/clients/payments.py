@@ -38,6 +38,7 @@ class StripeClient:
         card: dict[str, Any] | None = None,
         payment_method: str | None = None,
         metadata: dict[str, str] | None = None,
+        manual_capture: bool = False,
     ) -> dict[str, Any]:
         """The confirmed PaymentIntent. Exactly one of ``card`` ({number, exp_month,
         exp_year}) and ``payment_method`` (``pm_card_visa``...) says what to charge. A decline
@@ -50,6 +51,8 @@ class StripeClient:
             "confirm": "true",
             "payment_method_types[]": "card",
         }
+        if manual_capture:  # authorised now, captured later (the intent: requires_capture)
+            form["capture_method"] = "manual"
         if payment_method is not None:
             form["payment_method"] = payment_method
         else:

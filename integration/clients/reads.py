@@ -16,6 +16,7 @@ from integration.clients.eligibility import EligibilityClient
 from integration.clients.erp import ErpClient
 from integration.clients.loans import LoansClient
 from integration.clients.middleware import GatewayErpClient, GatewayLoansClient
+from integration.clients.sheets import GoogleSheetsClient
 from integration.clients.telephony import TwilioCallsClient
 from integration.clients.tokens import OAuthTokenManager, SharedToken
 from integration.settings import IntegrationSettings
@@ -33,6 +34,7 @@ class LayerClients:
     loans_api: LoansClient | GatewayLoansClient
     erp: ErpClient | GatewayErpClient
     core: CoreSoapClient
+    sheets: GoogleSheetsClient
 
     @property
     def crm_tokens(self) -> OAuthTokenManager:
@@ -60,6 +62,9 @@ class LayerClients:
 
     async def holdings(self, attempt: AttemptState, customer_id: str) -> dict[str, Any]:
         return await self.core.customer_holdings(attempt, customer_id)
+
+    async def caller_lists(self, attempt: AttemptState) -> dict[str, Any]:
+        return await self.sheets.caller_lists(attempt)
 
     async def aclose(self) -> None:
         """Stops a token refresh in flight and lets go of the database engine; the shared
@@ -104,6 +109,7 @@ def build_clients(
             else ErpClient(transport, f"{base}/erp", creds)
         ),
         core=CoreSoapClient(transport, f"{base}/core", creds, clock=clock),
+        sheets=GoogleSheetsClient(transport, f"{base}/sheets", creds, settings.caller_lists_sheet),
     )
 
 

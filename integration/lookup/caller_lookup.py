@@ -1,6 +1,7 @@
 """The caller lookup: a small dependency graph under one deadline.
 
     phone ─┬─▶ telephony: call history
+           ├─▶ sheets: the VIP and do-not-call lists (read whole, kept fresh briefly)
            └─▶ crm: contacts by phone ─▶ customer id ─┬─▶ database: accounts
                                                      ├─▶ eligibility: a product check
                                                      ├─▶ loans: applications
@@ -11,6 +12,11 @@ Every step goes through its system's ``SourceExecutor`` (timeouts, retries, brea
 bulkhead, hedging, last-known-good cache) with the lookup's one ``Deadline``. When the
 deadline arrives, whatever has not answered is cancelled and filled from the cache, or
 marked missing with the reason, so the lookup returns on time whatever the sources do.
+A step whose policy keeps its answers fresh (``cache.fresh_s``: the caller lists, one
+whole-list read under a per-minute quota) is answered from this worker's copy while it
+is younger than that, without a request; its provenance is live, with the copy's age.
+Lookups that need such a read while one is already on the wire wait for that one rather
+than send their own, so a burst before the first copy still costs one request.
 Hand-written because asyncio's TaskGroup cancels everything on the first error, while a
 caller lookup must keep what it has and give every missing field its own reason.
 """
@@ -51,7 +57,9 @@ STEPS: dict[str, tuple[str, str]] = {
     "loans": ("loans", "applications_for_customer"),
     "orders": ("erp", "orders_for_customer"),
     "holdings": ("core", "customer_holdings"),
+    "caller_flags": ("sheets", "caller_lists"),
 }
+LISTS_KEY = "caller_lists"  # one whole-list answer, whoever is calling
 CUSTOMER_STEPS = ("accounts", "eligibility", "loans", "orders", "holdings")
 
 
@@ -67,6 +75,7 @@ class LookupClients(Protocol):
     async def loans(self, attempt: Attempt, customer_id: str) -> list[dict[str, Any]]: ...
     async def orders(self, attempt: Attempt, customer_id: str) -> list[dict[str, Any]]: ...
     async def holdings(self, attempt: Attempt, customer_id: str) -> dict[str, Any]: ...
+    async def caller_lists(self, attempt: Attempt) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -102,6 +111,8 @@ class CallerLookup:
         self.default_deadline_ms = default_deadline_ms
         self.default_product = default_product
         self.clock = clock
+        # Whole-list reads on the wire, by (system, operation, key): one at a time.
+        self._reading: dict[tuple[str, str, str], asyncio.Future[Any]] = {}
 
     async def lookup(
         self,
@@ -124,12 +135,14 @@ class CallerLookup:
             run, "call_history", e164, lambda a: self.clients.call_history(a, e164)
         )
         contacts = self._spawn(run, "contact", e164, lambda a: self.clients.contacts(a, e164))
+        lists = self._spawn(run, "caller_flags", LISTS_KEY, self.clients.caller_lists)
         results: dict[str, Sourced[Any]] = {}
         await self._settle(run, {"contact": contacts}, results)
         contact, duplicates, customer_id = _pick_contact(results["contact"])
         results["contact"] = contact
         children = self._start_customer_steps(run, customer_id, product or self.default_product)
-        await self._settle(run, {"call_history": history, **children}, results)
+        first = {"call_history": history, "caller_flags": lists}
+        await self._settle(run, {**first, **children}, results)
         if customer_id is None:
             why = (
                 "no_customer" if contact.provenance.reason == "not_found" else "contact_unavailable"
@@ -151,6 +164,7 @@ class CallerLookup:
             loans=results["loans"],
             orders=results["orders"],
             holdings=results["holdings"],
+            caller_flags=_flags_for(e164, results["caller_flags"]),
             recommendation=recommend(provenance, duplicates),
             deadline_ms=budget_ms,
             queued_ms=round(queued_ms, 2),
@@ -189,13 +203,18 @@ class CallerLookup:
         system, operation = STEPS[name]
         tried = run.attempts.setdefault(name, [])
         run.began[name] = self.clock()
+        executor = self.executors[system]
+        kept_fresh = executor.policy.cache.fresh_s > 0
+        copy = executor.last_good(operation, key) if kept_fresh else None
+        if copy is not None and copy.age_s <= executor.policy.cache.fresh_s:
+            return self._finish(run, name, copy.value, "live", None, None, age_s=copy.age_s)
 
         async def attempt(a: Attempt) -> Any:
             tried.append(a)
             return await call(a)
 
-        try:
-            value = await self.executors[system].call(
+        def read() -> Awaitable[Any]:
+            return executor.call(
                 operation,
                 attempt,
                 deadline=run.deadline,
@@ -203,6 +222,9 @@ class CallerLookup:
                 cache_key=key,
                 call_id=run.call_id,
             )
+
+        try:
+            value = await (self._shared(system, operation, key, read) if kept_fresh else read())
         except (NotFound, Rejected) as exc:
             # The source answered: no cached copy should contradict what it said.
             return self._finish(run, name, None, "missing", exc.reason, exc.injected_fault)
@@ -212,6 +234,27 @@ class CallerLookup:
         except SourceError as exc:
             return await self._fall_back(run, name, key, exc.reason, exc.injected_fault)
         return self._finish(run, name, value, "live", None, _last_fault(tried))
+
+    def _shared(
+        self, system: str, operation: str, key: str, read: Callable[[], Awaitable[Any]]
+    ) -> Awaitable[Any]:
+        """The read already on the wire for this list, else a new one. It runs apart from
+        the lookup that started it (under that lookup's deadline), shielded, so one caller's
+        lookup ending does not cancel what the others wait for."""
+        slot = (system, operation, key)
+        pending = self._reading.get(slot)
+        if pending is None:
+            pending = asyncio.ensure_future(read())
+            self._reading[slot] = pending
+
+            def done(future: asyncio.Future[Any]) -> None:
+                if self._reading.get(slot) is future:
+                    del self._reading[slot]
+                if not future.cancelled():
+                    future.exception()  # retrieved: those who waited have seen it
+
+            pending.add_done_callback(done)
+        return asyncio.shield(pending)
 
     async def _settle(
         self,
@@ -320,6 +363,22 @@ def _pick_contact(
     }
     customer_id = chosen.get("Customer_Id__c")
     return Sourced(value=contact, provenance=sourced.provenance), duplicates, customer_id
+
+
+def _flags_for(phone: str, sourced: Sourced[Any]) -> Sourced[dict[str, Any]]:
+    """The caller's own flags out of the whole lists, with the lists' provenance."""
+    lists = sourced.value
+    if not isinstance(lists, dict):
+        return Sourced(provenance=sourced.provenance)
+    vip = (lists.get("vip") or {}).get(phone)
+    barred = (lists.get("do_not_call") or {}).get(phone)
+    flags = {
+        "vip": vip is not None,
+        "vip_tier": vip.get("tier") if isinstance(vip, dict) else None,
+        "do_not_call": barred is not None,
+        "do_not_call_reason": barred.get("reason") if isinstance(barred, dict) else None,
+    }
+    return Sourced(value=flags, provenance=sourced.provenance)
 
 
 def _last_fault(attempts: list[Attempt]) -> str | None:

@@ -71,7 +71,21 @@ class StepTiming(BaseModel):
 
 
 # The view's sourced fields, in the order a person reads them.
-FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders", "holdings")
+FIELDS = (
+    "contact",
+    "accounts",
+    "eligibility",
+    "call_history",
+    "loans",
+    "orders",
+    "holdings",
+    "caller_flags",
+)
+
+
+def _not_asked() -> Sourced[dict[str, Any]]:
+    """A view recorded before the caller lists were read (or without a lookup)."""
+    return Sourced(provenance=Provenance(status="missing", system="sheets", reason="not_asked"))
 
 
 class CallerView(BaseModel):
@@ -86,6 +100,9 @@ class CallerView(BaseModel):
     orders: Sourced[list[dict[str, Any]]]
     # The legacy core's customer record and holdings (SOAP): KYC flag, available balances.
     holdings: Sourced[dict[str, Any]]
+    # The contact centre's hand-kept lists (Google Sheets): {"vip", "vip_tier",
+    # "do_not_call", "do_not_call_reason"} for the caller's number; not essential.
+    caller_flags: Sourced[dict[str, Any]] = Field(default_factory=_not_asked)
     recommendation: Recommendation
     deadline_ms: float  # as the caller asked for it
     queued_ms: float = 0.0  # the wait before the lookup began, spent out of the deadline
@@ -95,7 +112,7 @@ class CallerView(BaseModel):
     def degraded_fields(self) -> list[str]:
         """Fields not live because a source failed: cached copies, and missing ones other
         than those the sources answered do not exist (an unknown caller is not degraded)."""
-        answered = ("not_found", "no_customer")
+        answered = ("not_found", "no_customer", "not_asked")
         return [
             name
             for name in FIELDS

@@ -32,6 +32,8 @@ __all__ = [
     "manual_payments",
     "message_status",
     "metadata",
+    "payment_events",
+    "payment_intents",
 ]
 
 metadata = MetaData()
@@ -113,6 +115,35 @@ message_status = Table(
     Column("first_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Index("ix_outbox_message_status_effect", "effect_id"),
+)
+
+# Stripe's events as /webhooks/payments took them, once each by event id (a retried or
+# doubled delivery finds its id here and changes nothing), whichever worker took it.
+payment_events = Table(
+    "outbox_payment_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("type", String(64), nullable=False),
+    Column("intent_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # what the event says of the payment
+    Column("verdict", String(24), nullable=False),  # applied, pending, kept_then_applied, stale
+    Column("created", Integer, nullable=False),  # Stripe's, Unix seconds
+    Column("received_at", Float, nullable=False),
+    Index("ix_outbox_payment_events_intent", "intent_id"),
+)
+
+# Each PaymentIntent's status from its events, and the payment effect that made it once the
+# dispatcher has linked them. An event may come before the charge's answer is processed:
+# its row waits with no effect (pending) and the delivered verdict links it.
+payment_intents = Table(
+    "outbox_payment_intents",
+    metadata,
+    Column("intent_id", String(64), primary_key=True),
+    Column("effect_id", Integer, ForeignKey("outbox_effects.id")),
+    Column("status", String(16), nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_outbox_payment_intents_effect", "effect_id"),
 )
 
 

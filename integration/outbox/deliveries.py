@@ -29,6 +29,7 @@ from integration.clients._http import AttemptState
 from integration.clients.writes import WriteClients
 from integration.errors import Rejected
 from integration.outbox.model import EffectRow
+from integration.outbox.payment_events import link_intent
 from integration.outbox.receipts import link
 from integration.store.sql import Sql
 
@@ -179,6 +180,7 @@ async def _charge(
         card=card,
         payment_method=str(method) if method else None,
         metadata={str(k): str(v) for k, v in metadata.items()},
+        manual_capture=payload.get("capture_method") == "manual",
     )
     return {"id": intent["id"], "status": intent.get("status"), "last4": payload.get("last4")}
 
@@ -223,10 +225,16 @@ def _drop_card(conn: Connection, row: EffectRow, result: dict[str, Any], now: fl
         _UNSEAL.count(conn, {"payload": unsealed, "id": row.id})
 
 
+def _charged(conn: Connection, row: EffectRow, result: dict[str, Any], now: float) -> None:
+    """The card dropped, and the intent tied to the call (its early events applied)."""
+    _drop_card(conn, row, result, now)
+    link_intent(conn, row, result, now)
+
+
 AFTER_DELIVERY: Mapping[str, AfterDelivery] = MappingProxyType(
     {
         "messaging.send": _link_carrier_id,
-        "payments.charge": _drop_card,
+        "payments.charge": _charged,
     }
 )
 

@@ -106,6 +106,11 @@ class Payment(_Part):
         None, min_length=4, max_length=100, pattern=r"^pm_[A-Za-z0-9_]+$"
     )
     manual: bool = False
+    capture: Literal["automatic", "manual"] = Field(
+        "automatic",
+        description="manual: the card is authorised now and captured after the call; "
+        "Stripe's events then tell the call's payment status (GET /payments/status)",
+    )
 
     @model_validator(mode="after")
     def _one_way_to_pay(self) -> Payment:

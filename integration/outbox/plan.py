@@ -198,6 +198,8 @@ def _payment(
             last4=sealed.last4 if sealed else None,
             metadata={"call_id": call_id},
         )
+        if payment.capture == "manual":
+            effect.payload["capture_method"] = "manual"
         return effect, None
     assert sealed is not None  # the model refuses a manual payment without a card
     manual = ManualPaymentIn(

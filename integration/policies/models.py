@@ -107,6 +107,15 @@ class CachePolicy(_Policy):
     enabled: bool = True
     max_staleness_s: float = Field(default=24 * 3600, gt=0)
     max_entries: int = Field(default=100_000, ge=1)
+    # A whole-list read younger than this is used as it is, without asking the source (a
+    # list every caller needs, under a per-minute quota: one read serves a burst of calls).
+    fresh_s: float = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _fresh_within_staleness(self) -> CachePolicy:
+        if self.fresh_s > self.max_staleness_s:
+            raise ValueError("fresh_s must not exceed max_staleness_s")
+        return self
 
 
 class SystemPolicy(_Policy):

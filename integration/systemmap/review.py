@@ -49,8 +49,11 @@ class Capacity:
 def capacity(flow: Flow, policies: PolicyBook) -> Capacity:
     requests_per_call: dict[str, int] = {}
     for step in flow.steps:
-        if step.via != "crm_automation":  # the CRM's own automations spend its quota, not ours
-            requests_per_call[step.system] = requests_per_call.get(step.system, 0) + 1
+        if step.via == "crm_automation":  # the CRM's own automations spend its quota, not ours
+            continue
+        if step.mode == "read" and policies.for_system(step.system).cache.fresh_s > 0:
+            continue  # a whole-list read kept fresh: one request per fresh_s, whatever the rate
+        requests_per_call[step.system] = requests_per_call.get(step.system, 0) + 1
     per_system: dict[str, float] = {}
     for system, requests in requests_per_call.items():
         limit = policies.for_system(system).rate_limit

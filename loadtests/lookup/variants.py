@@ -27,7 +27,9 @@ __all__ = ["FIELDS", "PRODUCT", "SOURCES", "Lookup", "bare", "layer", "naive", "
 
 PRODUCT = "LOAN-PERSONAL"
 GENEROUS_S = 5.0  # a call's own limit outside the layer: far above any injected latency
-# client method -> system, in the order the naive baseline awaits them
+# client method -> system, in the order the naive baseline awaits them. The caller lists
+# (sheets) are not among them: read once per call they would spend the sheet's per-minute
+# quota within seconds at bench rates, while the layer reads them once per 30 s (fresh_s).
 SOURCES: dict[str, str] = {
     "contacts": "crm",
     "call_history": "telephony",

@@ -9,6 +9,9 @@ PUT  /_mock/crm/automations/rules   replace them (guarded; same structure as rul
 GET  /_mock/crm/automations/runs    runs, filtered by ?rule=&status=&record_id=;
                                     ?wait_ms=N first waits (bounded) until none is running
 GET  /_mock/crm/automations/runs/{run_id}   one run, step by step
+PUT  /_mock/crm/webhook-endpoints   where finished runs are posted, signed (guarded)
+GET  /_mock/crm/webhooks            their deliveries: attempts, status, next retry
+PUT  /_mock/crm/webhooks/faults     delay or duplicate deliveries (guarded)
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from mocks.crm.automations.models import RuleSet, validation_problems
 from mocks.crm.automations.runs import RunStatus
 from mocks.crm.routes import Crm
 from mocks.platform.control import GUARDED
+from mocks.platform.webhooks import LOG_SIZE, EndpointsIn, WebhookFaults
 
 __all__ = ["TokenTtl", "router"]
 
@@ -103,3 +107,33 @@ async def run(run_id: str, crm: Crm) -> dict[str, Any]:
     if found is None:
         raise HTTPException(404, "no automation run has this run_id")
     return found.as_json()
+
+
+@router.put(
+    "/webhook-endpoints",
+    dependencies=GUARDED,
+    summary="Set the endpoints finished automation runs are posted to, signed",
+)
+async def put_webhook_endpoints(wanted: EndpointsIn, crm: Crm) -> dict[str, Any]:
+    made = crm.webhooks.configure(wanted)  # the one answer that shows the secrets
+    return {"endpoints": [e.view(with_secret=True) for e in made], "retry": wanted.retry}
+
+
+@router.get("/webhooks", summary="Webhook deliveries: attempts, status, next retry")
+async def webhook_deliveries(
+    crm: Crm,
+    event_id: str | None = Query(None, max_length=64),
+    status: str | None = Query(None, max_length=16),
+    limit: int = Query(100, ge=1, le=LOG_SIZE),
+    wait_ms: int = Query(0, ge=0, le=10_000, description="first wait until none is under way"),
+) -> dict[str, Any]:
+    if wait_ms:  # the runs first: a run that finishes is what queues a delivery
+        await crm.automations.wait_idle(wait_ms / 1000)
+    idle = await crm.webhooks.wait_idle(wait_ms / 1000) if wait_ms else None
+    return {"idle": idle, **crm.webhooks.deliveries(event_id, status, limit)}
+
+
+@router.put("/webhooks/faults", dependencies=GUARDED, summary="Delay or duplicate deliveries")
+async def put_webhook_faults(faults: WebhookFaults, crm: Crm) -> WebhookFaults:
+    crm.webhooks.faults = faults
+    return faults

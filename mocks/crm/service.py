@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from mocks.crm.automations import SHIPPED_RULES, AutomationEngine, load_rules_file
+from mocks.crm.automations.runs import Run
 from mocks.crm.errors import (
     GATEWAY_ERROR_CODES,
     SalesforceError,
@@ -33,6 +34,7 @@ from mocks.platform.idempotency import (
     fingerprint,
 )
 from mocks.platform.service import AuthFailure, MockService, SystemContext
+from mocks.platform.webhooks import WebhookSender
 
 __all__ = ["AUTOMATIONS_HEADER", "CrmService", "record_json", "record_url"]
 
@@ -63,7 +65,11 @@ class CrmService(MockService):
         self.store = CrmStore(ctx.dataset)
         self.api_requests = 0  # REST requests since the last reset (see limits.py)
         rules_file = ctx.settings.crm_automations_file or SHIPPED_RULES
-        self.automations = AutomationEngine(ctx, self, load_rules_file(rules_file))
+        # Each finished run is also posted, signed, to the configured webhook endpoints.
+        self.webhooks = WebhookSender(now=ctx.now, sleep=ctx.sleep)
+        self.automations = AutomationEngine(
+            ctx, self, load_rules_file(rules_file), on_finished=self._announce_run
+        )
 
     @property
     def instance_url(self) -> str:
@@ -77,14 +83,17 @@ class CrmService(MockService):
         # second); reset() keeps unwritten tables, so this stays paid for.
         self.store.warm(("Contact", "Lead", "Account"))
         await self.automations.start()
+        await self.webhooks.start()
 
     async def shutdown(self) -> None:
         await self.automations.stop()
+        await self.webhooks.stop()
         await super().shutdown()
 
     def reset(self) -> None:
         """Records, cursors, ledger and keys back to the seed; sessions stay (module doc)."""
         self.automations.reset()  # first: a run cut short must not write into the new store
+        self.webhooks.reset()
         self.store = self.store.reseeded()
         self.cursors.clear()
         self.tokens.ttl_s = self.ctx.settings.crm_token_ttl_s
@@ -115,6 +124,12 @@ class CrmService(MockService):
         carries them in ``X-Switchboard-Automations`` while the runs go on in the background.
         """
         return self.automations.trigger(obj_type, record_id, before, after)
+
+    def _announce_run(self, run: Run) -> None:
+        """``automation_run.succeeded`` (or ``.failed``) with the run, step by step."""
+        self.webhooks.emit(
+            f"automation_run.{run.status}", {"object": "automation_run", **run.as_json()}
+        )
 
     # -- sessions --------------------------------------------------------------------
 

@@ -65,6 +65,8 @@ def prepare_create(service: PaymentsService, form: dict[str, Any]) -> Effect:
                 confirm=params.confirm,
                 **outcome,
             )
+        if params.confirm:
+            _announce(service, intent, outcome, key)
         return result
 
     return create
@@ -109,6 +111,7 @@ def prepare_confirm(service: PaymentsService, intent_id: str, form: dict[str, An
             currency=intent.currency,
             **outcome,
         )
+        _announce(service, intent, outcome, key)
         return result
 
     return confirm
@@ -128,6 +131,7 @@ def prepare_cancel(service: PaymentsService, intent_id: str, form: dict[str, Any
             reason=params.cancellation_reason,
             released=released,
         )
+        service.emit("payment_intent.canceled", intent.as_json(), key)
         return 200, intent.as_json()
 
     return cancel
@@ -149,9 +153,27 @@ def prepare_capture(service: PaymentsService, intent_id: str, form: dict[str, An
             released=charge.amount_refunded,
             charge=charge.id,
         )
+        service.emit("payment_intent.succeeded", intent.as_json(), key)
+        service.emit("charge.captured", charge.as_json(), key)
         return 200, intent.as_json()
 
     return capture
+
+
+_EVENT_OF = {
+    "succeeded": "payment_intent.succeeded",
+    "authorized": "payment_intent.amount_capturable_updated",
+    "declined": "payment_intent.payment_failed",
+}
+
+
+def _announce(
+    service: PaymentsService, intent: PaymentIntent, outcome: dict[str, Any], key: str | None
+) -> None:
+    """The webhook event a confirmation's outcome makes (none if it never finished)."""
+    event_type = _EVENT_OF.get(str(outcome.get("outcome")))
+    if event_type is not None:
+        service.emit(event_type, intent.as_json(), key)
 
 
 async def _confirm(

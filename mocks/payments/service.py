@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mocks.payments.store import PaymentsStore
 from mocks.platform.service import AuthFailure, MockService, SystemContext
+from mocks.platform.webhooks import EndpointIn, EndpointsIn, WebhookSender
 
 __all__ = ["PaymentsConfig", "PaymentsService"]
 
@@ -59,6 +60,25 @@ class PaymentsService(MockService):
         super().__init__(ctx)
         self.config = PaymentsConfig()
         self.store = self._new_store()
+        self.webhooks = WebhookSender(now=ctx.now, sleep=ctx.sleep)
+        self._configured_endpoint()
+
+    def _configured_endpoint(self) -> None:
+        """The receiver named in the settings (``switchboard up`` names the layer's)."""
+        url = self.ctx.settings.payments_webhook_url
+        secret = self.ctx.settings.payments_webhook_secret
+        if url and secret:
+            self.webhooks.configure(EndpointsIn(endpoints=[EndpointIn(url=url, secret=secret)]))
+
+    async def startup(self) -> None:
+        await self.webhooks.start()
+
+    async def shutdown(self) -> None:
+        await self.webhooks.stop()
+
+    def emit(self, event_type: str, obj: dict[str, Any], key: str | None) -> None:
+        """A Stripe event about ``obj`` to every webhook endpoint that wants it."""
+        self.webhooks.emit(event_type, obj, request={"id": None, "idempotency_key": key})
 
     def _new_store(self) -> PaymentsStore:
         # ``created`` is a Unix timestamp, so the store needs wall time, not ctx.clock.
@@ -67,6 +87,8 @@ class PaymentsService(MockService):
     def reset(self) -> None:
         self.store = self._new_store()
         self.config = PaymentsConfig()
+        self.webhooks.reset()
+        self._configured_endpoint()
         super().reset()
 
     def authenticate(self, path: str, headers: Mapping[str, str]) -> AuthFailure | None:

@@ -38,6 +38,7 @@ def serve_layer(
 ) -> Iterator[tuple[Integration, httpx.Client]]:
     # The port is chosen before the layer is built, so the status callbacks it asks Twilio
     # for (http://127.0.0.1:<port>/webhooks/twilio/status) reach this very server.
+    build_options = overrides.pop("build_options", {})  # e.g. an injected wall_clock
     overrides.setdefault("port", free_port())
     overrides.setdefault("api_token", API_TOKEN)
     overrides.setdefault("vapi_secret", VAPI_SECRET)
@@ -47,7 +48,7 @@ def serve_layer(
         state_dir=tmp_path / "integration-state",
         **overrides,
     )
-    layer = build(settings)
+    layer = build(settings, **build_options)
     handle = serve_in_thread(create_app(layer), port=settings.port)
     try:
         with httpx.Client(base_url=handle.url, headers=api_headers(layer), timeout=30) as http:

@@ -23,6 +23,7 @@ LOOKUP_FIELDS = (
     "loans",
     "orders",
     "holdings",
+    "caller_flags",
 )
 
 
@@ -43,6 +44,7 @@ def served(
         ("database", "fails"),
         ("core", "degrades"),
         ("middleware", "degrades"),  # the gateway: both its sources at once
+        ("sheets", "degrades"),  # the caller lists: flags missing, the call carries on
     ],
 )
 def test_a_down_source_hurts_exactly_the_predicted_lookup_steps(

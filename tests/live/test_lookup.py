@@ -83,7 +83,16 @@ def test_a_healthy_lookup_assembles_every_source_live(api: httpx.Client, dataset
     view, _ = start_call(api, national)
     assert view["phone"] == customer.phone_e164
     assert view["customer_id"] == customer.customer_id
-    fields = ("contact", "accounts", "eligibility", "call_history", "loans", "orders", "holdings")
+    fields = (
+        "contact",
+        "accounts",
+        "eligibility",
+        "call_history",
+        "loans",
+        "orders",
+        "holdings",
+        "caller_flags",
+    )
     for field in fields:
         assert view[field]["provenance"]["status"] == "live", field
     accounts = {a["account_number"] for a in view["accounts"]["value"]}
@@ -99,6 +108,7 @@ def test_a_healthy_lookup_assembles_every_source_live(api: httpx.Client, dataset
         "loans",
         "orders",
         "holdings",
+        "caller_flags",
     }
 
 

@@ -19,7 +19,16 @@ OUTCOME_WORDS = {
     "escalate": "escalate",
 }
 OUTCOME_HEALTH = {"carry on": "ok", "cached, say so": "warn", "escalate": "bad"}
-FIELDS = ("contact", "accounts", "eligibility", "call_history", "loans", "orders", "holdings")
+FIELDS = (
+    "contact",
+    "accounts",
+    "eligibility",
+    "call_history",
+    "loans",
+    "orders",
+    "holdings",
+    "caller_flags",
+)
 
 
 def render() -> None:

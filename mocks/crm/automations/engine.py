@@ -36,8 +36,16 @@ _depth: ContextVar[int] = ContextVar("automation_depth", default=0)
 
 
 class AutomationEngine:
-    def __init__(self, ctx: SystemContext, crm: CrmWriter, shipped: RuleSet) -> None:
+    def __init__(
+        self,
+        ctx: SystemContext,
+        crm: CrmWriter,
+        shipped: RuleSet,
+        *,
+        on_finished: Callable[[Run], None] | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.on_finished = on_finished  # told of each run that ran to its end
         self.shipped = shipped
         self.rules = shipped
         self.runner = StepRunner(ctx, crm)
@@ -134,6 +142,8 @@ class AutomationEngine:
             run.finish(self.ctx.now().isoformat(), cut_short=True)
             raise
         run.finish(self.ctx.now().isoformat())
+        if self.on_finished is not None:
+            self.on_finished(run)
 
     # -- looking at runs ----------------------------------------------------------------
 
