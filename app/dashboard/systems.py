@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "HOPS",
     "OVER_SQL",
     "READ_SYSTEMS",
     "WRITE_SYSTEMS",
@@ -31,6 +32,9 @@ WRITE_SYSTEMS = (
 _WRITE_ONLY = frozenset(WRITE_SYSTEMS) - frozenset(READ_SYSTEMS)
 # Reached over SQL, not HTTP: the mocks' request counters never see its queries.
 OVER_SQL = frozenset({"database"})
+# Hops, not sources: the System map draws them between the layer and what they front; the
+# Flow map shows the sources themselves (a gateway's own numbers are on the Chaos page).
+HOPS = frozenset({"middleware"})
 
 _NAMES = {
     "crm": ("CRM", "Salesforce"),
@@ -93,6 +97,6 @@ def read_systems(known: Iterable[str] | None) -> list[str]:
     """The read sources the service reports, in lookup order (the known ones if it is down)."""
     if not known:
         return list(READ_SYSTEMS)
-    reported = [s for s in known if s not in _WRITE_ONLY]
+    reported = [s for s in known if s not in _WRITE_ONLY and s not in HOPS]
     ordered = [s for s in READ_SYSTEMS if s in reported]
     return ordered + sorted(s for s in reported if s not in READ_SYSTEMS)
