@@ -133,7 +133,7 @@ def flow_dot(
         '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.08, ranksep=0.22,'
         ' fontname="Helvetica", newrank=true, ordering=out];',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", penwidth=2,'
-        ' margin="0.12,0.04"];',
+        ' margin="0.07,0.04"];',
         f'  edge [fontname="Helvetica", fontsize={_TEXT_PT}, arrowsize=0.8];',
         _node(agent),
         _node(layer),

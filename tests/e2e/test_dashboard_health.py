@@ -367,7 +367,9 @@ def test_every_page_tells_the_same_story_through_an_outage_and_its_recovery(
             measured["map_down_s"] = measured["banner_down_s"] + wait_until(
                 lambda: page_agrees(page, "", failing=True), 15, "the outage on the flow map"
             )
-            assert smallest_map_text_px(page) >= 12
+            smallest = smallest_map_text_px(page)
+            print(f"smallest text on the map: {smallest:.1f} px")
+            assert smallest >= 12
             wait_until(lambda: crm_p95(page) >= 250, 15, "the CRM's p95 to show its 250 ms")
             assert page.evaluate(MOVING) == "sb-flow"  # calls in flight move along the edges
             measured["fault_pages_s"] = visit_all(page, base, "fault", failing=True)
