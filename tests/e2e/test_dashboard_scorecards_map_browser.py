@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,10 +23,9 @@ from app.scenarios.library import CATALOG_DIR, load_scenario
 from app.scenarios.runner import RunOptions, run_scenario
 from app.simulator.conversation import Pacing
 from app.simulator.personas import PersonaBook
-from app.supervisor import Part, Supervisor
-from integration.access import API_TOKEN_ENV, VAPI_SECRET_ENV
 from mocks.dataset import generate_dataset
-from tests.conftest import API_TOKEN, VAPI_SECRET
+from tests.conftest import API_TOKEN
+from tests.e2e.stack import CUSTOMERS, SEED, served_stack
 from tests.unit.test_dashboard_scorecards_and_map import CARD, RESULT
 
 pytestmark = [
@@ -42,65 +39,13 @@ pytestmark = [
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 TOKEN = "e2e-chaos-token"
-CUSTOMERS, SEED = 200, 42
 VIEW = {"width": 1280, "height": 800}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    state = tmp_path_factory.mktemp("e2e-cards")
-    ports = {name: free_port() for name in ("mocks", "integration", "dashboard")}
-    urls: dict[str, Any] = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    lines: list[str] = []
-    env = {
-        "SWITCHBOARD_STATE_DIR": str(state),
-        "SWITCHBOARD_CHAOS_TOKEN": TOKEN,
-        "SWITCHBOARD_INTEGRATION_STATE_DIR": str(state),
-        "SWITCHBOARD_INTEGRATION_DATABASE_URL": f"sqlite:///{state / 'enterprise.db'}",
-        "SWITCHBOARD_DASHBOARD_LOCUST_URL": "http://127.0.0.1:9",
-        API_TOKEN_ENV: API_TOKEN,
-        VAPI_SECRET_ENV: VAPI_SECRET,
-    }
-    mocks = ("mocks", "--port", str(ports["mocks"]), "--customers", str(CUSTOMERS))
-    dashboard = (
-        "dashboard",
-        "--port",
-        str(ports["dashboard"]),
-        "--integration-url",
-        urls["integration"],
-        "--mocks-url",
-        urls["mocks"],
-    )
-    supervisor = Supervisor(
-        [
-            Part("mocks", (*mocks, "--seed", str(SEED)), f"{urls['mocks']}/_mock/health", 60),
-            Part(
-                "integration",
-                ("integration", "--port", str(ports["integration"]), "--mocks-url", urls["mocks"]),
-                f"{urls['integration']}/health",
-                60,
-            ),
-            Part("dashboard", dashboard, f"{urls['dashboard']}/_stcore/health", 60),
-        ],
-        env=env,
-        out=lines.append,
-    )
-    try:
-        supervisor.start()
-        urls["log"] = lines
+    with served_stack(tmp_path_factory.mktemp("e2e-cards"), TOKEN) as urls:
         yield urls
-    finally:
-        supervisor.stop()
-        time.sleep(0.5)  # the relay threads reach the end of the children's output...
-        for process in supervisor.running.values():
-            if process.stdout is not None:
-                process.stdout.close()  # ...and the pipes are closed, not left to the GC
 
 
 def run_short_scenario(stack: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ the scorecard go to ``test-output/screenshots/``; the mocks are checked clean af
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.supervisor import Part, Supervisor
-from integration.access import API_TOKEN_ENV, VAPI_SECRET_ENV
-from tests.conftest import API_TOKEN, VAPI_SECRET
+from tests.conftest import API_TOKEN
+from tests.e2e.stack import served_stack
 
 pytestmark = [
     pytest.mark.e2e,
@@ -36,61 +34,13 @@ pytestmark = [
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 TOKEN = "e2e-demo-chaos-token"
-CUSTOMERS, SEED = 200, 42
 VIEW = {"width": 1280, "height": 800}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    state = tmp_path_factory.mktemp("e2e-demo")
-    ports = {name: free_port() for name in ("mocks", "integration", "dashboard")}
-    urls: dict[str, Any] = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    lines: list[str] = []
-    env = {
-        "SWITCHBOARD_STATE_DIR": str(state),
-        "SWITCHBOARD_CHAOS_TOKEN": TOKEN,
-        "SWITCHBOARD_INTEGRATION_STATE_DIR": str(state),
-        "SWITCHBOARD_INTEGRATION_DATABASE_URL": f"sqlite:///{state / 'enterprise.db'}",
-        "SWITCHBOARD_DASHBOARD_LOCUST_URL": "http://127.0.0.1:9",
-        API_TOKEN_ENV: API_TOKEN,
-        VAPI_SECRET_ENV: VAPI_SECRET,
-    }
-    mocks = ("mocks", "--port", str(ports["mocks"]), "--customers", str(CUSTOMERS))
-    dashboard = (
-        "dashboard",
-        "--port",
-        str(ports["dashboard"]),
-        "--integration-url",
-        urls["integration"],
-        "--mocks-url",
-        urls["mocks"],
-    )
-    supervisor = Supervisor(
-        [
-            Part("mocks", (*mocks, "--seed", str(SEED)), f"{urls['mocks']}/_mock/health", 60),
-            Part(
-                "integration",
-                ("integration", "--port", str(ports["integration"]), "--mocks-url", urls["mocks"]),
-                f"{urls['integration']}/health",
-                60,
-            ),
-            Part("dashboard", dashboard, f"{urls['dashboard']}/_stcore/health", 60),
-        ],
-        env=env,
-        out=lines.append,
-    )
-    try:
-        supervisor.start()
-        urls["log"] = lines
+    with served_stack(tmp_path_factory.mktemp("e2e-demo"), TOKEN) as urls:
         yield urls
-    finally:
-        supervisor.stop()
 
 
 def told(page: Any, words: str | re.Pattern[str], timeout_s: float) -> None:
